@@ -1,0 +1,150 @@
+"""The Python API every command wraps: load a workload, run it, summarise, sweep T.
+
+>>> from simulator import load_workload, run
+>>> res = run(load_workload("workloads/dvs.yaml"))
+>>> res.summary[["paper_mac_M", "paper_memory_MB"]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .activity import ActivityProfile, build_activity
+from .engines.analytical import run_analytical
+from .errors import UserError
+from .ledger import held, ops
+from .network import Net, build_network
+from .rules import RULES, Rule
+from .rules.program import PHASES
+from .workload import Workload
+
+LEARNING_PHASES = ("trace", "lsg", "bwd", "wgrad", "update")
+ENGINES = ("analytical",)
+
+
+@dataclass
+class Results:
+    """What a run produced: the ledger (see :mod:`simulator.ledger`) and the per-rule summary."""
+
+    workload: Workload
+    net: Net
+    activity: ActivityProfile
+    engine: str
+    ledger: pd.DataFrame
+    summary: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        """The resolved workload, tool version, engine and activity (``results.json``)."""
+        return {"tool": "tess-sim", "version": __version__, "engine": self.engine,
+                "workload": self.workload.model_dump(mode="json"),
+                "source": self.workload.source,
+                "activity": {"source": self.activity.source, "description": self.activity.description,
+                             "rates": self.activity.rates(self.net)},
+                "summary": json.loads(self.summary.to_json(orient="index"))}
+
+
+def make_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
+    """The enabled rule programs, with their parameters checked against the network."""
+    tess = wl.rules.tess
+    if tess is not None and tess.lsg_pool is not None:
+        if len(tess.lsg_pool) != len(net.blocks):
+            raise UserError(where, "rules.tess.lsg_pool", f"has {len(tess.lsg_pool)} entries but the "
+                            f"network has {len(net.blocks)} spiking blocks")
+        for b, s in zip(net.blocks, tess.lsg_pool):
+            if b.kind == "conv" and (b.post_shape[1] % s or b.post_shape[2] % s):
+                raise UserError(where, f"rules.tess.lsg_pool[{b.index}]", f"block {b.name} outputs "
+                                f"{b.post_shape[1]}×{b.post_shape[2]}, which does not divide into {s}×{s}")
+    return [RULES[name](net, params) for name, params in wl.rules.enabled().items()]
+
+
+def summarize(ledger: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
+    """One row per rule: paper #MAC and memory, full ops per phase, full memory, ratios to BPTT.
+
+    Units: ``*_M`` millions per sample, ``*_MB`` MiB (2^20 bytes), ``ops_*`` operations per sample.
+    """
+    rows = []
+    for rule in rules:
+        lr = ledger[ledger["rule"] == rule.name]
+        paper, full = lr[lr["convention"] == "paper"], lr[lr["convention"] == "full"]
+        fops = ops(full).groupby("phase")["count"].sum()
+        row = {"rule": rule.name, "label": rule.label,
+               "paper_mac_M": ops(paper)["count"].sum() / 1e6,
+               "paper_memory_MB": (held(paper)["count"] * held(paper)["bits"]).sum() / 8 / 2**20,
+               "full_memory_MB": (held(full)["count"] * held(full)["bits"]).sum() / 8 / 2**20}
+        for phase in PHASES:
+            row[f"ops_{phase}"] = float(fops.get(phase, 0.0))
+        row["ops_learning"] = sum(row[f"ops_{p}"] for p in LEARNING_PHASES)
+        row["ops_total"] = sum(row[f"ops_{p}"] for p in PHASES)
+        rows.append(row)
+    df = pd.DataFrame(rows).set_index("rule")
+    if "bptt" in df.index:
+        for col in ("paper_mac_M", "paper_memory_MB", "full_memory_MB", "ops_learning", "ops_total"):
+            df[f"{col}_vs_bptt"] = df[col] / df.loc["bptt", col]
+    return df
+
+
+def run(wl: Workload, engine: str = "analytical") -> Results:
+    """Run a workload on an engine; returns the ledger and the per-rule summary."""
+    where = wl.source or "<workload>"
+    if engine not in ENGINES:
+        raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+    net = build_network(wl, where)
+    rules = make_rules(wl, net, where)
+    act = build_activity(net, wl.activity, where)
+    ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
+    return Results(wl, net, act, engine, ledger, summarize(ledger, rules))
+
+
+def powers_of_two(lo: int, hi: int) -> list[int]:
+    """[lo, 2·lo, …] up to hi, for lo a power of two."""
+    out, t = [], lo
+    while t <= hi:
+        out.append(t)
+        t *= 2
+    return out
+
+
+def complexity(wl: Workload, Ts: list[int] | None = None) -> pd.DataFrame:
+    """Cost versus T for every rule, tidy: columns T, rule, convention, metric, part, value.
+
+    metrics: ``memory_MB`` (part ``total`` and, in the full convention, each buffer kind) and
+    ``learning_ops`` (paper: the #MAC; full: every op of the trace, lsg, bwd, wgrad and update
+    phases). The workload's activity is used at its per-step rates for every T.
+    """
+    where = wl.source or "<workload>"
+    base = build_network(wl, where)
+    Ts = Ts or powers_of_two(*wl.report.complexity_T)
+    rows = []
+    for T in Ts:
+        net = dataclasses.replace(base, T=T)
+        act = build_activity(net, wl.activity, where)
+        rules = make_rules(wl, net, where)
+        ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
+        h = held(ledger).assign(MB=lambda d: d["count"] * d["bits"] / 8 / 2**20)
+        for (rule, conv), g in h.groupby(["rule", "convention"], sort=False):
+            rows.append((T, rule, conv, "memory_MB", "total", g["MB"].sum()))
+            if conv == "full":
+                for unit, gu in g.groupby("unit"):
+                    rows.append((T, rule, conv, "memory_MB", unit, gu["MB"].sum()))
+        o = ops(ledger)
+        o = o[(o["convention"] == "paper") | o["phase"].isin(LEARNING_PHASES)]
+        for (rule, conv), g in o.groupby(["rule", "convention"], sort=False):
+            rows.append((T, rule, conv, "learning_ops", "total", g["count"].sum()))
+    return pd.DataFrame(rows, columns=["T", "rule", "convention", "metric", "part", "value"])
+
+
+def fit_slopes(cx: pd.DataFrame, T_min: int = 16, T_max: int = 1024) -> pd.DataFrame:
+    """Log-log slope of every curve of :func:`complexity` over T_min ≤ T ≤ T_max."""
+    sel = cx[(cx["T"] >= T_min) & (cx["T"] <= T_max) & (cx["value"] > 0)]
+    out = []
+    for key, g in sel.groupby(["rule", "convention", "metric", "part"], sort=False):
+        if len(g) >= 2:
+            slope = np.polyfit(np.log(g["T"].to_numpy(float)), np.log(g["value"].to_numpy(float)), 1)[0]
+            out.append(key + (float(slope),))
+    return pd.DataFrame(out, columns=["rule", "convention", "metric", "part", "slope"])

@@ -1,0 +1,1 @@
+"""Engines turn a workload's rule programs and activity into the ledger."""

@@ -1,0 +1,53 @@
+"""The analytical engine: sums every Work of every rule program in closed form (instant)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from ..activity import ActivityProfile
+from ..ledger import make_ledger
+from ..rules import Rule
+from ..workload import Precision
+
+PAPER_BITS = 32  # the paper counts 4-byte values
+
+
+def bits_of(prec: str, precision: Precision) -> int:
+    """Bit width of a precision key under the hardware's precision table (``fp32`` = 32)."""
+    return PAPER_BITS if prec == "fp32" else int(getattr(precision, prec))
+
+
+def full_rows(rule: Rule, act: ActivityProfile, precision: Precision, batch: int) -> list[tuple]:
+    """Ledger rows of the ``full`` convention: summed Works, then held state."""
+    totals: dict[tuple, float] = defaultdict(float)
+    for work in rule.works(act):
+        for unit, action, prec, n in work.total(batch):
+            totals[(work.layer, work.phase, unit, action, bits_of(prec, precision))] += n
+    rows = [("full", rule.name, layer, phase, unit, action, n, bits)
+            for (layer, phase, unit, action, bits), n in totals.items()]
+    holds: dict[tuple, float] = defaultdict(float)
+    for h in rule.state():
+        holds[(h.layer, h.unit, bits_of(h.prec, precision))] += h.elements
+    rows += [("full", rule.name, layer, "state", unit, "hold", n, bits)
+             for (layer, unit, bits), n in holds.items() if n]
+    return rows
+
+
+def paper_rows(rule: Rule) -> list[tuple]:
+    """Ledger rows of the ``paper`` convention: learning-signal MACs and the fitted memory."""
+    rows = [("paper", rule.name, layer, phase, "pe", "mac", n, PAPER_BITS)
+            for layer, phase, n in rule.paper_macs()]
+    rows += [("paper", rule.name, h.layer, "state", h.unit, "hold", h.elements, PAPER_BITS)
+             for h in rule.paper_memory()]
+    return rows
+
+
+def run_analytical(rules: list[Rule], act: ActivityProfile, precision: Precision,
+                   batch: int) -> pd.DataFrame:
+    """The ledger of every rule, both conventions."""
+    rows: list[tuple] = []
+    for rule in rules:
+        rows += paper_rows(rule) + full_rows(rule, act, precision, batch)
+    return make_ledger(rows)

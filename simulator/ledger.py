@@ -1,0 +1,57 @@
+"""The ledger: one tidy table of everything a sample does, the one interface between engines
+and cost models (engines never price, cost models never walk the network).
+
+Columns:
+
+========== ===============================================================================
+convention ``full`` (the whole cost, SPEC §5) or ``paper`` (the published table's counts)
+rule       ``bptt`` | ``stllr`` | ``tess``
+layer      layer name (``input`` for the network input, ``-`` for network-wide buffers)
+phase      fwd, neuron, trace, lsg, bwd, wgrad, update; ``state`` for held buffers
+unit       ``pe`` for operations; else the buffer kind (weights, membrane, traces, history,
+           errors, gradients, optimizer, lsg, spikes)
+action     op kind (mac, ac, add, mul, cmp, exp, div, sqrt), ``read`` / ``write`` (elements
+           moved), or ``hold`` (elements resident at the peak of a sample)
+count      per sample (float: optimizer work is divided by the batch size; rates give
+           expected counts)
+bits       operand width of an op, element width of an access or of a held element
+========== ===============================================================================
+
+The SimPy engine appends a ``memory`` column (which memory serves each access) and
+its timing table beside it; every other column keeps its meaning.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits"]
+
+
+def make_ledger(rows: list[tuple]) -> pd.DataFrame:
+    """A ledger DataFrame from rows in :data:`COLUMNS` order."""
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    df["count"] = df["count"].astype(float)
+    df["bits"] = df["bits"].astype(int)
+    return df
+
+
+def ops(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Operation rows only."""
+    return ledger[ledger["unit"] == "pe"]
+
+
+def held(ledger: pd.DataFrame) -> pd.DataFrame:
+    """State rows only (action ``hold``)."""
+    return ledger[ledger["action"] == "hold"]
+
+
+def accesses(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Memory read / write rows only."""
+    return ledger[ledger["action"].isin(["read", "write"])]
+
+
+def memory_bytes(ledger: pd.DataFrame) -> pd.Series:
+    """Bytes held per rule (sum of count × bits / 8 over the hold rows)."""
+    h = held(ledger)
+    return (h["count"] * h["bits"] / 8).groupby(h["rule"], sort=False).sum()

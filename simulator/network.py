@@ -1,0 +1,262 @@
+"""Network shapes: the layer list of a workload resolved into blocks with their sizes and counts.
+
+A *block* is one spiking layer (conv or linear, LIF neurons) together with the pooling layers that
+follow it; the readout is the non-spiking linear layer at the end. Per block, per time step:
+
+- ``N_in``   input elements (C_in·H_in·W_in, or in_features)
+- ``N_pre``  neurons of the layer (before pooling)
+- ``N_post`` block output elements (after pooling)
+- ``params`` weights (+ bias)
+- ``F``      dense MACs per step, K²·C_in·C_out·H_out·W_out, zero padding included (the paper's count)
+- ``S``      border-exact dense synaptic operations: only (input, neuron) pairs whose input lies
+             inside the map (NeuroBench's "Dense"); S ≤ F, equal without padding
+- fan-in per neuron (K²·C_in) and the border-exact fan-out of every input element
+  (:meth:`Block.fanout`), whose sum is S.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .errors import UserError
+from .workload import Neuron, Workload
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A pooling stage: ``max`` / ``avg`` (k×k window, stride k) or ``adaptive_avg`` (to size×size)."""
+
+    name: str
+    kind: str
+    size: int
+
+    def out_hw(self, h: int, w: int) -> tuple[int, int]:
+        if self.kind == "adaptive_avg":
+            return self.size, self.size
+        return h // self.size, w // self.size
+
+    def window(self, h: int, w: int) -> int:
+        """Input elements per output element."""
+        oh, ow = self.out_hw(h, w)
+        return (h // oh) * (w // ow)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One spiking layer (or the readout) with its pools; shapes are (C, H, W) or (features,)."""
+
+    index: int
+    name: str
+    kind: str  # "conv" | "linear" | "readout"
+    in_shape: tuple[int, ...]
+    pre_shape: tuple[int, ...]
+    post_shape: tuple[int, ...]
+    kernel: int = 1
+    stride: int = 1
+    padding: int = 0
+    bias: bool = False
+    pools: tuple[Pool, ...] = ()
+    neuron: Neuron | None = None
+    analog_input: bool = False
+
+    @property
+    def spiking(self) -> bool:
+        return self.kind != "readout"
+
+    @property
+    def N_in(self) -> int:
+        return int(np.prod(self.in_shape))
+
+    @property
+    def N_pre(self) -> int:
+        return int(np.prod(self.pre_shape))
+
+    @property
+    def N_post(self) -> int:
+        return int(np.prod(self.post_shape))
+
+    @property
+    def weights(self) -> int:
+        if self.kind == "conv":
+            return self.pre_shape[0] * self.in_shape[0] * self.kernel ** 2
+        return self.N_in * self.N_pre
+
+    @property
+    def params(self) -> int:
+        """Weights plus biases."""
+        return self.weights + (self.pre_shape[0] if self.bias else 0)
+
+    @property
+    def fan_in(self) -> int:
+        """Dense fan-in of one neuron, padding included (K²·C_in or in_features)."""
+        return self.in_shape[0] * self.kernel ** 2 if self.kind == "conv" else self.N_in
+
+    @property
+    def F(self) -> int:
+        """Dense MACs per step, zero padding included: fan_in · N_pre."""
+        return self.fan_in * self.N_pre
+
+    @cached_property
+    def _axis_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per input row / column: how many output rows / columns its kernel taps reach."""
+        _, h, w = self.in_shape
+        _, oh, ow = self.pre_shape
+        return (_taps_per_input(h, oh, self.kernel, self.stride, self.padding),
+                _taps_per_input(w, ow, self.kernel, self.stride, self.padding))
+
+    @property
+    def S(self) -> int:
+        """Border-exact dense synaptic operations per step (pairs whose input is inside the map)."""
+        if self.kind != "conv":
+            return self.F
+        cy, cx = self._axis_counts
+        return int(self.in_shape[0] * self.pre_shape[0] * cy.sum() * cx.sum())
+
+    def fanout(self) -> np.ndarray:
+        """Border-exact fan-out of every input element, shape ``in_shape`` (sum = S)."""
+        if self.kind != "conv":
+            return np.full(self.in_shape, self.N_pre, dtype=np.int64)
+        cy, cx = self._axis_counts
+        plane = np.outer(cy, cx) * self.pre_shape[0]
+        return np.broadcast_to(plane, self.in_shape).astype(np.int64)
+
+
+def _taps_per_input(n_in: int, n_out: int, k: int, stride: int, pad: int) -> np.ndarray:
+    """For a 1-D map: the number of (output, tap) pairs that read each input position."""
+    idx = np.arange(n_out)[:, None] * stride - pad + np.arange(k)[None, :]
+    idx = idx[(idx >= 0) & (idx < n_in)]
+    return np.bincount(idx, minlength=n_in).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Net:
+    """A resolved network: spiking blocks, the readout, and the workload's input facts."""
+
+    input_shape: tuple[int, ...]
+    blocks: tuple[Block, ...]
+    readout: Block
+    T: int
+    classes: int
+    batch: int
+    analog_input: bool
+    layer_names: tuple[str, ...] = field(default=())
+
+    @property
+    def layers(self) -> tuple[Block, ...]:
+        """Blocks then the readout: every layer that has weights."""
+        return self.blocks + (self.readout,)
+
+    @property
+    def N_input(self) -> int:
+        return int(np.prod(self.input_shape))
+
+    def block(self, name: str) -> Block:
+        for b in self.layers:
+            if b.name == name:
+                return b
+        raise KeyError(name)
+
+
+def _merge_neuron(base: Neuron, override) -> Neuron:
+    if override is None:
+        return base
+    changes = {k: v for k, v in override.model_dump(exclude_none=True).items()}
+    return base.model_copy(update=changes)
+
+
+def default_names(kinds: list[str]) -> list[str]:
+    """Stable default names: the n-th layer of a type is ``<type><n>``; the readout is ``readout``."""
+    seen: dict[str, int] = {}
+    names = []
+    for kind in kinds:
+        seen[kind] = seen.get(kind, 0) + 1
+        names.append("readout" if kind == "readout" else f"{kind}{seen[kind]}")
+    return names
+
+
+def build_network(wl: Workload, where: str = "<workload>") -> Net:
+    """Resolve the workload's layer list into blocks; impossible shapes raise UserError naming the layer."""
+    layers = wl.network.layers
+    wm = wl.network.width_multiplier
+    defaults = default_names([layer.type for layer in layers])
+    names = [layer.name or d for layer, d in zip(layers, defaults)]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        i = next(i for i, n in enumerate(names) if n in dup)
+        raise UserError(where, f"network.layers[{i}].name", f"duplicate layer name '{names[i]}'")
+
+    shape: tuple[int, ...] = tuple(wl.input.shape)
+    blocks: list[dict] = []
+    readout: Block | None = None
+
+    def fail(i: int, reason: str) -> UserError:
+        return UserError(where, f"network.layers[{i}] ({names[i]})", reason)
+
+    for i, layer in enumerate(layers):
+        if readout is not None:
+            raise fail(i, "the readout must be the last layer")
+        t = layer.type
+        if t == "conv":
+            if len(shape) != 3:
+                raise fail(i, f"a conv layer needs a (C, H, W) input, got {list(shape)}")
+            c, h, w = shape
+            k, s, p = layer.kernel, layer.stride, layer.padding
+            if k > h + 2 * p or k > w + 2 * p:
+                raise fail(i, f"kernel {k} is larger than the padded input {h + 2 * p}×{w + 2 * p}")
+            oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+            cout = max(1, round(layer.out_channels * wm))
+            blocks.append(dict(index=len(blocks), name=names[i], kind="conv", in_shape=shape,
+                               pre_shape=(cout, oh, ow), kernel=k, stride=s, padding=p,
+                               bias=layer.bias, neuron=_merge_neuron(wl.neuron, layer.neuron),
+                               pools=[], analog_input=not blocks and wl.input.encoding == "analog"))
+            shape = (cout, oh, ow)
+        elif t == "linear":
+            n_in = int(np.prod(shape))
+            if layer.in_features is not None and layer.in_features != n_in:
+                raise fail(i, f"in_features is {layer.in_features} but the input has {n_in} elements")
+            out = max(1, round(layer.out_features * wm))
+            blocks.append(dict(index=len(blocks), name=names[i], kind="linear", in_shape=(n_in,),
+                               pre_shape=(out,), bias=layer.bias,
+                               neuron=_merge_neuron(wl.neuron, layer.neuron), pools=[],
+                               analog_input=not blocks and wl.input.encoding == "analog"))
+            shape = (out,)
+        elif t == "readout":
+            n_in = int(np.prod(shape))
+            if not blocks:
+                raise fail(i, "the readout needs at least one spiking layer before it")
+            if layer.in_features is not None and layer.in_features != n_in:
+                raise fail(i, f"in_features is {layer.in_features} but the last block outputs {n_in} elements")
+            out = layer.out_features or wl.input.classes
+            if out != wl.input.classes:
+                raise fail(i, f"out_features is {out} but input.classes is {wl.input.classes}")
+            readout = Block(index=len(blocks), name=names[i], kind="readout", in_shape=(n_in,),
+                            pre_shape=(out,), post_shape=(out,), bias=layer.bias)
+        else:  # pools
+            if not blocks:
+                raise fail(i, "a pooling layer must follow a conv or linear layer")
+            if len(shape) != 3:
+                raise fail(i, f"pooling needs a (C, H, W) map, got {list(shape)}")
+            c, h, w = shape
+            kind, size = {"maxpool": ("max", getattr(layer, "kernel", 0)),
+                          "avgpool": ("avg", getattr(layer, "kernel", 0)),
+                          "adaptive_avgpool": ("adaptive_avg", getattr(layer, "size", 1)),
+                          "global_avgpool": ("adaptive_avg", 1)}[t]
+            if kind == "adaptive_avg":
+                if h % size or w % size:
+                    raise fail(i, f"a {h}×{w} map does not divide into {size}×{size} (exact division required)")
+            elif h % size or w % size:
+                raise fail(i, f"a {h}×{w} map cannot be pooled by {size} (exact division required)")
+            pool = Pool(names[i], kind, size)
+            blocks[-1]["pools"].append(pool)
+            shape = (c,) + pool.out_hw(h, w)
+        if t != "readout" and blocks:
+            blocks[-1]["post_shape"] = shape
+    if readout is None:
+        raise UserError(where, "network.layers", "the network must end with a 'readout' layer")
+    built = tuple(Block(**{**b, "pools": tuple(b["pools"])}) for b in blocks)
+    return Net(input_shape=tuple(wl.input.shape), blocks=built, readout=readout, T=wl.input.T,
+               classes=wl.input.classes, batch=wl.input.batch,
+               analog_input=wl.input.encoding == "analog", layer_names=tuple(names))

@@ -1,0 +1,127 @@
+"""The vocabulary of rule programs: what one phase of one layer does at each step.
+
+A rule program (one module per rule) lists :class:`Work` items in execution order. Each Work is
+one phase of one layer and carries :class:`Count` items: ops on the PE array (``unit = "pe"``,
+``action`` an op kind) or traffic to a buffer (``unit`` a buffer kind, ``action`` read / write),
+as float arrays over the T steps (per sample). Both engines read the same Works: the analytical
+engine sums them, the SimPy engine turns each (Work, step) into a timed task.
+
+``direction`` says when a Work runs: ``forward`` every step in list order; ``backward`` after the
+last forward step, steps in reverse (BPTT's pass through time); ``batch`` once per mini-batch
+(optimizer), its counts an array of length 1 that the engines divide by the batch size.
+
+State the rule keeps is a list of :class:`Hold` items (elements resident at the peak of a sample).
+Every Count and Hold names a precision key (``weight``, ``membrane``, ``trace``, ``gradient``,
+``spike``, ``input``, ``lsg``) that the hardware's precision table turns into bits.
+
+Counting conventions of the ``full`` ledger (stated once, here):
+
+- Event-driven synaptic integration: one AC per (input event, target neuron) pair (border-exact
+  fan-out), or one MAC per dense pair, padding included, for an analog first layer; each
+  synaptic operation reads one weight and read-modify-writes one membrane accumulator (the
+  event-driven core of ODIN / ReckOn: no weight reuse across events).
+- Every other phase is a dense, tiled computation with ideal reuse inside the phase: it reads
+  each operand element and writes each result element once per step.
+- Neuron update per neuron and step: 1 multiply (leak), 1 compare (threshold), 1 add per spike
+  (reset), and Psi: triangle 2 add + 2 mul + 2 cmp, fast-sigmoid 2 add + 3 mul + 1 cmp + 1 div.
+- Pooling per output element: max k² − 1 compares; average k² − 1 adds + 1 multiply.
+- Softmax + CE gradient over C classes: C exp, C div, C add (C − 1 for the sum, 1 for −onehot).
+- Optimizer per weight and mini-batch: SGD 1 MAC; Adam 6 mul + 4 add + 1 sqrt + 1 div.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PHASES = ("fwd", "neuron", "trace", "lsg", "bwd", "wgrad", "update")
+OP_KINDS = ("mac", "ac", "add", "mul", "cmp", "exp", "div", "sqrt")
+PRECISIONS = ("weight", "membrane", "trace", "gradient", "spike", "input", "lsg")
+DIRECTIONS = ("forward", "backward", "batch")
+
+ADAM_OPS = {"mul": 6, "add": 4, "sqrt": 1, "div": 1}
+SGD_OPS = {"mac": 1}
+
+
+@dataclass(frozen=True)
+class Count:
+    """One kind of action of a Work: ``per_step[t]`` actions at step t (per sample)."""
+
+    unit: str
+    action: str
+    prec: str
+    per_step: np.ndarray
+
+
+@dataclass(frozen=True)
+class Work:
+    """One phase of one layer: its counts per step, and when it runs."""
+
+    rule: str
+    layer: str
+    phase: str
+    direction: str
+    counts: tuple[Count, ...]
+
+    def total(self, batch: int) -> list[tuple[str, str, str, float]]:
+        """(unit, action, prec, count per sample) for every non-zero count."""
+        scale = 1.0 / batch if self.direction == "batch" else 1.0
+        out = []
+        for c in self.counts:
+            n = float(np.sum(c.per_step)) * scale
+            if n:
+                out.append((c.unit, c.action, c.prec, n))
+        return out
+
+
+@dataclass(frozen=True)
+class Hold:
+    """State kept by a rule: ``elements`` of buffer ``unit`` for ``layer`` at precision ``prec``."""
+
+    unit: str
+    layer: str
+    prec: str
+    elements: float
+
+
+class WorkBuilder:
+    """Collects Counts for one Work; zero counts are dropped."""
+
+    def __init__(self, rule: str, layer: str, phase: str, T: int, direction: str = "forward"):
+        assert phase in PHASES and direction in DIRECTIONS
+        self.rule, self.layer, self.phase, self.direction = rule, layer, phase, direction
+        self.T = 1 if direction == "batch" else T
+        self._counts: dict[tuple[str, str, str], np.ndarray] = {}
+
+    def _add(self, unit: str, action: str, prec: str, n) -> "WorkBuilder":
+        arr = np.broadcast_to(np.asarray(n, dtype=float), (self.T,))
+        if np.any(arr):
+            key = (unit, action, prec)
+            self._counts[key] = self._counts.get(key, 0.0) + arr
+        return self
+
+    def ops(self, prec: str, **kinds) -> "WorkBuilder":
+        """PE operations of the given kinds (e.g. ``mac=F``) at precision ``prec``."""
+        for kind, n in kinds.items():
+            assert kind in OP_KINDS, kind
+            self._add("pe", kind, prec, n)
+        return self
+
+    def read(self, buffer: str, prec: str, n) -> "WorkBuilder":
+        return self._add(buffer, "read", prec, n)
+
+    def write(self, buffer: str, prec: str, n) -> "WorkBuilder":
+        return self._add(buffer, "write", prec, n)
+
+    def build(self) -> Work:
+        counts = tuple(Count(u, a, p, np.array(v, dtype=float)) for (u, a, p), v in self._counts.items())
+        return Work(self.rule, self.layer, self.phase, self.direction, counts)
+
+
+def learning_mask(T: int, window: int | None) -> np.ndarray:
+    """1.0 at the learning steps t >= T - window (window None = every step), else 0.0; shape [T]."""
+    w = T if window is None else min(window, T)
+    mask = np.zeros(T)
+    mask[T - w:] = 1.0
+    return mask

@@ -1,0 +1,508 @@
+"""Workload schema (pydantic v2) and loader.
+
+A workload YAML names the network, the input, the rules to compare, the activity source, the
+hardware and the report options (SPEC §4). Every mistake in it becomes a :class:`UserError` whose
+one-line message names the file, the dotted field path and the reason; unknown keys get a
+did-you-mean hint.
+
+Default layer names (stable, documented in the README): the n-th layer of a type, counted from 1
+over the whole network, is ``conv<n>``, ``linear<n>``, ``maxpool<n>``, ``avgpool<n>``,
+``adaptive_avgpool<n>``, ``global_avgpool<n>``; the readout is ``readout``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator, model_validator)
+
+from .errors import UserError
+
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors that suggest the closest known key."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+            for key in data:
+                if key not in known:
+                    hint = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+                    extra = f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(sorted(known))})"
+                    raise ValueError(f"unknown key '{key}'{extra}")
+        return data
+
+
+# --------------------------------------------------------------------------- neurons and layers
+class Psi(Strict):
+    """Surrogate / secondary activation Psi(u) (MATH §1)."""
+
+    shape: Literal["triangle", "fast_sigmoid"] = "triangle"
+    gamma: Annotated[float, Field(gt=0)] = 0.3
+    width: Annotated[float, Field(gt=0)] = 1.0
+    slope: Annotated[float, Field(gt=0)] = 100.0
+
+
+class Neuron(Strict):
+    """LIF parameters (MATH §1). ``v_reset: null`` subtracts theta."""
+
+    beta: Fraction = 0.5
+    theta: Annotated[float, Field(gt=0)] = 0.6
+    v_reset: float | None = None
+    reset: Literal["subtract", "zero"] = "subtract"
+    psi: Psi = Psi()
+
+
+class NeuronOverride(Strict):
+    """Per-layer override of some neuron parameters (unset fields inherit the workload's)."""
+
+    beta: Fraction | None = None
+    theta: Annotated[float, Field(gt=0)] | None = None
+    v_reset: float | None = None
+    reset: Literal["subtract", "zero"] | None = None
+    psi: Psi | None = None
+
+
+class _Layer(Strict):
+    name: str | None = None
+
+
+class Conv(_Layer):
+    """Spiking 2-D convolution (LIF neurons at every output position)."""
+
+    type: Literal["conv"]
+    out_channels: PositiveInt
+    kernel: PositiveInt = 3
+    stride: PositiveInt = 1
+    padding: NonNegInt = 1
+    bias: bool = False
+    neuron: NeuronOverride | None = None
+
+
+class Linear(_Layer):
+    """Spiking fully-connected layer (flattens its input, C,H,W order)."""
+
+    type: Literal["linear"]
+    out_features: PositiveInt
+    in_features: PositiveInt | None = None
+    bias: bool = False
+    neuron: NeuronOverride | None = None
+
+
+class MaxPool(_Layer):
+    """k×k max-pool, stride k; the map must divide exactly."""
+
+    type: Literal["maxpool"]
+    kernel: PositiveInt = 2
+
+
+class AvgPool(_Layer):
+    """k×k average pool, stride k; the map must divide exactly."""
+
+    type: Literal["avgpool"]
+    kernel: PositiveInt = 2
+
+
+class AdaptiveAvgPool(_Layer):
+    """Adaptive average pool to size×size; the map must divide exactly."""
+
+    type: Literal["adaptive_avgpool"]
+    size: PositiveInt = 1
+
+
+class GlobalAvgPool(_Layer):
+    """Global average pool (adaptive average pool to 1×1)."""
+
+    type: Literal["global_avgpool"]
+
+
+class Readout(_Layer):
+    """Non-spiking linear readout y[t] = W_r·flatten(h[t]) + b_r; out_features defaults to classes."""
+
+    type: Literal["readout"]
+    out_features: PositiveInt | None = None
+    in_features: PositiveInt | None = None
+    bias: bool = True
+
+
+Layer = Annotated[Union[Conv, Linear, MaxPool, AvgPool, AdaptiveAvgPool, GlobalAvgPool, Readout],
+                  Field(discriminator="type")]
+LAYER_TYPES = ("conv", "linear", "maxpool", "avgpool", "adaptive_avgpool", "global_avgpool", "readout")
+
+
+class Network(Strict):
+    """The layer list, in order; ``width_multiplier`` scales every conv/linear width (rounded)."""
+
+    layers: Annotated[list[Layer], Field(min_length=1)]
+    width_multiplier: Annotated[float, Field(gt=0)] = 1.0
+
+
+# --------------------------------------------------------------------------- input, rules, activity
+class Input(Strict):
+    """The data: ``shape`` (C,H,W) or (features,), T steps, classes, batch size.
+
+    ``encoding: analog`` feeds real values to the first layer (its synaptic work is MACs);
+    ``spikes`` feeds binary events (ACs).
+    """
+
+    shape: Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]
+    T: PositiveInt
+    classes: Annotated[int, Field(ge=2)]
+    batch: PositiveInt = 1
+    encoding: Literal["spikes", "analog"] = "spikes"
+
+    @field_validator("shape")
+    @classmethod
+    def _shape(cls, v: list[int]) -> list[int]:
+        if len(v) == 2:
+            raise ValueError("shape must be [C, H, W] or [features]")
+        return v
+
+
+Optimizer = Literal["sgd", "adam"]
+
+
+class BPTTRule(Strict):
+    """Backpropagation through time (MATH §2)."""
+
+    optimizer: Optimizer = "adam"
+
+
+class LocalRule(Strict):
+    """Eligibility-trace parameters shared by S-TLLR and TESS (MATH §3)."""
+
+    lambda_pre: Fraction = 0.5
+    lambda_post: Fraction = 0.2
+    alpha_pre: float = 1.0
+    alpha_post: float = 1.0
+    window: PositiveInt | None = None
+    optimizer: Optimizer = "adam"
+
+
+class STLLRRule(LocalRule):
+    """S-TLLR: temporally local traces, learning signal back-propagated within each step."""
+
+
+class TESSRule(LocalRule):
+    """TESS: traces plus layer-local learning-signal generators (LSG) with fixed B_l.
+
+    ``lsg_pool``: s_l per spiking block (conv blocks; ignored for linear blocks, whose latent is
+    the block output itself). ``lsg_matrix``: ``stored`` keeps B_l in memory at 1 bit per entry,
+    ``generated`` regenerates it on the fly (no storage, no reads).
+    """
+
+    lsg_pool: list[PositiveInt] | None = None
+    lsg_matrix: Literal["stored", "generated"] = "stored"
+
+
+class Rules(Strict):
+    """The rules to compare; a rule given as ``null`` or ``{}`` takes its defaults."""
+
+    bptt: BPTTRule | None = None
+    stllr: STLLRRule | None = None
+    tess: TESSRule | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        if isinstance(data, list):  # [bptt, tess] shorthand is not offered: one way to do it
+            raise ValueError("rules must be a mapping such as {bptt: {}, tess: {lambda_pre: 0.5}}")
+        if isinstance(data, dict):
+            return {k: ({} if v is None else v) for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _some(self) -> "Rules":
+        if not self.enabled():
+            raise ValueError("at least one rule is required (bptt, stllr, tess)")
+        return self
+
+    def enabled(self) -> dict[str, LocalRule | BPTTRule]:
+        """The enabled rules in the canonical order bptt, stllr, tess."""
+        return {k: getattr(self, k) for k in ("bptt", "stllr", "tess") if getattr(self, k) is not None}
+
+
+class DenseActivity(Strict):
+    """Every neuron and every input element is active every step (the paper's upper bound)."""
+
+    source: Literal["dense"]
+
+
+class RatesActivity(Strict):
+    """Firing rates: ``input`` for the input events, ``layers`` per spiking layer name, else
+    ``default``. Expected counts, assuming spikes spread uniformly over space."""
+
+    source: Literal["rates"]
+    input: Fraction = 1.0
+    default: Fraction = 0.1
+    layers: dict[str, Fraction] = Field(default_factory=dict)
+
+
+Activity = Annotated[Union[DenseActivity, RatesActivity], Field(discriminator="source")]
+
+
+class Report(Strict):
+    """Report options: the T range of the complexity plot (powers of two) and plotting on/off."""
+
+    complexity_T: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] = [1, 1024]
+    plots: bool = True
+
+
+# --------------------------------------------------------------------------- hardware
+class Precision(Strict):
+    """Bit widths of stored values."""
+
+    weight: PositiveInt = 32
+    membrane: PositiveInt = 32
+    trace: PositiveInt = 32
+    gradient: PositiveInt = 32
+    spike: PositiveInt = 1
+    input: PositiveInt = 32
+    lsg: PositiveInt = 1
+
+
+class PE(Strict):
+    """Processing-element array of one core: units and cycles per op kind."""
+
+    units: PositiveInt = 64
+    cycles_per_mac: PositiveInt = 1
+    cycles_per_ac: PositiveInt = 1
+    cycles_per_op: dict[str, PositiveInt] = Field(default_factory=dict)
+
+
+class Memory(Strict):
+    """One memory: SRAM (capacity in bytes) or DRAM (capacity may be null = unbounded)."""
+
+    name: str
+    kind: Literal["sram", "dram"] = "sram"
+    capacity_bytes: PositiveInt | None = None
+    word_bits: PositiveInt = 32
+    ports: PositiveInt = 1
+    read_latency: NonNegInt = 1
+    write_latency: NonNegInt = 1
+    bandwidth_bytes_per_cycle: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _capacity(self) -> "Memory":
+        if self.kind == "sram" and self.capacity_bytes is None:
+            raise ValueError(f"memory '{self.name}': an SRAM needs capacity_bytes")
+        return self
+
+
+class Router(Strict):
+    """Event router / NoC between cores."""
+
+    packet_bits: PositiveInt = 32
+    packets_per_cycle: Annotated[float, Field(gt=0)] = 1.0
+    hop_latency: NonNegInt = 1
+
+
+BUFFER_KINDS = ("weights", "membrane", "traces", "history", "errors", "gradients", "optimizer", "lsg",
+                "spikes")
+
+
+class Hardware(Strict):
+    """Hardware description (SPEC §7). Parsed and validated here; timing uses it in the SimPy engine."""
+
+    name: str = "custom"
+    source: str | None = None
+    clock_mhz: Annotated[float, Field(gt=0)] = 200.0
+    cores: PositiveInt = 1
+    mapping: Literal["auto"] | list[NonNegInt] = "auto"
+    pe: PE = PE()
+    memories: Annotated[list[Memory], Field(min_length=1)] = [Memory(name="dram", kind="dram")]
+    router: Router = Router()
+    precision: Precision = Precision()
+    placement: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _placement(self) -> "Hardware":
+        names = [m.name for m in self.memories]
+        if len(set(names)) != len(names):
+            raise ValueError(f"memory names must be unique, got {names}")
+        for kind, mem in self.placement.items():
+            if kind not in BUFFER_KINDS:
+                hint = difflib.get_close_matches(kind, BUFFER_KINDS, n=1)
+                raise ValueError(f"placement: unknown buffer kind '{kind}'"
+                                 + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+            if mem not in names:
+                raise ValueError(f"placement.{kind}: no memory named '{mem}' (memories: {', '.join(names)})")
+        if isinstance(self.mapping, list) and any(c >= self.cores for c in self.mapping):
+            raise ValueError(f"mapping names a core >= cores ({self.cores})")
+        return self
+
+
+# --------------------------------------------------------------------------- the workload
+class Workload(Strict):
+    """A whole workload file (SPEC §4)."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    dataset: str | None = None
+    description: str | None = None
+    input: Input
+    neuron: Neuron = Neuron()
+    network: Network
+    rules: Rules
+    activity: Activity = DenseActivity(source="dense")
+    hardware: Hardware = Hardware()
+    cost_models: list[str] = ["counts"]
+    report: Report = Report()
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file this workload was loaded from (None when built in memory)."""
+        return self._source
+
+    @property
+    def T(self) -> int:
+        return self.input.T
+
+
+# --------------------------------------------------------------------------- loading
+def _format_loc(loc: tuple) -> str:
+    """('network','layers',2,'conv','kernel') -> 'network.layers[2].kernel'."""
+    out = ""
+    prev_int = False
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            prev_int = True
+            continue
+        if prev_int and part in LAYER_TYPES + ("dense", "rates"):
+            prev_int = False
+            continue  # the discriminated-union tag pydantic inserts
+        if part.startswith(("function-", "tagged-union", "union[")) or part in ("list[...]",):
+            continue
+        out += ("." if out else "") + str(part)
+        prev_int = False
+    return out
+
+
+def _reason(err: dict) -> str:
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err["type"] == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        names = [t.strip(" '") for t in str(expected).split(",")]
+        hint = difflib.get_close_matches(str(tag), names, n=1, cutoff=0.5)
+        msg = f"unknown type '{tag}'" + (f" (did you mean '{hint[0]}'?)" if hint else "") + f"; expected one of {expected}"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    if "input" in err and err["type"] not in ("missing", "union_tag_invalid", "value_error") \
+            and not isinstance(err["input"], (dict, list)):
+        msg += f" (got {err['input']!r})"
+    return msg
+
+
+def validation_error(path: str | Path, exc: ValidationError) -> UserError:
+    """Turn a pydantic error into the one-line UserError (first error, with a count of others)."""
+    errs = exc.errors(include_url=False)
+    first = errs[0]
+    more = f" (and {len(errs) - 1} more error{'s' if len(errs) > 2 else ''})" if len(errs) > 1 else ""
+    return UserError(str(path), _format_loc(first["loc"]) or "(top level)", _reason(first) + more)
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping, raising UserError for a missing file, bad syntax, empty file or non-mapping."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(str(path), "", "file not found")
+    if path.is_dir():
+        raise UserError(str(path), "", "is a directory, expected a YAML file")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(str(path), "", f"cannot read file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(str(path), "", f"YAML syntax error: {where}{problem}") from None
+    if data is None:
+        raise UserError(str(path), "", "file is empty, expected a workload mapping")
+    if not isinstance(data, dict):
+        raise UserError(str(path), "(top level)", f"expected a mapping of keys, got a {type(data).__name__}")
+    return data
+
+
+def _resolve_hardware(data: dict, base: Path, path: Path) -> dict:
+    """Replace ``hardware: FILE`` by the file's mapping (paths relative to the workload file)."""
+    hw = data.get("hardware")
+    if isinstance(hw, str):
+        hw_path = (base / hw) if not Path(hw).is_absolute() else Path(hw)
+        if not hw_path.exists():
+            raise UserError(str(path), "hardware", f"hardware file '{hw}' not found (looked at {hw_path})")
+        hw_data = read_yaml(hw_path)
+        try:
+            Hardware.model_validate(hw_data)
+        except ValidationError as exc:
+            raise validation_error(hw_path, exc) from None
+        data = dict(data, hardware=hw_data)
+    return data
+
+
+def workload_from_dict(data: dict, path: str | Path = "<workload>") -> Workload:
+    """Validate a workload mapping (hardware already inline) and check its network shapes."""
+    try:
+        wl = Workload.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(path, exc) from None
+    from .network import build_network  # shapes are checked at load time, with the layer named
+
+    build_network(wl, where=str(path))
+    return wl
+
+
+def load_workload(path: str | Path) -> Workload:
+    """Load and validate a workload YAML file; raises UserError on any mistake.
+
+    Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
+    """
+    path = Path(path)
+    data = read_yaml(path)
+    data = _resolve_hardware(data, path.parent, path)
+    wl = workload_from_dict(data, path)
+    wl._source = str(path)
+    return wl
+
+
+def set_dotted(data: dict, key: str, value: Any, where: str = "--set") -> dict:
+    """Return a deep copy of ``data`` with the dotted ``key`` set (``T`` means ``input.T``)."""
+    import copy
+
+    data = copy.deepcopy(data)
+    if key == "T":
+        key = "input.T"
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.get(part) if isinstance(node, dict) else None
+        if nxt is None:
+            nxt = {}
+            node[part] = nxt
+        if not isinstance(nxt, dict):
+            raise UserError(where, ".".join(parts[: i + 1]), "is not a mapping, cannot set a sub-key")
+        node = nxt
+    node[parts[-1]] = value
+    return data
+
+
+__all__ = ["Workload", "Hardware", "load_workload", "workload_from_dict", "read_yaml", "set_dotted",
+           "validation_error", "LAYER_TYPES", "BUFFER_KINDS"]

@@ -63,6 +63,14 @@ def make_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
     return [RULES[name](net, params) for name, params in wl.rules.enabled().items()]
 
 
+def check(wl: Workload, where: str = "<workload>") -> Net:
+    """Every check a workload needs beyond its schema; returns the resolved network."""
+    net = build_network(wl, where)
+    make_rules(wl, net, where)
+    build_activity(net, wl.activity, where)
+    return net
+
+
 def summarize(ledger: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
     """One row per rule: paper #MAC and memory, full ops per phase, full memory, ratios to BPTT.
 

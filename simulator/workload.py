@@ -251,6 +251,7 @@ class RatesActivity(Strict):
 
 
 Activity = Annotated[Union[DenseActivity, RatesActivity], Field(discriminator="source")]
+ACTIVITY_SOURCES = ("dense", "rates")
 
 
 class Report(Strict):
@@ -373,21 +374,17 @@ class Workload(Strict):
 
 # --------------------------------------------------------------------------- loading
 def _format_loc(loc: tuple) -> str:
-    """('network','layers',2,'conv','kernel') -> 'network.layers[2].kernel'."""
+    """('network','layers',2,'conv','kernel') -> 'network.layers[2].kernel' (union tags dropped)."""
     out = ""
-    prev_int = False
+    prev: object = None
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-            prev_int = True
-            continue
-        if prev_int and part in LAYER_TYPES + ("dense", "rates"):
-            prev_int = False
-            continue  # the discriminated-union tag pydantic inserts
-        if part.startswith(("function-", "tagged-union", "union[")) or part in ("list[...]",):
-            continue
-        out += ("." if out else "") + str(part)
-        prev_int = False
+        elif (isinstance(prev, int) and part in LAYER_TYPES) or (prev == "activity" and part in ACTIVITY_SOURCES):
+            pass  # the discriminated-union tag pydantic inserts
+        else:
+            out += ("." if out else "") + str(part)
+        prev = part
     return out
 
 
@@ -429,7 +426,7 @@ def read_yaml(path: str | Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(str(path), "", f"cannot read file: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -459,14 +456,15 @@ def _resolve_hardware(data: dict, base: Path, path: Path) -> dict:
 
 
 def workload_from_dict(data: dict, path: str | Path = "<workload>") -> Workload:
-    """Validate a workload mapping (hardware already inline) and check its network shapes."""
+    """Validate a workload mapping (hardware already inline): schema, network shapes, rule
+    parameters against the network, activity layer names."""
     try:
         wl = Workload.model_validate(data)
     except ValidationError as exc:
         raise validation_error(path, exc) from None
-    from .network import build_network  # shapes are checked at load time, with the layer named
+    from .api import check  # shapes, rule parameters and activity are checked at load time
 
-    build_network(wl, where=str(path))
+    check(wl, where=str(path))
     return wl
 
 

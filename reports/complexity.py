@@ -1,0 +1,59 @@
+"""Complexity plot: memory and learning cost versus T, log-log, every rule, both conventions."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+RULE_STYLE = {"bptt": ("BPTT", "tab:red"), "stllr": ("S-TLLR", "tab:blue"), "tess": ("TESS", "tab:green")}
+PANELS = [("paper", "memory_MB", "Memory, paper convention (MB)"),
+          ("full", "memory_MB", "Memory, full convention (MB)"),
+          ("paper", "learning_ops", "Learning MACs, paper convention"),
+          ("full", "learning_ops", "Learning ops, full convention")]
+
+
+def _slope(slopes: pd.DataFrame, rule: str, conv: str, metric: str, part: str) -> float | None:
+    s = slopes[(slopes["rule"] == rule) & (slopes["convention"] == conv)
+               & (slopes["metric"] == metric) & (slopes["part"] == part)]
+    return round(float(s["slope"].iloc[0]), 2) + 0.0 if len(s) else None  # no "-0.00"
+
+
+def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: str,
+                    fmt: str = "png") -> bytes:
+    """The 2×2 figure as image bytes (``png`` or ``svg``); slopes fitted over T = 16…1024 are in
+    the legends, the workload's own T is the dotted line. In the full-memory panel the dashed
+    curve is BPTT's history alone (the buffer that grows with T)."""
+    fig = Figure(figsize=(11, 8))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 2)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.92, wspace=0.25, hspace=0.25)
+    for ax, (conv, metric, label) in zip(axes.flat, PANELS):
+        for rule, (name, colour) in RULE_STYLE.items():
+            d = cx[(cx["rule"] == rule) & (cx["convention"] == conv) & (cx["metric"] == metric)
+                   & (cx["part"] == "total")]
+            if d.empty:
+                continue
+            k = _slope(slopes, rule, conv, metric, "total")
+            ax.plot(d["T"], d["value"], "o--" if rule == "stllr" else "o-", color=colour, ms=3,
+                    label=f"{name} (slope {k + 0.0:.2f})" if k is not None else name)
+            if conv == "full" and metric == "memory_MB" and rule == "bptt":
+                h = cx[(cx["rule"] == rule) & (cx["convention"] == conv) & (cx["metric"] == metric)
+                       & (cx["part"] == "history")]
+                kh = _slope(slopes, rule, conv, metric, "history")
+                if not h.empty:
+                    ax.plot(h["T"], h["value"], "--", color=colour,
+                            label=f"BPTT history only (slope {kh:.2f})")
+        ax.axvline(T_mark, color="grey", ls=":", lw=1, label=f"workload T = {T_mark}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("time steps T")
+        ax.set_ylabel(label)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{title}: cost per sample versus T (slopes fitted over T = 16…1024)")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=100)
+    return buf.getvalue()

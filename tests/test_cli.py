@@ -1,0 +1,118 @@
+"""The command line: run writes its four files; bad input gives exit 2 and one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from simulator.cli import main
+
+from .conftest import WORKLOADS
+
+GOOD = (WORKLOADS / "small.yaml").read_text()
+
+
+def test_run_writes_summary_ledger_results_and_plot(tmp_path):
+    out = tmp_path / "o"
+    res = CliRunner().invoke(main, ["run", str(WORKLOADS / "small.yaml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "paper #MAC (M)" in res.output and "TESS" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["complexity.png", "ledger.csv", "results.json", "summary.csv"]
+    ledger = pd.read_csv(out / "ledger.csv")
+    assert list(ledger.columns) == ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits"]
+    summary = pd.read_csv(out / "summary.csv", index_col="rule")
+    # the summary is the ledger, summed: check one figure both ways
+    paper = ledger[(ledger.convention == "paper") & (ledger.unit == "pe")]
+    assert summary.loc["tess", "paper_mac_M"] == pytest.approx(paper[paper.rule == "tess"]["count"].sum() / 1e6)
+    meta = json.loads((out / "results.json").read_text())
+    assert meta["version"] and meta["workload"]["name"] == "small"
+    assert (out / "complexity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_validate_and_schema():
+    r = CliRunner().invoke(main, ["validate", str(WORKLOADS / "dvs.yaml")])
+    assert r.exit_code == 0 and r.output.startswith("ok:")
+    r = CliRunner().invoke(main, ["schema"])
+    assert r.exit_code == 0 and "properties" in json.loads(r.output)
+
+
+def _edit(**changes):
+    d = yaml.safe_load(GOOD)
+    for path, value in changes.items():
+        node = d
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[int(k)] if isinstance(node, list) else node[k]
+        last = keys[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        elif value is KeyError:
+            del node[last]
+        else:
+            node[last] = value
+    return yaml.safe_dump(d)
+
+
+BAD = {  # name: (file text, field text expected in the message, reason text expected)
+    "yaml_syntax": ("name: x\ninput: {shape: [2, 8, 8]\n", "", "YAML syntax error: line"),
+    "empty": ("", "", "file is empty"),
+    "not_mapping": ("- a\n- b\n", "(top level)", "expected a mapping"),
+    "unknown_key": (GOOD.replace("network:", "netwrok:"), "(top level)", "did you mean 'network'"),
+    "unknown_nested_key": (_edit(input__Tt=3), "input", "unknown key 'Tt' (did you mean 'T'?)"),
+    "wrong_type": (_edit(input__T="many"), "input.T", "valid integer"),
+    "T_zero": (_edit(input__T=0), "input.T", "greater than 0"),
+    "negative_size": (_edit(network__layers__0__out_channels=-4), "network.layers[0].out_channels", "greater than 0"),
+    "zero_batch": (_edit(input__batch=0), "input.batch", "greater than 0"),
+    "unknown_rule": (_edit(rules={"bptt": {}, "tes": {}}), "rules", "did you mean 'tess'"),
+    "no_rule": (_edit(rules={}), "rules", "at least one rule"),
+    "unknown_layer_type": (_edit(network__layers__0__type="convv"), "network.layers[0]", "did you mean 'conv'"),
+    "impossible_shape": (_edit(input__shape=[2, 9, 9]), "network.layers[1] (maxpool1)", "cannot be pooled"),
+    "missing_field": (_edit(input__classes=KeyError), "input.classes", "required field is missing"),
+    "hardware_missing": (_edit(hardware="hw/nope.yaml"), "hardware", "not found"),
+    "lsg_pool_length": (_edit(rules__tess={"lsg_pool": [1, 1]}), "rules.tess.lsg_pool", "3 spiking blocks"),
+    "activity_layer": (_edit(activity={"source": "rates", "layers": {"c3": 0.1}}), "activity.layers.c3", "no spiking layer of that name"),
+    "rate_above_one": (_edit(activity={"source": "rates", "input": 1.5}), "activity.input", "less than or equal to 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_workload_exit_2_one_line(tmp_path, case):
+    text, field, reason = BAD[case]
+    wl = tmp_path / f"{case}.yaml"
+    wl.write_text(text)
+    (tmp_path / "hw").mkdir()
+    (tmp_path / "hw" / "edge.yaml").write_text((WORKLOADS / "hw" / "edge.yaml").read_text())
+    out = tmp_path / "out"
+    for cmd in (["run", str(wl), "--out", str(out)], ["validate", str(wl)]):
+        r = subprocess.run([sys.executable, "-m", "simulator.cli", *cmd], capture_output=True, text=True)
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1, r.stderr
+        assert "Traceback" not in r.stderr and r.stdout == ""
+        assert lines[0].startswith(f"error: {wl}: ")
+        if field:
+            assert f": {field}: " in lines[0], lines[0]
+        assert reason in lines[0], lines[0]
+        assert not out.exists()
+
+
+def test_missing_file_exit_2(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(tmp_path / "nope.yaml")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip() == f"error: {tmp_path / 'nope.yaml'}: file not found"
+
+
+def test_bad_hardware_file_names_that_file(tmp_path):
+    (tmp_path / "hw").mkdir()
+    (tmp_path / "hw" / "edge.yaml").write_text("name: e\nmemories: []\n")
+    wl = tmp_path / "w.yaml"
+    wl.write_text(GOOD)
+    r = subprocess.run([sys.executable, "-m", "simulator.cli", "validate", str(wl)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith(f"error: {tmp_path / 'hw' / 'edge.yaml'}: memories: ")

@@ -120,7 +120,7 @@ def table_paper(fmt, folder):
         return
     shown = display(t)
     click.echo(_markdown(shown) if fmt == "markdown" else shown.to_string(index=False))
-    click.echo("\nPublished cells are truncated to two decimals; the "2dp" columns truncate ours the same way.")
+    click.echo("\nPublished cells are truncated to two decimals; the '2dp' columns truncate ours the same way.")
     dvs = t[(t["dataset"] == "DVS Gesture") & (t["method"] == "BPTT")]
     if len(dvs):
         row = dvs.iloc[0]
@@ -129,7 +129,7 @@ def table_paper(fmt, folder):
                    f"(T × 512 = {row['T'] * 512 / 1e6:.5f} M per class).")
     click.echo("TESS #MAC: ours is 2·C·D_l per block (LSG projection and back-projection) + in × C for "
                "the readout, per learning step; the published cells follow no count we could derive "
-               "(see "ours/published").")
+               "(see 'ours/published').")
 
 
 def _markdown(df) -> str:

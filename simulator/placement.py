@@ -75,8 +75,8 @@ def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame) -> pd.DataFrame:
         if row.unit == "pe":
             out.append({**base, "memory": ""})
             continue
-        pl = p.loc[(row.rule, row.unit)]
-        frac = pl["on_chip_bytes"] / pl["bytes"] if pl["bytes"] else 1.0
+        pl = p.loc[(row.rule, row.unit)]  # every accessed buffer kind is held (a test checks)
+        frac = pl["on_chip_bytes"] / pl["bytes"]
         if frac > 0:
             out.append({**base, "count": row.count * frac, "memory": pl["memory"]})
         if frac < 1:

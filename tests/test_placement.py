@@ -37,6 +37,16 @@ def test_dvs_on_edge_spills_and_conserves():
     assert (led[led.unit != "pe"]["memory"] != "").all()
 
 
+def test_every_accessed_buffer_is_held():
+    for name in ("dvs", "cifar10", "small"):
+        led = run(load_workload(WORKLOADS / f"{name}.yaml")).ledger
+        full = led[led.convention == "full"]
+        for rule, g in full.groupby("rule"):
+            accessed = set(g[g.action.isin(["read", "write"])]["unit"])
+            held_units = set(g[(g.action == "hold") & (g["count"] > 0)]["unit"])
+            assert accessed <= held_units, (name, rule, accessed - held_units)
+
+
 def test_everything_fits_a_big_sram():
     res = run(load_workload(WORKLOADS / "small.yaml"))
     hw = Hardware(memories=[{"name": "big", "kind": "sram", "capacity_bytes": 1 << 30},

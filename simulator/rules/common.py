@@ -187,8 +187,12 @@ def update(rule: str, net: Net, optimizer: str) -> list[Work]:
 
 
 def common_state(net: Net, optimizer: str) -> list[Hold]:
-    """Weights, membranes (readout accumulators too), gradient accumulators, optimizer moments."""
-    out = []
+    """Weights, membranes (readout accumulators too), gradient accumulators, optimizer moments,
+    and the spike buffers between layers (the input map and every block's output map of the
+    current step, one element each)."""
+    first = net.blocks[0]
+    out = [Hold("spikes", "input", input_prec(first), net.N_input)]
+    out += [Hold("spikes", b.name, "spike", b.N_post) for b in net.blocks]
     for b in net.layers:
         out.append(Hold("weights", b.name, "weight", b.params))
         out.append(Hold("membrane", b.name, "membrane", b.N_pre))

@@ -250,8 +250,16 @@ class RatesActivity(Strict):
     layers: dict[str, Fraction] = Field(default_factory=dict)
 
 
-Activity = Annotated[Union[DenseActivity, RatesActivity], Field(discriminator="source")]
-ACTIVITY_SOURCES = ("dense", "rates")
+class FileActivity(Strict):
+    """Per-layer, per-step counts recorded elsewhere: an activity CSV (see
+    :data:`simulator.activity.FILE_COLUMNS`), relative to the workload file."""
+
+    source: Literal["file"]
+    path: str
+
+
+Activity = Annotated[Union[DenseActivity, RatesActivity, FileActivity], Field(discriminator="source")]
+ACTIVITY_SOURCES = ("dense", "rates", "file")
 
 
 class Report(Strict):

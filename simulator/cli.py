@@ -45,10 +45,11 @@ def main():
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
 @user_errors
 def run_cmd(workload, out_dir, engine, no_plot):
-    """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json and
-    complexity.png."""
+    """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json,
+    activity.csv (reusable as `activity: {source: file}`) and complexity.png."""
     from reports.summary import summary_text
 
+    from .activity import write_activity_csv
     from .api import complexity, fit_slopes, run
     from .atomic import write_bytes, write_text
     from .workload import load_workload
@@ -65,6 +66,7 @@ def run_cmd(workload, out_dir, engine, no_plot):
     write_text(out / "summary.csv", res.summary.to_csv())
     write_text(out / "ledger.csv", res.ledger.to_csv(index=False))
     write_text(out / "results.json", json.dumps(res.to_dict(), indent=2))
+    write_text(out / "activity.csv", write_activity_csv(res.activity, res.net))
     if plot is not None:
         write_bytes(out / "complexity.png", plot)
     i = wl.input
@@ -74,7 +76,8 @@ def run_cmd(workload, out_dir, engine, no_plot):
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
-    click.echo(f"wrote {out}/: summary.csv, ledger.csv, results.json" + (", complexity.png" if plot else ""))
+    click.echo(f"wrote {out}/: summary.csv, ledger.csv, results.json, activity.csv"
+               + (", complexity.png" if plot else ""))
 
 
 @main.command("validate")

@@ -92,7 +92,7 @@ def psi_tri(u, p):
 
 def setup(seed, batch=2, T=4, pool_kind="avg"):
     net = small_net(pool_kind)
-    w = init_weights(net, seed, np.float64)
+    w = init_weights(net, seed, np.float64, negative_slope=0.0)  # He scale: every layer spikes
     rng = np.random.default_rng(seed + 7)
     x = (rng.random((T, batch, 2, 6, 6)) < 0.5).astype(float)
     labels = rng.integers(0, N_CLS, batch)

@@ -46,6 +46,12 @@ def compute_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict
         raise UserError("data", "x", f"shape {x.shape} is not [T, batch, *{net.input_shape}]")
     if labels.shape != (x.shape[1],):
         raise UserError("data", "labels", f"shape {labels.shape}, expected ({x.shape[1]},)")
+    for key, shape in weight_shapes(net).items():
+        if key not in weights:
+            raise UserError("weights", key, f"missing; expected shape {list(shape)}")
+        if tuple(np.shape(weights[key])) != tuple(shape):
+            raise UserError("weights", key,
+                            f"has shape {list(np.shape(weights[key]))}, expected {list(shape)}")
     grads, info = gradients(net, rule, params, weights, x, labels, dtype, trace)
     out = dict(grads)
     out["spikes"] = info["spikes"]

@@ -149,33 +149,57 @@ def forward(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32,
     return records, y
 
 
-def forward_online(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32):
-    """Step-major reference order with explicit state (one step through all blocks, then the
-    next).  Returns (spikes per block ``[T, B, *neuron]``, ``y [T, B, n_classes]``).  Slower
-    (one small GEMM per block per step); used to check :func:`forward`."""
-    x = np.asarray(x, dtype=dtype)
-    t_steps, batch = x.shape[:2]
-    state = [np.zeros((batch,) + block_shapes(b)[0], dtype=dtype) for b in net.blocks]
-    spikes = [[] for _ in net.blocks]
-    ys = []
-    for t in range(t_steps):
-        h = x[t][None]
-        for i, b in enumerate(net.blocks):
+class OnlineNetwork:
+    """Small stateful wrapper: steps the network one time step at a time (step-major, the
+    hardware order) around the pure step functions.  ``reset(batch)`` zeroes the membranes;
+    ``step(x_t [B, *input_shape]) -> y_t [B, n_classes]``; after a step ``last_spikes[i]`` holds
+    block i's pre-pool spikes ``[B, *neuron]``."""
+
+    def __init__(self, net: NetSpec, weights: dict, dtype=np.float32):
+        self.net, self.dtype = net, dtype
+        self.w = {k: v.astype(dtype, copy=False) for k, v in weights.items()}
+        self.state: list[np.ndarray] = []
+        self.last_spikes: list[np.ndarray] = []
+
+    def reset(self, batch: int) -> None:
+        self.state = [np.zeros((batch,) + block_shapes(b)[0], dtype=self.dtype)
+                      for b in self.net.blocks]
+
+    def step(self, x_t: np.ndarray) -> np.ndarray:
+        batch = x_t.shape[0]
+        if not self.state or self.state[0].shape[0] != batch:
+            self.reset(batch)
+        h = np.asarray(x_t, dtype=self.dtype)[None]
+        self.last_spikes = []
+        for i, b in enumerate(self.net.blocks):
             if b.kind == "linear":
                 h = h.reshape(1, batch, -1)
-            w = weights[b.name].astype(dtype, copy=False)
-            bias = weights[b.name + ".bias"].astype(dtype, copy=False) if b.bias else None
-            cur = block_current(b, w, bias, h)[0]
-            o, u, state[i] = lif_step(state[i], cur, b.neuron)
+            bias = self.w[b.name + ".bias"] if b.bias else None
+            cur = block_current(b, self.w[b.name], bias, h)[0]
+            o, u, self.state[i] = lif_step(self.state[i], cur, b.neuron)
             s = psi_integral(u, b.neuron) if b.neuron.smooth_forward else o
-            spikes[i].append(o)
+            self.last_spikes.append(o)
             z, _ = pools_forward(s, b.pools)
             h = z[None]
-        hf = h.reshape(batch, -1)
-        y = hf @ weights[net.readout.name].astype(dtype, copy=False).T
-        if net.readout.bias:
-            y = y + weights[net.readout.name + ".bias"].astype(dtype, copy=False)
-        ys.append(y)
+        r = self.net.readout
+        y = h.reshape(batch, -1) @ self.w[r.name].T
+        if r.bias:
+            y = y + self.w[r.name + ".bias"]
+        return y
+
+
+def forward_online(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32):
+    """Step-major reference order with explicit state (:class:`OnlineNetwork`).  Returns
+    (spikes per block ``[T, B, *neuron]``, ``y [T, B, n_classes]``).  Slower (one small GEMM per
+    block per step); used to check :func:`forward`."""
+    online = OnlineNetwork(net, weights, dtype)
+    online.reset(x.shape[1])
+    spikes = [[] for _ in net.blocks]
+    ys = []
+    for t in range(x.shape[0]):
+        ys.append(online.step(x[t]))
+        for i, o in enumerate(online.last_spikes):
+            spikes[i].append(o)
     return [np.stack(s) for s in spikes], np.stack(ys)
 
 

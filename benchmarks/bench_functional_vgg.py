@@ -64,7 +64,8 @@ def main() -> None:
     ap.add_argument("--density", type=float, default=0.1, help="input event density")
     args = ap.parse_args()
     net = vgg9()
-    w = init_weights(net, 0, np.float32)
+    # He init (a = 0): with the a = sqrt(5) default the deep layers of VGG-9 stay silent
+    w = init_weights(net, 0, np.float32, negative_slope=0.0)
     params = RuleParams(lsg_pool=(4, 2, 2, 2, 2, 2, 2, 1))
     rng = np.random.default_rng(0)
     macs = conv_macs(net) * args.T * 3  # forward + two correlations

@@ -196,3 +196,28 @@ def test_window_and_lsg_errors():
         compute_gradients(net, "tess", RuleParams(window=9), w, x, labels)
     with pytest.raises(UserError, match="lsg_pool"):
         compute_gradients(net, "tess", RuleParams(lsg_pool=(2, 2, 0)), w, x, labels)
+
+
+@pytest.mark.parametrize("rule", ["stllr", "tess", "bptt"])
+def test_bias_equals_constant_one_input_synapse(rule):
+    """A block bias is a synapse from an always-on input: augment the input with a constant-1
+    feature carrying the bias as its weight column; gradients must agree."""
+    n = NeuronParams(beta=0.6, theta=0.5)
+    net_b = NetSpec((5,), (BlockSpec("f1", "linear", (5,), 6, bias=True, neuron=n),
+                           BlockSpec("f2", "linear", (6,), 4, neuron=n)), ReadoutSpec("out", 4, 3))
+    net_a = NetSpec((6,), (BlockSpec("f1", "linear", (6,), 6, neuron=n),
+                           BlockSpec("f2", "linear", (6,), 4, neuron=n)), ReadoutSpec("out", 4, 3))
+    wb = init_weights(net_b, 1, np.float64, negative_slope=0.0)
+    wb["f1.bias"] = np.linspace(-0.3, 0.4, 6)
+    wa = {k: v for k, v in wb.items() if k != "f1.bias"}
+    wa["f1"] = np.concatenate([wb["f1"], wb["f1.bias"][:, None]], axis=1)
+    rng = np.random.default_rng(0)
+    x = (rng.random((5, 4, 5)) < 0.5).astype(float)
+    xa = np.concatenate([x, np.ones((5, 4, 1))], axis=2)
+    labels = np.array([0, 1, 2, 1])
+    params = RuleParams(lambda_pre=0.5, lambda_post=0.3, alpha_post=0.7, window=3)
+    gb = compute_gradients(net_b, rule, params, wb, x, labels)
+    ga = compute_gradients(net_a, rule, params, wa, xa, labels)
+    assert np.abs(gb["f1.bias"]).max() > 0
+    np.testing.assert_allclose(gb["f1.bias"], ga["f1"][:, -1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gb["f1"], ga["f1"][:, :-1], rtol=1e-12, atol=1e-15)

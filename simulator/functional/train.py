@@ -51,11 +51,24 @@ def _groups(net: NetSpec, rule: str) -> list[list[str]]:
 
 def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch: int,
           lr: float, optimizer: str = "adam", seed: int = 0, dtype=np.float32,
-          weights: dict | None = None) -> History:
+          weights: dict | None = None, blas_threads: int | None = 1) -> History:
     """Train from Kaiming-normal init (``init_weights(net, seed)``) with mini-batches of
     ``batch`` (shuffled by ``default_rng(seed + 1)``, which also draws the input spikes).
     ``data`` is a :class:`~simulator.functional.data.RateDataset`.  Returns a :class:`History`
-    with the final weights."""
+    with the final weights.
+
+    ``blas_threads``: BLAS threads during training (default 1: the digits-size GEMMs are tiny
+    and OpenBLAS worker threads spin-wait, which on a shared 2-core machine made a run up to 60x
+    slower); None leaves the BLAS setting alone (use it for conv nets)."""
+    if blas_threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            pass
+        else:
+            with threadpool_limits(limits=blas_threads, user_api="blas"):
+                return train(net, rule, params, data, epochs, batch, lr, optimizer, seed, dtype,
+                             weights, None)
     validate_net(net)
     rule = ALIASES.get(rule, rule)
     t0 = time.perf_counter()

@@ -34,8 +34,9 @@ def net_spec():
         BlockSpec("f1", "linear", (6,), 7, neuron=NEURON)), ReadoutSpec("out", 7, 5))
 
 
-def torch_forward(net, tw, x):
-    """Returns per block list of (input, u, o, z) per step and the readout outputs."""
+def torch_forward(net, tw, x, detach_state=False):
+    """Returns per block list of (input, u, o, z) per step and the readout outputs.
+    ``detach_state``: no gradient path through time (S-TLLR's per-step backprop)."""
     T = x.shape[0]
     state = [None] * len(net.blocks)
     rec = [[] for _ in net.blocks]
@@ -51,6 +52,8 @@ def torch_forward(net, tw, x):
             u = cur if state[i] is None else NEURON.beta * state[i] + cur
             o = Spike.apply(u)
             state[i] = u - NEURON.v_reset_value * o.detach()
+            if detach_state:
+                state[i] = state[i].detach()
             z = o
             for p in b.pools:
                 z = (torch.nn.functional.max_pool2d(z, p.size) if p.kind == "max"
@@ -83,24 +86,33 @@ def test_bptt_matches_torch_autograd(seed):
         np.testing.assert_allclose(got[k], tw[k].grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
-def test_tess_matches_torch_signals():
-    """m by torch autograd of the LSG loss (incl. torch's max-pool routing), corr by
-    torch.nn.grad, traces by explicit sums."""
+@pytest.mark.parametrize("rule", ["tess", "stllr"])
+def test_local_rules_match_torch_signals(rule):
+    """m by torch autograd (TESS: of the LSG loss, incl. torch's max-pool routing; S-TLLR: of
+    CE(y[t]) with the membrane state detached), corr by torch.nn.grad, traces by explicit sums."""
     net, w, x, labels = data(2)
     sizes = (2, 1, 0)
     lp, lq, ap_, aq = 0.5, 0.2, 1.0, 1.0
     params = RuleParams(lambda_pre=lp, lambda_post=lq, alpha_pre=ap_, alpha_post=aq,
                         lsg_pool=sizes)
-    got = compute_gradients(net, "tess", params, w, x, labels)
+    got = compute_gradients(net, rule, params, w, x, labels)
     tw = {k: torch.tensor(v) for k, v in w.items()}
-    rec, _ = torch_forward(net, tw, torch.tensor(x))
     lab = torch.tensor(labels)
     T = x.shape[0]
+    if rule == "stllr":
+        twg = {k: v.clone().requires_grad_(True) for k, v in tw.items()}
+        rec, ys = torch_forward(net, twg, torch.tensor(x), detach_state=True)
+        step_m = [torch.autograd.grad(torch.nn.functional.cross_entropy(ys[t], lab),
+                                      [rec[i][t][2] for i in range(len(net.blocks))])
+                  for t in range(T)]
+    else:
+        rec, _ = torch_forward(net, tw, torch.tensor(x))
     for i, b in enumerate(net.blocks):
         expect = torch.zeros_like(tw[b.name])
         psis, hs = [], []
         for t in range(T):
             h, u, o, _ = rec[i][t]
+            u = u.detach()
             o = o.detach().requires_grad_(True)
             z = o
             for p in b.pools:
@@ -113,9 +125,12 @@ def test_tess_matches_torch_signals():
             B = torch.sign(torch.sin(f[:, None] * torch.arange(D, dtype=torch.float64)[None])) / D
             L = torch.nn.functional.cross_entropy(a @ B.T, lab)
             (m,) = torch.autograd.grad(L, o)
+            if rule == "stllr":
+                m = step_m[t][i]
             ps = NEURON.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta), min=0)
             psis.append(ps)
-            hs.append(h.detach())
+            h = h.detach()
+            hs.append(h)
             tr_x = sum(lp ** (t - k) * hs[k] for k in range(t + 1))
             tr_p = sum(lq ** (t - 1 - k) * psis[k] for k in range(t)) if t else torch.zeros_like(ps)
             for inp, e, c in ((tr_x, m * ps, ap_), (h.detach(), m * tr_p, aq)):

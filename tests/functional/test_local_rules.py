@@ -174,8 +174,11 @@ def test_batch_B_equals_B_runs_of_batch_1(rule):
     for k, v in full.items():
         if k == "spikes":
             np.testing.assert_array_equal(v, sum(s[k] for s in singles))
-        elif k.endswith((".u", ".o", ".tr_x", ".tr_psi", ".psi", ".z")):
+        elif k.endswith((".o", ".z")):  # spikes (and pooled spikes) bit-identical
             np.testing.assert_array_equal(v, np.concatenate([s[k] for s in singles], axis=1))
+        elif k.endswith((".u", ".tr_x", ".tr_psi", ".psi")):  # GEMM blocking may differ by an ulp
+            np.testing.assert_allclose(v, np.concatenate([s[k] for s in singles], axis=1),
+                                       rtol=1e-12, atol=1e-14)
         elif "." not in k or k.endswith(".bias"):
             np.testing.assert_allclose(v, sum(s[k] for s in singles) / 3, rtol=1e-10,
                                        atol=1e-14)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import UserError
 from .network import Block, Net
-from .workload import DenseActivity, FileActivity, RatesActivity
+from .workload import DenseActivity, FileActivity, MeasuredActivity, RatesActivity
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,16 @@ class ActivityProfile:
 
     def __getitem__(self, name: str) -> LayerActivity:
         return self.layers[name]
+
+    def at_T(self, T: int) -> "ActivityProfile":
+        """The same activity over T steps: every count at its mean per step (exact for dense and
+        rates; for measured or recorded activity, the mean rates carried to another T)."""
+        def flat(a: np.ndarray) -> np.ndarray:
+            return np.full(T, float(np.mean(a)))
+
+        layers = {k: LayerActivity(flat(a.in_events), flat(a.syn_ops), flat(a.out_spikes), flat(a.post_events))
+                  for k, a in self.layers.items()}
+        return ActivityProfile(self.source, self.description, layers)
 
     def rates(self, net: Net) -> dict[str, float]:
         """Mean firing rate of every spiking block over the steps (spikes / neurons / step)."""
@@ -85,8 +95,9 @@ def dense(net: Net) -> ActivityProfile:
                       "dense: every input element and neuron active every step", source="dense")
 
 
-def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile:
-    """The profile a workload's ``activity`` section asks for."""
+def build_activity(net: Net, spec, where: str = "<workload>", wl=None) -> ActivityProfile:
+    """The profile a workload's ``activity`` section asks for (``wl`` is needed for measured
+    activity: its data and weights)."""
     if isinstance(spec, DenseActivity):
         return dense(net)
     if isinstance(spec, RatesActivity):
@@ -101,6 +112,12 @@ def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile
         rates = {b.name: spec.layers.get(b.name, spec.default) for b in net.blocks}
         desc = f"rates: input {spec.input:g}, " + ", ".join(f"{k} {v:g}" for k, v in rates.items())
         return from_rates(net, spec.input, rates, desc)
+    if isinstance(spec, MeasuredActivity):
+        from .functional.bridge import measured_profile
+
+        if wl is None:
+            raise ValueError("measured activity needs the workload")
+        return measured_profile(wl, net, spec)
     if isinstance(spec, FileActivity):
         from pathlib import Path
 

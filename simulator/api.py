@@ -22,7 +22,7 @@ from .ledger import held, ops
 from .network import Net, build_network
 from .rules import RULES, Rule
 from .rules.program import PHASES
-from .workload import Workload
+from .workload import MeasuredActivity, Workload
 
 LEARNING_PHASES = ("trace", "lsg", "bwd", "wgrad", "update")
 ENGINES = ("analytical",)
@@ -67,7 +67,17 @@ def check(wl: Workload, where: str = "<workload>") -> Net:
     """Every check a workload needs beyond its schema; returns the resolved network."""
     net = build_network(wl, where)
     make_rules(wl, net, where)
-    build_activity(net, wl.activity, where)
+    if isinstance(wl.activity, MeasuredActivity):  # checked here, measured when run
+        from .functional.bridge import resolve
+
+        for key in ("weights", "data"):
+            rel = getattr(wl.activity, key)
+            if rel and not resolve(wl, rel).exists():
+                raise UserError(where, f"activity.{key}", f"file '{rel}' not found (looked at {resolve(wl, rel)})")
+        if wl.activity.data is None and wl.data is None:
+            raise UserError(where, "activity", "measured activity needs a 'data' section or activity.data (a D.npz)")
+    else:
+        build_activity(net, wl.activity, where)
     return net
 
 
@@ -104,7 +114,7 @@ def run(wl: Workload, engine: str = "analytical") -> Results:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     net = build_network(wl, where)
     rules = make_rules(wl, net, where)
-    act = build_activity(net, wl.activity, where)
+    act = build_activity(net, wl.activity, where, wl)
     ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
     return Results(wl, net, act, engine, ledger, summarize(ledger, rules))
 
@@ -118,20 +128,23 @@ def powers_of_two(lo: int, hi: int) -> list[int]:
     return out
 
 
-def complexity(wl: Workload, Ts: list[int] | None = None) -> pd.DataFrame:
+def complexity(wl: Workload, Ts: list[int] | None = None,
+               activity: ActivityProfile | None = None) -> pd.DataFrame:
     """Cost versus T for every rule, tidy: columns T, rule, convention, metric, part, value.
 
     metrics: ``memory_MB`` (part ``total`` and, in the full convention, each buffer kind) and
     ``learning_ops`` (paper: the #MAC; full: every op of the trace, lsg, bwd, wgrad and update
-    phases). The workload's activity is used at its per-step rates for every T.
+    phases). The workload's activity (or ``activity``, e.g. a run's measured profile) is
+    carried to every T at its mean per-step counts.
     """
     where = wl.source or "<workload>"
     base = build_network(wl, where)
+    activity = activity or build_activity(base, wl.activity, where, wl)
     Ts = Ts or powers_of_two(*wl.report.complexity_T)
     rows = []
     for T in Ts:
         net = dataclasses.replace(base, T=T)
-        act = build_activity(net, wl.activity, where)
+        act = activity.at_T(T)
         rules = make_rules(wl, net, where)
         ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
         h = held(ledger).assign(MB=lambda d: d["count"] * d["bits"] / 8 / 2**20)

@@ -60,7 +60,7 @@ def run_cmd(workload, out_dir, engine, no_plot):
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
 
-        cx = complexity(wl)
+        cx = complexity(wl, activity=res.activity)
         plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
     out = Path(out_dir) if out_dir else Path("out") / wl.name
     write_text(out / "summary.csv", res.summary.to_csv())

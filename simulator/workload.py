@@ -250,6 +250,19 @@ class RatesActivity(Strict):
     layers: dict[str, Fraction] = Field(default_factory=dict)
 
 
+class MeasuredActivity(Strict):
+    """Run the functional engine's forward pass over ``samples`` samples and use the real
+    per-layer, per-step counts. ``weights``: a W.npz (the ``tess-sim grad --weights`` format),
+    else the seeded initialisation of ``training.init``; ``data``: a D.npz (the ``--data``
+    format), else the workload's ``data`` section. Paths are relative to the workload file."""
+
+    source: Literal["measured"]
+    samples: PositiveInt = 16
+    seed: NonNegInt = 0
+    weights: str | None = None
+    data: str | None = None
+
+
 class FileActivity(Strict):
     """Per-layer, per-step counts recorded elsewhere: an activity CSV (see
     :data:`simulator.activity.FILE_COLUMNS`), relative to the workload file."""
@@ -258,8 +271,55 @@ class FileActivity(Strict):
     path: str
 
 
-Activity = Annotated[Union[DenseActivity, RatesActivity, FileActivity], Field(discriminator="source")]
-ACTIVITY_SOURCES = ("dense", "rates", "file")
+Activity = Annotated[Union[DenseActivity, RatesActivity, MeasuredActivity, FileActivity],
+                     Field(discriminator="source")]
+ACTIVITY_SOURCES = ("dense", "rates", "measured", "file")
+
+
+class Data(Strict):
+    """Where samples come from (for measured activity and training).
+
+    ``digits``: scikit-learn's bundled 8×8 digits (1,347 train / 450 test, fixed split), rate
+    coded over T; ``npz``: ``path`` to a D.npz (``x [T, N, *shape]``, ``labels [N]``);
+    ``dvsgesture`` | ``cifar10dvs`` | ``npy``: event recordings under ``root``, framed to
+    ``input.shape`` over T (``mode``, ``bin_us``, ``events_per_frame``, ``last``,
+    ``convention``); ``synthetic``: seeded DVS-like recordings written in a real format
+    (``layout``) and read back (``duration_us``, ``gap_us``). Event frames are binarised
+    (a pixel spikes when it saw ≥ 1 event in the bin) for ``encoding: spikes``.
+    """
+
+    format: Literal["digits", "npz", "dvsgesture", "cifar10dvs", "npy", "synthetic"]
+    path: str | None = None
+    root: str | None = None
+    mode: Literal["time", "count"] | None = None
+    bin_us: PositiveInt | None = None
+    events_per_frame: PositiveInt | None = None
+    last: Literal["include", "drop"] | None = None
+    convention: str | None = None
+    layout: Literal["dvsgesture", "cifar10dvs", "npy"] | None = None
+    duration_us: PositiveInt | None = None
+    gap_us: NonNegInt | None = None
+
+    @model_validator(mode="after")
+    def _paths(self) -> "Data":
+        if self.format == "npz" and not self.path:
+            raise ValueError("format npz needs 'path' (a D.npz file)")
+        if self.format in ("dvsgesture", "cifar10dvs", "npy") and not self.root:
+            raise ValueError(f"format {self.format} needs 'root' (the dataset folder)")
+        return self
+
+
+class Training(Strict):
+    """``tess-sim train`` settings: epochs, Adam/SGD learning rate (the rule's optimizer),
+    mini-batch (default ``input.batch``), seed, weight initialisation (see
+    :func:`simulator.functional.network.init_scheme`)."""
+
+    epochs: PositiveInt = 20
+    lr: Annotated[float, Field(gt=0)] = 2e-3
+    batch: PositiveInt | None = None
+    seed: NonNegInt = 0
+    init: Literal["paper", "torch_default"] = "paper"
+    control: bool = True
 
 
 class Report(Strict):
@@ -365,6 +425,8 @@ class Workload(Strict):
     network: Network
     rules: Rules
     activity: Activity = DenseActivity(source="dense")
+    data: Data | None = None
+    training: Training = Training()
     hardware: Hardware = Hardware()
     cost_models: list[str] = ["counts"]
     report: Report = Report()

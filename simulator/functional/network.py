@@ -25,7 +25,7 @@ from simulator.functional.spec import BlockSpec, NetSpec, block_shapes, weight_s
 
 
 def init_weights(net: NetSpec, seed: int = 0, dtype=np.float32,
-                 negative_slope: float = 5 ** 0.5) -> dict[str, np.ndarray]:
+                 negative_slope: float = 5 ** 0.5, conv_mode: str = "fan_in") -> dict[str, np.ndarray]:
     """Kaiming normal, as ``torch.nn.init.kaiming_normal_(w, a=negative_slope, mode="fan_in")``:
     ``W ~ N(0, gain^2 / fan_in)``, ``gain = sqrt(2 / (1 + a^2))``, fan_in = C_in*k*k (conv) or
     in (linear, readout); biases 0.
@@ -35,7 +35,8 @@ def init_weights(net: NetSpec, seed: int = 0, dtype=np.float32,
     not re-initialise gets.  ``negative_slope=0`` gives He's sqrt(2/fan_in) (about 2.4x larger;
     with it, random hidden spike features are strong enough that a readout-only control reaches
     ~0.85 on digits).  Draws in the order of :func:`weight_shapes` from
-    ``numpy.random.default_rng(seed)``."""
+    ``numpy.random.default_rng(seed)``. ``conv_mode="fan_out"`` scales conv kernels by
+    fan_out = C_out·k·k instead (the TESS reference code's ``mode='fan_out'``)."""
     rng = np.random.default_rng(seed)
     gain = np.sqrt(2.0 / (1.0 + negative_slope ** 2))
     out = {}
@@ -43,9 +44,26 @@ def init_weights(net: NetSpec, seed: int = 0, dtype=np.float32,
         if name.endswith(".bias"):
             out[name] = np.zeros(shape, dtype=dtype)
         else:
-            fan_in = int(np.prod(shape[1:]))
-            out[name] = (rng.standard_normal(shape) * (gain / np.sqrt(fan_in))).astype(dtype)
+            fan = int(np.prod(shape[1:]))
+            if conv_mode == "fan_out" and len(shape) == 4:
+                fan = int(shape[0] * shape[2] * shape[3])
+            out[name] = (rng.standard_normal(shape) * (gain / np.sqrt(fan))).astype(dtype)
     return out
+
+
+INIT_SCHEMES = ("paper", "torch_default")
+
+
+def init_scheme(net: NetSpec, seed: int, scheme: str, dtype=np.float32) -> dict[str, np.ndarray]:
+    """Named initialisations. ``paper``: the TESS reference code — conv kernels
+    ``kaiming_normal_(mode='fan_out', nonlinearity='relu')`` (std sqrt(2 / (C_out·k²))),
+    linear and readout ``kaiming_normal_()`` (std sqrt(2 / fan_in)), biases 0.
+    ``torch_default``: std 1/sqrt(3·fan_in), the scale of PyTorch's default layer init."""
+    if scheme == "paper":
+        return init_weights(net, seed, dtype, negative_slope=0.0, conv_mode="fan_out")
+    if scheme == "torch_default":
+        return init_weights(net, seed, dtype)
+    raise ValueError(f"unknown init scheme {scheme!r}")
 
 
 def _fold(a: np.ndarray) -> np.ndarray:

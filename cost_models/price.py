@@ -138,7 +138,7 @@ def energy_summary(priced: Priced, ledger: pd.DataFrame) -> pd.DataFrame:
     leak = priced.leakage.set_index("rule")
     out = []
     for rule in leak.index:
-        r = {"model": priced.model["name"], "unit": priced.unit, "rule": rule}
+        r = {"model": priced.model.get("label", priced.model["name"]), "unit": priced.unit, "rule": rule}
         for c in ("compute", "sram", "dram"):
             r[c] = float(cat.loc[rule, c]) if (rule in cat.index and c in cat.columns) else 0.0
         r["dynamic"] = r["compute"] + r["sram"] + r["dram"]
@@ -157,12 +157,13 @@ def energy_summary(priced: Priced, ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def breakdown(priced: Priced) -> pd.DataFrame:
-    """Tidy breakdown: model, rule, by (category | phase | layer | memory), part, energy.
+    """Tidy breakdown: model, rule, by (category | phase | layer | memory | buffer), part, energy
+    (``buffer``: the buffer kind of an access, ``pe`` for ops).
     Leakage appears as its own part in every view (it is not attributed to phases or layers)."""
-    rows, name = priced.rows, priced.model["name"]
+    rows, name = priced.rows, priced.model.get("label", priced.model["name"])
     parts = []
-    for by in ("category", "phase", "layer", "memory"):
-        key = rows[by].replace("", "pe") if by == "memory" else rows[by]
+    for by in ("category", "phase", "layer", "memory", "buffer"):
+        key = {"memory": rows["memory"].replace("", "pe"), "buffer": rows["unit"]}.get(by, rows.get(by))
         g = rows.groupby([rows["rule"], key], sort=False)["energy"].sum()
         parts += [(name, rule, by, part, float(v)) for (rule, part), v in g.items()]
         for lr in priced.leakage.itertuples():

@@ -27,7 +27,7 @@ class CostReport:
         out = []
         for p in self.priced:
             out.append({**p.model, "leakage": p.leakage.to_dict(orient="records"), "area_mm2": p.area_mm2,
-                        "summary": self.summary[self.summary["model"] == p.model["name"]].to_dict(orient="records")})
+                        "summary": self.summary[self.summary["model"] == p.model["label"]].to_dict(orient="records")})
         return {"cost_models": out}
 
 
@@ -55,6 +55,9 @@ def cost_report(results, specs: list | None = None, models: list | None = None) 
         models = load_models(specs if specs is not None else wl.cost_models, wl.source)
     secs = simulated_seconds(results)
     priced = [price(results.ledger, wl.hardware, m, secs, where=wl.source or "hardware") for m in models]
+    names = [p.model["name"] for p in priced]
+    for i, p in enumerate(priced):  # a model given twice (other parameters) gets a #n label
+        p.model["label"] = p.model["name"] if names.count(p.model["name"]) == 1 else f"{p.model['name']}#{i + 1}"
     summary = pd.concat([energy_summary(p, results.ledger) for p in priced], ignore_index=True)
     bd = pd.concat([breakdown(p) for p in priced], ignore_index=True)
     return CostReport(priced, summary, bd, [p.model for p in priced])

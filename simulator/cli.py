@@ -43,10 +43,18 @@ def main():
 @click.option("--engine", type=click.Choice(["analytical"]), default="analytical", show_default=True,
               help="analytical: closed-form counts, instant.")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
+@click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
+              help="Price the ledger with this cost model (repeatable; overrides the workload's "
+                   "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
+                   "entry-point name, with parameters as NAME,key=value,...")
 @user_errors
-def run_cmd(workload, out_dir, engine, no_plot):
-    """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json and
+def run_cmd(workload, out_dir, engine, no_plot, cost_models):
+    """Simulate WORKLOAD, print the summary and its energy per sample under each cost model,
+    write summary.csv, ledger.csv, energy.csv, energy_breakdown.csv, results.json and
     complexity.png."""
+    from cost_models import cost_report, load_models, parse_cli_spec
+    from reports.energy import energy_text
+
     from reports.summary import summary_text
 
     from .api import complexity, fit_slopes, run
@@ -54,7 +62,10 @@ def run_cmd(workload, out_dir, engine, no_plot):
     from .workload import load_workload
 
     wl = load_workload(workload)
+    specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
+    models = load_models(specs, wl.source if not cost_models else None)
     res = run(wl, engine=engine)
+    costs = cost_report(res, models=models)
     plot = None
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
@@ -64,7 +75,9 @@ def run_cmd(workload, out_dir, engine, no_plot):
     out = Path(out_dir) if out_dir else Path("out") / wl.name
     write_text(out / "summary.csv", res.summary.to_csv())
     write_text(out / "ledger.csv", res.ledger.to_csv(index=False))
-    write_text(out / "results.json", json.dumps(res.to_dict(), indent=2))
+    write_text(out / "energy.csv", costs.summary.to_csv(index=False))
+    write_text(out / "energy_breakdown.csv", costs.breakdown.to_csv(index=False))
+    write_text(out / "results.json", json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str))
     if plot is not None:
         write_bytes(out / "complexity.png", plot)
     i = wl.input
@@ -74,7 +87,10 @@ def run_cmd(workload, out_dir, engine, no_plot):
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
-    click.echo(f"wrote {out}/: summary.csv, ledger.csv, results.json" + (", complexity.png" if plot else ""))
+    click.echo("")
+    click.echo(energy_text(costs))
+    click.echo(f"wrote {out}/: summary.csv, ledger.csv, energy.csv, energy_breakdown.csv, results.json"
+               + (", complexity.png" if plot else ""))
 
 
 @main.command("validate")

@@ -358,7 +358,8 @@ class Workload(Strict):
     rules: Rules
     activity: Activity = DenseActivity(source="dense")
     hardware: Hardware = Hardware()
-    cost_models: list[str] = ["counts"]
+    # a cost model by name / module:Class / table path, or {model: NAME, **parameters} (cost_models/)
+    cost_models: list[str | dict[str, Any]] = ["counts"]
     report: Report = Report()
     _source: str | None = PrivateAttr(default=None)
 

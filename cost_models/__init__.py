@@ -9,11 +9,11 @@
 
 from .builtin import BUILTINS, Cacti28, Counts, Horowitz45
 from .price import Priced, breakdown, energy_summary, estimate_seconds, price, synaptic_ops
-from .registry import GROUP, CostModel, load_cost_model, parse_cli_spec
+from .registry import GROUP, CostModel, entry_point_names, load_cost_model, parse_cli_spec
 from .report import CostReport, cost_report, load_models, simulated_seconds
 from .table import CostTable, TableModel, load_table
 
 __all__ = ["BUILTINS", "Cacti28", "Counts", "Horowitz45", "Priced", "breakdown", "energy_summary",
-           "estimate_seconds", "price", "synaptic_ops", "GROUP", "CostModel", "load_cost_model",
+           "estimate_seconds", "price", "synaptic_ops", "GROUP", "CostModel", "entry_point_names", "load_cost_model",
            "parse_cli_spec", "CostReport", "cost_report", "load_models", "simulated_seconds",
            "CostTable", "TableModel", "load_table"]

@@ -93,6 +93,35 @@ def run_cmd(workload, out_dir, engine, no_plot, cost_models):
                + (", complexity.png" if plot else ""))
 
 
+@main.command("reckon")
+@click.argument("workload", type=click.Path(dir_okay=False), required=False)
+@click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
+@click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
+              help="Override the workload's cost models (repeatable), as in 'run'.")
+@user_errors
+def reckon_cmd(workload, rule, cost_models):
+    """Our energy per synaptic operation on the ReckOn-like WORKLOAD (default: the shipped
+    workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why."""
+    import workloads as shipped
+    from cost_models import cost_report, load_models, parse_cli_spec
+    from reports.calibration import reckon_table, reckon_text
+
+    from .api import run
+    from .workload import load_workload
+
+    path = workload or str(Path(shipped.__file__).parent / "reckon.yaml")
+    wl = load_workload(path)
+    if rule not in wl.rules.enabled():
+        raise UserError("--rule", "", f"rule '{rule}' is not enabled in {path} "
+                        f"(enabled: {', '.join(wl.rules.enabled())})")
+    specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
+    models = load_models(specs, wl.source if not cost_models else None)
+    res = run(wl)
+    table = reckon_table(cost_report(res, models=models), rule)
+    label = res.summary.loc[rule, "label"]
+    click.echo(reckon_text(table, label, path, res.activity.description, wl.hardware))
+
+
 @main.command("validate")
 @click.argument("workload", type=click.Path(dir_okay=False))
 @user_errors

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .price import Priced, breakdown, energy_summary, price
+from .price import Priced, access_ledger, breakdown, energy_summary, price
 from .registry import load_cost_model
 
 
@@ -54,7 +54,9 @@ def cost_report(results, specs: list | None = None, models: list | None = None) 
     if models is None:
         models = load_models(specs if specs is not None else wl.cost_models, wl.source)
     secs = simulated_seconds(results)
-    priced = [price(results.ledger, wl.hardware, m, secs, where=wl.source or "hardware") for m in models]
+    where = wl.source or "hardware"
+    placed = access_ledger(results.ledger, wl.hardware, where)  # which memory serves each access, once
+    priced = [price(placed, wl.hardware, m, secs, where=where) for m in models]
     names = [p.model["name"] for p in priced]
     for i, p in enumerate(priced):  # a model given twice (other parameters) gets a #n label
         p.model["label"] = p.model["name"] if names.count(p.model["name"]) == 1 else f"{p.model['name']}#{i + 1}"

@@ -238,3 +238,22 @@ def test_same_model_twice_is_labelled():
 def test_unknown_parameter_is_named():
     with pytest.raises(UserError, match="alpah.*did you mean 'alpha'"):
         load_cost_model({"model": "cacti28", "alpah": 0.5})
+
+
+def test_table_area_and_leakage_curves():
+    from cost_models.table import TableModel
+
+    table = {"name": "t", "ops": {"add": {"points": {8: 1}, "exponent": 1, "source": "s"}},
+             "sram": {"word_bits": 64, "read": {"points": {1024: 1}, "exponent": 0.5, "source": "s"},
+                      "leakage_mw": {"points": {1024: 0.5}, "exponent": 1, "source": "s"},
+                      "area_mm2": {"points": {1024: 0.01, 4096: 0.03}, "exponent": 1, "source": "s"}}}
+    m = TableModel(table)
+    hw = Hardware.model_validate({"cores": 2, "memories": [{"name": "a", "capacity_bytes": 4096},
+                                                           {"name": "b", "capacity_bytes": 1024}]})
+    led = make_ledger([("full", "tess", "L", "fwd", "pe", "add", 4, 8),
+                       ("full", "tess", "L", "state", "weights", "hold", 10, 8)])
+    p = price(led, hw, m, seconds=1e-6)
+    assert p.area_mm2 == pytest.approx(2 * (0.03 + 0.01))            # per memory × cores
+    assert p.leakage["power_mw"].iloc[0] == pytest.approx(2 * (0.5 * 4 + 0.5))
+    assert p.leakage["energy"].iloc[0] == pytest.approx(2 * 2.5 * 1e-3 * 1e-6 * 1e12)
+    assert price(led, hw, Horowitz45()).area_mm2 is None

@@ -22,6 +22,7 @@ Units: ``energy`` in the model's unit (pJ, or actions for ``counts``), per sampl
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +131,7 @@ def synaptic_ops(ledger: pd.DataFrame) -> pd.Series:
 
 
 def energy_summary(priced: Priced, ledger: pd.DataFrame) -> pd.DataFrame:
-    """One row per rule: total, compute, sram, dram, leakage (NaN if not priced), dynamic, SOPs,
+    """One row per rule: the model's label and parameters (JSON), total, compute, sram, dram, leakage (NaN if not priced), dynamic, SOPs,
     energy per SOP (total and dynamic), ratio of the total to BPTT's; the model's unit."""
     rows = priced.rows
     cat = rows.groupby(["rule", "category"], sort=False)["energy"].sum().unstack(fill_value=0.0)
@@ -138,7 +139,8 @@ def energy_summary(priced: Priced, ledger: pd.DataFrame) -> pd.DataFrame:
     leak = priced.leakage.set_index("rule")
     out = []
     for rule in leak.index:
-        r = {"model": priced.model.get("label", priced.model["name"]), "unit": priced.unit, "rule": rule}
+        r = {"model": priced.model.get("label", priced.model["name"]), "unit": priced.unit, "rule": rule,
+             "params": json.dumps(priced.model.get("params", {}), sort_keys=True, default=str)}
         for c in ("compute", "sram", "dram"):
             r[c] = float(cat.loc[rule, c]) if (rule in cat.index and c in cat.columns) else 0.0
         r["dynamic"] = r["compute"] + r["sram"] + r["dram"]

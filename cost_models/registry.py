@@ -102,8 +102,11 @@ def _load_object(ref: str, where: str, field: str):
 def _instantiate(factory, name: str, params: dict, where: str, field: str):
     try:
         model = factory(**params)
-    except UserError:
-        raise
+    except UserError as exc:
+        if exc.where.startswith("cost model "):  # a parameter: name the workload / option too
+            raise UserError(where, f"{field}.{exc.field}" if exc.field else field,
+                            f"{exc.where}: {exc.reason}") from None
+        raise  # a table file's own mistake names that file
     except TypeError as exc:
         raise UserError(where, field, f"cost model '{name}' rejects its parameters {sorted(params)}: {exc}") from None
     if not isinstance(model, CostModel):

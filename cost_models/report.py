@@ -41,8 +41,13 @@ def simulated_seconds(results) -> dict | None:
     return dict(secs) if secs else None
 
 
-def load_models(specs: list, workload_source: str | None) -> list:
-    """Resolve every spec (relative table paths from the workload's folder) before any work."""
+def load_models(specs: list, workload_source: str | None, option: str | None = None) -> list:
+    """Resolve every spec before any work: from the workload (relative table paths from its
+    folder; errors name the file and ``cost_models[i]``) or, with ``option`` (e.g.
+    ``--cost-model``), from the command line (paths from the current folder)."""
+    if option:
+        return [load_cost_model(s, None, option, s.get("model", "") if isinstance(s, dict) else str(s))
+                for s in specs]
     base = Path(workload_source).parent if workload_source else None
     where = workload_source or "<workload>"
     return [load_cost_model(s, base, where, f"cost_models[{i}]") for i, s in enumerate(specs)]

@@ -63,7 +63,7 @@ def run_cmd(workload, out_dir, engine, no_plot, cost_models):
 
     wl = load_workload(workload)
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
-    models = load_models(specs, wl.source if not cost_models else None)
+    models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
     res = run(wl, engine=engine)
     costs = cost_report(res, models=models)
     plot = None
@@ -115,7 +115,7 @@ def reckon_cmd(workload, rule, cost_models):
         raise UserError("--rule", "", f"rule '{rule}' is not enabled in {path} "
                         f"(enabled: {', '.join(wl.rules.enabled())})")
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
-    models = load_models(specs, wl.source if not cost_models else None)
+    models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
     res = run(wl)
     table = reckon_table(cost_report(res, models=models), rule)
     label = res.summary.loc[rule, "label"]
@@ -130,8 +130,11 @@ def validate_cmd(workload):
     from .network import build_network
     from .workload import load_workload
 
+    from cost_models import load_models
+
     wl = load_workload(workload)
     net = build_network(wl)
+    load_models(wl.cost_models, wl.source)  # names, tables and parameters resolve
     click.echo(f"ok: {workload}: {wl.name}, {len(net.blocks)} spiking blocks + readout, "
                f"rules {', '.join(wl.rules.enabled())}, T = {wl.input.T}")
 

@@ -138,8 +138,8 @@ def addonly_table(tmp_path):
 @pytest.mark.parametrize("spec, expected", [
     ("horowits45", "unknown cost model 'horowits45' (did you mean 'horowitz45'?)"),
     ("nosuchmodule:Model", "cannot import cost model module 'nosuchmodule'"),
-    ("cacti28,alpha=-1", "alpha: must be a number ≥ 0"),
-    ("cacti28,beta=1", "beta: unknown parameter"),
+    ("cacti28,alpha=-1", "--cost-model: cacti28.alpha: cost model cacti28: must be a number ≥ 0"),
+    ("cacti28,beta=1", "cacti28.beta: cost model cacti28: unknown parameter"),
     (bad_table, "ops.add.source: required field is missing"),
     (addonly_table, "pe.div: cannot price op 'div'"),
     ("missing.yaml", "cost table 'missing.yaml' not found"),
@@ -192,3 +192,14 @@ def test_dvs_horowitz45_summary_shows_every_rule_and_the_dram_share(tmp_path):
     assert spilled["energy"].sum() == pytest.approx(hist)
     dram_line = next(line for line in block.splitlines() if line.startswith("  DRAM"))
     assert "%" in dram_line
+
+
+def test_validate_resolves_cost_models(tmp_path):
+    wl = yaml.safe_load((WORKLOADS / "small.yaml").read_text())
+    wl["hardware"] = "hw/edge.yaml"
+    wl["cost_models"] = [{"model": "horowitz45", "arithmetc": "fp"}]
+    (tmp_path / "hw").mkdir()
+    (tmp_path / "hw" / "edge.yaml").write_text((WORKLOADS / "hw" / "edge.yaml").read_text())
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(wl))
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "w.yaml")])
+    assert r.exit_code == 2 and f"{tmp_path / 'w.yaml'}: cost_models[0].arithmetc: cost model horowitz45: unknown parameter (did you mean 'arithmetic'?)" in r.output

@@ -147,7 +147,7 @@ def test_unpriceable_action_is_named():
 
 
 # --------------------------------------------------------------------------- properties
-MODELS = [Horowitz45(), Horowitz45(arithmetic="fp"), Cacti28(), Cacti28(alpha=0.3)]
+MODELS = [Horowitz45(), Horowitz45(arithmetic="fp"), Horowitz45(access="words", vdd=0.6), Cacti28(), Cacti28(alpha=0.3)]
 OPS = ["mac", "ac", "add", "mul", "cmp", "exp", "div", "sqrt"]
 
 
@@ -223,6 +223,7 @@ def test_report_accounting_identities(small_dict):
     # recorded: which model, which parameters, which sources
     d = rep.to_dict()["cost_models"]
     assert d[2]["params"]["alpha"] == 0.7 and "CACTI" in d[2]["sources"]["sram.read"]
+    assert '"alpha": 0.7' in rep.summary[rep.summary["model"] == "cacti28"]["params"].iloc[0]
 
 
 def test_same_model_twice_is_labelled():

@@ -64,6 +64,7 @@ def cost_report(results, specs: list | None = None, models: list | None = None) 
     priced = [price(placed, wl.hardware, m, secs, where=where) for m in models]
     names = [p.model["name"] for p in priced]
     for i, p in enumerate(priced):  # a model given twice (other parameters) gets a #n label
+        p.model["area_mm2"] = p.area_mm2
         p.model["label"] = p.model["name"] if names.count(p.model["name"]) == 1 else f"{p.model['name']}#{i + 1}"
     summary = pd.concat([energy_summary(p, results.ledger) for p in priced], ignore_index=True)
     bd = pd.concat([breakdown(p) for p in priced], ignore_index=True)

@@ -73,7 +73,10 @@ def model_text(model: dict, summary: pd.DataFrame, bd: pd.DataFrame) -> str:
         leak = f"leakage over time per sample from {basis}: {secs}"
     head = (f"{'energy' if energy else 'actions'} per sample — cost model {model.get('label', model['name'])} "
             f"({model.get('description') or model['class']}); parameters: {_params(model)}")
-    return "\n".join([head, leak, "SOP = forward synaptic operations (AC + MAC); (%) = share of the total",
+    area = model.get("area_mm2")
+    area_line = (f"area of the memories (× cores): {area:.4g} mm²" if area is not None
+                 else f"area: not priced ({model['name']} gives no area)")
+    return "\n".join([head, leak, area_line, "SOP = forward synaptic operations (AC + MAC); (%) = share of the total",
                       table])
 
 

@@ -54,7 +54,6 @@ def run_cmd(workload, out_dir, engine, no_plot, cost_models):
     complexity.png."""
     from cost_models import cost_report, load_models, parse_cli_spec
     from reports.energy import energy_text
-
     from reports.summary import summary_text
 
     from .api import complexity, fit_slopes, run
@@ -127,10 +126,10 @@ def reckon_cmd(workload, rule, cost_models):
 @user_errors
 def validate_cmd(workload):
     """Check WORKLOAD against the schema and its network shapes (no simulation)."""
+    from cost_models import load_models
+
     from .network import build_network
     from .workload import load_workload
-
-    from cost_models import load_models
 
     wl = load_workload(workload)
     net = build_network(wl)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cost_models import breakdown, cost_report, energy_summary, load_cost_model, price
+from cost_models import cost_report, energy_summary, load_cost_model, price
 from cost_models.builtin import Cacti28, Counts, Horowitz45
 from simulator.api import run
 from simulator.errors import UserError

@@ -43,10 +43,17 @@ def main():
 @click.option("--engine", type=click.Choice(["analytical"]), default="analytical", show_default=True,
               help="analytical: closed-form counts, instant.")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
+@click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
+              help="Price the ledger with this cost model (repeatable; overrides the workload's "
+                   "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
+                   "entry-point name, with parameters as NAME,key=value,...")
 @user_errors
-def run_cmd(workload, out_dir, engine, no_plot):
-    """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json,
+def run_cmd(workload, out_dir, engine, no_plot, cost_models):
+    """Simulate WORKLOAD, print the summary and its energy per sample under each cost model,
+    write summary.csv, ledger.csv, energy.csv, energy_breakdown.csv, results.json,
     activity.csv (reusable as `activity: {source: file}`) and complexity.png."""
+    from cost_models import cost_report, load_models, parse_cli_spec
+    from reports.energy import energy_text
     from reports.summary import summary_text
 
     from .activity import write_activity_csv
@@ -55,7 +62,10 @@ def run_cmd(workload, out_dir, engine, no_plot):
     from .workload import load_workload
 
     wl = load_workload(workload)
+    specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
+    models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
     res = run(wl, engine=engine)
+    costs = cost_report(res, models=models)
     plot = None
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
@@ -65,7 +75,9 @@ def run_cmd(workload, out_dir, engine, no_plot):
     out = Path(out_dir) if out_dir else Path("out") / wl.name
     write_text(out / "summary.csv", res.summary.to_csv())
     write_text(out / "ledger.csv", res.ledger.to_csv(index=False))
-    write_text(out / "results.json", json.dumps(res.to_dict(), indent=2))
+    write_text(out / "energy.csv", costs.summary.to_csv(index=False))
+    write_text(out / "energy_breakdown.csv", costs.breakdown.to_csv(index=False))
+    write_text(out / "results.json", json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str))
     write_text(out / "activity.csv", write_activity_csv(res.activity, res.net))
     if plot is not None:
         write_bytes(out / "complexity.png", plot)
@@ -76,8 +88,39 @@ def run_cmd(workload, out_dir, engine, no_plot):
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
-    click.echo(f"wrote {out}/: summary.csv, ledger.csv, results.json, activity.csv"
+    click.echo("")
+    click.echo(energy_text(costs))
+    click.echo(f"wrote {out}/: summary.csv, ledger.csv, energy.csv, energy_breakdown.csv, results.json, activity.csv"
                + (", complexity.png" if plot else ""))
+
+
+@main.command("reckon")
+@click.argument("workload", type=click.Path(dir_okay=False), required=False)
+@click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
+@click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
+              help="Override the workload's cost models (repeatable), as in 'run'.")
+@user_errors
+def reckon_cmd(workload, rule, cost_models):
+    """Our energy per synaptic operation on the ReckOn-like WORKLOAD (default: the shipped
+    workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why."""
+    import workloads as shipped
+    from cost_models import cost_report, load_models, parse_cli_spec
+    from reports.calibration import reckon_table, reckon_text
+
+    from .api import run
+    from .workload import load_workload
+
+    path = workload or str(Path(shipped.__file__).parent / "reckon.yaml")
+    wl = load_workload(path)
+    if rule not in wl.rules.enabled():
+        raise UserError("--rule", "", f"rule '{rule}' is not enabled in {path} "
+                        f"(enabled: {', '.join(wl.rules.enabled())})")
+    specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
+    models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
+    res = run(wl)
+    table = reckon_table(cost_report(res, models=models), rule)
+    label = res.summary.loc[rule, "label"]
+    click.echo(reckon_text(table, label, path, res.activity.description, wl.hardware))
 
 
 @main.command("validate")
@@ -85,11 +128,14 @@ def run_cmd(workload, out_dir, engine, no_plot):
 @user_errors
 def validate_cmd(workload):
     """Check WORKLOAD against the schema and its network shapes (no simulation)."""
+    from cost_models import load_models
+
     from .network import build_network
     from .workload import load_workload
 
     wl = load_workload(workload)
     net = build_network(wl)
+    load_models(wl.cost_models, wl.source)  # names, tables and parameters resolve
     click.echo(f"ok: {workload}: {wl.name}, {len(net.blocks)} spiking blocks + readout, "
                f"rules {', '.join(wl.rules.enabled())}, T = {wl.input.T}")
 

@@ -428,7 +428,8 @@ class Workload(Strict):
     data: Data | None = None
     training: Training = Training()
     hardware: Hardware = Hardware()
-    cost_models: list[str] = ["counts"]
+    # a cost model by name / module:Class / table path, or {model: NAME, **parameters} (cost_models/)
+    cost_models: list[str | dict[str, Any]] = ["counts"]
     report: Report = Report()
     _source: str | None = PrivateAttr(default=None)
 

@@ -1,0 +1,88 @@
+"""Benchmark: AEDAT 3.1 reading + framing throughput vs a plain ``numpy.fromfile``.
+
+Writes a synthetic AEDAT 3.1 recording of at least 10^7 events (the 11 motion classes, 1 s
+each, repeated with shifted timestamps) to a temporary folder, then times, side by side in the
+same run and with the file in the page cache for both:
+
+* ``numpy.fromfile(path, dtype=uint8)`` — the floor: just the bytes into memory;
+* ``aedat31.read`` + ``frame_events`` to ``[T=20, 2, 32, 32]`` (the DVS Gesture workload's
+  framing), and the same at full 128×128 and by event count.
+
+Prints events/s and the ratio fromfile time / (read + frame) time (goal >= 0.3).
+Usage: ``python benchmarks/bench_events.py [--events N] [--repeat R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from simulator.events import aedat31, frame_events, synthetic  # noqa: E402
+
+
+def best_of(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        del out
+    return min(times), float(np.median(times))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    base = np.concatenate([synthetic.generate(c, seed=c, duration_us=1_000_000, t0=c * 1_000_000)
+                           for c in range(synthetic.N_CLASSES)])
+    span = synthetic.N_CLASSES * 1_000_000
+    reps = -(-args.events // len(base))
+    ev = np.concatenate([base] * reps)
+    ev["t"] += np.repeat(np.arange(reps, dtype=np.int64) * span, len(base))
+    n = len(ev)
+    print(f"synthetic recording: {n:,} events over {reps * span / 1e6:.0f} s "
+          f"(generated in {time.perf_counter() - t0:.1f} s)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.aedat"
+        aedat31.write(path, ev)
+        size = path.stat().st_size
+        del ev
+        print(f"AEDAT 3.1 file: {size / 2**20:.1f} MiB, {len(aedat31.scan_packets(path))} packets")
+        np.fromfile(path, dtype=np.uint8)                          # warm the page cache
+
+        cases = {
+            "read only": lambda: aedat31.read(path),
+            "read + frame time T=20 32x32": lambda: frame_events(
+                aedat31.read(path), 20, out_size=(32, 32)),
+            "read + frame time T=20 128x128": lambda: frame_events(aedat31.read(path), 20),
+            "read + frame count T=10 48x48": lambda: frame_events(
+                aedat31.read(path), 10, mode="count", out_size=(48, 48)),
+        }
+        fromfile = lambda: np.fromfile(path, dtype=np.uint8)      # noqa: E731
+        results = {}
+        for name, fn in cases.items():       # fromfile timed next to each case (same conditions)
+            results[name] = (best_of(fromfile, args.repeat), best_of(fn, args.repeat))
+        fr = frame_events(aedat31.read(path), 20, out_size=(32, 32))
+        assert fr.sum() == n, "framing lost events"
+
+    print(f"{'case':34s} {'best s':>8s} {'Mev/s':>8s} {'fromfile s':>11s} {'ratio':>6s}")
+    for name, ((ff, _), (best, _)) in results.items():
+        print(f"{name:34s} {best:8.3f} {n / best / 1e6:8.1f} {ff:11.3f} {ff / best:6.2f}")
+    print("ratio = numpy.fromfile time / case time (same file, same run, best of "
+          f"{args.repeat}); goal >= 0.3 for read + frame")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,8 +5,9 @@ each, repeated with shifted timestamps) to a temporary folder, then times, side 
 same run and with the file in the page cache for both:
 
 * ``numpy.fromfile(path, dtype=uint8)`` — the floor: just the bytes into memory;
-* ``aedat31.read`` + ``frame_events`` to ``[T=20, 2, 32, 32]`` (the DVS Gesture workload's
-  framing), and the same at full 128×128 and by event count.
+* ``frame_aedat31`` (fused read + frame straight from the memory-mapped packets) to
+  ``[T=20, 2, 32, 32]`` (the DVS Gesture workload's framing), at 128×128, and in 10 ms bins;
+* the two-step reference path ``aedat31.read`` + ``frame_events`` (and ``read`` alone).
 
 Prints events/s and the ratio fromfile time / (read + frame) time (goal >= 0.3).
 Usage: ``python benchmarks/bench_events.py [--events N] [--repeat R]``.
@@ -25,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulator.events import aedat31, frame_events, synthetic  # noqa: E402
+from simulator.events.fastframe import frame_aedat31  # noqa: E402
 
 
 def best_of(fn, repeat):
@@ -63,6 +65,10 @@ def main():
         np.fromfile(path, dtype=np.uint8)                          # warm the page cache
 
         cases = {
+            "fused frame_aedat31 T=20 32x32": lambda: frame_aedat31(path, 20, out_size=(32, 32)),
+            "fused frame_aedat31 T=20 128x128": lambda: frame_aedat31(path, 20),
+            "fused frame_aedat31 10ms bins 48x48": lambda: frame_aedat31(
+                path, bin_us=10_000, out_size=(48, 48)),
             "read only": lambda: aedat31.read(path),
             "read + frame time T=20 32x32": lambda: frame_events(
                 aedat31.read(path), 20, out_size=(32, 32)),
@@ -76,6 +82,7 @@ def main():
             results[name] = (best_of(fromfile, args.repeat), best_of(fn, args.repeat))
         fr = frame_events(aedat31.read(path), 20, out_size=(32, 32))
         assert fr.sum() == n, "framing lost events"
+        assert np.array_equal(fr, frame_aedat31(path, 20, out_size=(32, 32))), "paths disagree"
 
     print(f"{'case':34s} {'best s':>8s} {'Mev/s':>8s} {'fromfile s':>11s} {'ratio':>6s}")
     for name, ((ff, _), (best, _)) in results.items():

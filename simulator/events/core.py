@@ -130,7 +130,7 @@ def read_header_lines(buf: np.ndarray, path, magic: str, end_marker: str | None 
         nl = head.find(b"\n", off)
         if nl < 0:
             raise UserError(str(path), f"byte {off}", "truncated header: header line without "
-                            "a line ending")
+                            "a line ending" + (f" (no {end_marker!r} line)" if end_marker else ""))
         lines.append(head[off:nl].rstrip(b"\r").decode("latin-1"))
         off = nl + 1
         if end_marker is not None and lines[-1] == end_marker:

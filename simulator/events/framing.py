@@ -53,10 +53,27 @@ def _window(ev, t_start, t_end, where):
     return t_start, t_end
 
 
+MAX_FRAME_ELEMENTS = 1 << 28   # 1 GiB of int32 counts
+
+
+def check_frame_budget(T: int, h: int, w: int, where: str, field: str) -> None:
+    """:class:`UserError` if ``[T, 2, h, w]`` int32 frames would exceed 1 GiB."""
+    if T * 2 * h * w > MAX_FRAME_ELEMENTS:
+        raise UserError(where, field, f"would make {T} frames of 2x{h}x{w} "
+                        f"({T * 2 * h * w * 4 / 2**30:.1f} GiB); use fewer, longer windows "
+                        "or give n_frames")
+
+
 def frame_edges(t_start: int, t_end: int, n_frames: int | None = None,
-                bin_us: int | None = None, last: str = "include") -> np.ndarray:
-    """Time-bin edges in µs (int64, ``len = frames + 1``) for ``mode="time"``, before any padding."""
+                bin_us: int | None = None, last: str = "include",
+                max_windows: int | None = None) -> np.ndarray:
+    """Time-bin edges in µs (int64, ``len = windows + 1``) for ``mode="time"``, before padding.
+
+    With ``bin_us``, at most ``max_windows`` windows are returned (the later ones would be cut).
+    """
     d = t_end - t_start
+    if bin_us is not None and max_windows is not None and d // bin_us >= max_windows:
+        return t_start + bin_us * np.arange(max_windows + 1, dtype=np.int64)
     if bin_us is None:
         k = np.arange(n_frames + 1, dtype=object)
         return np.array([t_start + -(-(int(i) * d) // n_frames) for i in k], dtype=np.int64)
@@ -110,7 +127,10 @@ def frame_events(events, n_frames: int | None = None, *, mode: str = "time",
     t_start, t_end = _window(ev, t_start, t_end, where)
 
     if mode == "time":
-        edges = frame_edges(t_start, t_end, n_frames if size is None else None, size, last)
+        if size is not None and n_frames is None:
+            check_frame_budget(-(-(t_end - t_start) // size), h, w, where, "bin_us")
+        edges = frame_edges(t_start, t_end, n_frames if size is None else None, size, last,
+                            max_windows=n_frames)
         nwin = len(edges) - 1
     else:
         inside = (ev["t"] >= t_start) & (ev["t"] < t_end)
@@ -126,9 +146,11 @@ def frame_events(events, n_frames: int | None = None, *, mode: str = "time",
                 bounds = np.append(bounds, n)
         nwin = len(bounds) - 1
     T = nwin if n_frames is None else int(n_frames)
+    check_frame_budget(T, h, w, where, "n_frames")
     used = min(nwin, T)
     plane = h * w
-    acc = np.zeros(max(used, 1) * 2 * plane, dtype=np.int64)
+    frames = np.zeros((T, 2, h, w), dtype=np.int32)
+    flat = frames.reshape(-1)
     if used and len(ev):
         if mode == "time":
             lo_t, hi_t = int(edges[0]), int(edges[used])
@@ -155,10 +177,11 @@ def frame_events(events, n_frames: int | None = None, *, mode: str = "time",
                 xo = xo * w // w_in
             if h != h_in:
                 yo = yo * h // h_in
-            lin = (fi * 2 + c["p"]) * plane + yo * w + xo
-            acc += np.bincount(lin, minlength=len(acc))
-    frames = np.zeros((T, 2, h, w), dtype=np.int32)
-    if used:
-        frames[:used] = acc[: used * 2 * plane].reshape(used, 2, h, w)
+            if not len(fi):
+                continue
+            k0, k1 = int(fi.min()), int(fi.max()) + 1     # only the windows this chunk touches
+            lin = ((fi - k0) * 2 + c["p"]) * plane + yo * w + xo
+            flat[k0 * 2 * plane: k1 * 2 * plane] += np.bincount(
+                lin, minlength=(k1 - k0) * 2 * plane).astype(np.int32)
     return frames
 

@@ -158,3 +158,14 @@ def test_events_outside_sensor():
     ev["x"] = 200
     with pytest.raises(UserError, match="x: event coordinate"):
         frame_events(ev, 2, where="rec.aedat")
+
+
+def test_absurd_frame_counts_are_user_errors():
+    ev = np.zeros(2, dtype=EVENT_DTYPE)
+    ev["t"] = [0, 10**12]
+    with pytest.raises(UserError, match="bin_us: would make"):
+        frame_events(ev, bin_us=1)
+    with pytest.raises(UserError, match="n_frames: would make"):
+        frame_events(ev, 10**6, out_size=(128, 128))
+    # with n_frames, far-away windows are simply cut: no huge edge array
+    assert frame_events(ev, 3, bin_us=1).sum() == 1

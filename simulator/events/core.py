@@ -107,7 +107,10 @@ def map_file(path) -> np.ndarray:
     size = file_size(path)
     if size == 0:
         return np.zeros(0, dtype=np.uint8)
-    return np.memmap(path, dtype=np.uint8, mode="r")
+    try:
+        return np.memmap(path, dtype=np.uint8, mode="r")
+    except OSError as exc:
+        raise UserError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
 
 
 def read_header_lines(buf: np.ndarray, path, magic: str, end_marker: str | None = None,
@@ -120,21 +123,44 @@ def read_header_lines(buf: np.ndarray, path, magic: str, end_marker: str | None 
     that does not start with ``#`` (AER-DAT 2.0), or right after the line ``end_marker`` when one
     is given (AEDAT 3.1's ``#!END-HEADER``), which must then be present.
     """
-    head = bytes(buf[: min(len(buf), limit)])
+    for size in (1 << 16, limit):           # headers are short: try 64 KiB first
+        head = bytes(buf[: min(len(buf), size)])
+        try:
+            return _parse_header(head, buf, path, magic, end_marker, limit)
+        except _NeedMore:
+            continue
+    raise UserError(str(path), f"byte {limit}", f"header longer than {limit} bytes")
+
+
+class _NeedMore(Exception):
+    pass
+
+
+def _parse_header(head, buf, path, magic, end_marker, limit):
     if not head.startswith(magic.encode()):
         got = head[: len(magic)].decode("latin-1", "replace")
         raise UserError(str(path), "byte 0", f"not a {magic[2:]} file: first line must start with "
                         f"{magic!r}, found {got!r}")
+    cut_short = len(buf) > len(head)
     lines, off = [], 0
     while off < len(head) and head[off:off + 1] == b"#":
         nl = head.find(b"\n", off)
         if nl < 0:
+            if cut_short:
+                raise _NeedMore
             raise UserError(str(path), f"byte {off}", "truncated header: header line without "
                             "a line ending" + (f" (no {end_marker!r} line)" if end_marker else ""))
         lines.append(head[off:nl].rstrip(b"\r").decode("latin-1"))
         off = nl + 1
         if end_marker is not None and lines[-1] == end_marker:
             return lines, off
+    if off >= len(head) and cut_short:
+        raise _NeedMore
+    if end_marker is not None:
+        raise UserError(str(path), f"byte {off}", f"truncated or corrupt header: no "
+                        f"{end_marker!r} line before " + ("the end of the file" if off >= len(buf)
+                                                          else "binary data"))
+    return lines, off
     if end_marker is not None:
         if off >= len(head) and len(buf) > limit:
             raise UserError(str(path), f"byte {off}", f"header longer than {limit} bytes")

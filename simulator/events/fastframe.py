@@ -108,6 +108,7 @@ def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last):
     finally:
         os.close(fd)
     state.flush()
+    state.fold_acc()
     return frames
 
 
@@ -119,6 +120,7 @@ class _Keys:
         self.frames, self.buf, self.fill, self.cur = frames, np.empty(_GROUP, np.uint16), 0, -1
         self.h_in, self.w_in, self.h, self.w = h_in, w_in, h, w
         self.lut = None
+        self.acc, self.acc_k = None, -1      # key histogram of window acc_k, folded lazily
 
     def _fold(self, hist):
         """65536-key histogram -> [2, h, w] counts (binned), checking impossible keys."""
@@ -137,8 +139,12 @@ class _Keys:
         if not n:
             return
         keys = self.buf[:n]
-        if n >= 1 << 14:       # many events: count keys, fold the histogram once
-            self.frames[self.cur] += self._fold(np.bincount(keys, minlength=1 << 16))
+        if n >= 1 << 14:       # many events: count keys; fold once per window (fold_acc)
+            if self.acc_k != self.cur:
+                self.fold_acc()
+                self.acc, self.acc_k = np.bincount(keys, minlength=1 << 16), self.cur
+            else:
+                self.acc += np.bincount(keys, minlength=1 << 16)
         else:                  # few events (short windows): map keys to bins first
             if self.lut is None:
                 self.lut = self._fold_lut()
@@ -148,6 +154,12 @@ class _Keys:
                 raise _Fallback
             self.frames[self.cur] += cnt[:plane2].reshape(2, self.h, self.w)
         self.fill = 0
+
+    def fold_acc(self):
+        """Add the pending key histogram to its frame."""
+        if self.acc is not None:
+            self.frames[self.acc_k] += self._fold(self.acc)
+        self.acc, self.acc_k = None, -1
 
     def _fold_lut(self):
         """Key -> bin ``p*h*w + y'*w + x'``; impossible keys -> ``2*h*w`` (sentinel)."""

@@ -12,8 +12,10 @@ histogram is reshaped to ``[x, y, p, valid]``, transposed to ``[p, y, x]`` and b
 ``H × W`` with ``numpy.add.reduceat`` (output pixel ``y * H // H_in``, as ``frame_events``);
 groups of fewer than 2**14 events (short windows) go through a key → bin lookup table instead.
 
-Anything the fast path does not cover — invalid events, a sensor larger than 128×128, pixels
-outside the sensor, count mode — falls back to the reference path
+Count mode (windows by event index, whole recording) takes the same path with windows found
+from each packet's event indices. Anything the fast path does not cover — invalid events, a
+sensor larger than 128×128, pixels outside the sensor, count mode restricted to a time window —
+falls back to the reference path
 ``frame_events(aedat31.read(path))``, which also raises the precise error for corrupt files.
 """
 
@@ -38,29 +40,49 @@ class _Fallback(Exception):
 
 
 def frame_aedat31(path, n_frames: int | None = None, *, bin_us: int | None = None,
+                  events_per_frame: int | None = None,
                   t_start: int | None = None, t_end: int | None = None,
                   sensor_size=DVS128, out_size=None, last: str = "include",
                   mode: str = "time", **kw) -> np.ndarray:
     """Same result as ``frame_events(aedat31.read(path), n_frames, ...)``, faster and without
     materialising the events. Returns int32 ``[T, 2, H, W]`` counts."""
-    args = dict(bin_us=bin_us, t_start=t_start, t_end=t_end, sensor_size=sensor_size,
+    args = dict(bin_us=bin_us, events_per_frame=events_per_frame, t_start=t_start, t_end=t_end, sensor_size=sensor_size,
                 out_size=out_size, last=last, mode=mode, where=str(path), **kw)
     h_in, w_in = (int(s) for s in sensor_size)
     h, w = (h_in, w_in) if out_size is None else (int(s) for s in out_size)
-    simple = (mode == "time" and not kw and last in LAST and h_in <= 128 and w_in <= 128
-              and 0 < h <= h_in and 0 < w <= w_in
+    size = bin_us if mode == "time" else events_per_frame
+    other = events_per_frame if mode == "time" else bin_us
+    simple = (mode in ("time", "count") and not kw and last in LAST and other is None
+              and h_in <= 128 and w_in <= 128 and 0 < h <= h_in and 0 < w <= w_in
+              and (mode == "time" or (t_start is None and t_end is None))
               and (n_frames is None or (isinstance(n_frames, (int, np.integer)) and n_frames > 0))
-              and (bin_us is None or (isinstance(bin_us, (int, np.integer)) and bin_us > 0))
-              and (n_frames is not None or bin_us is not None))
+              and (size is None or (isinstance(size, (int, np.integer)) and size > 0))
+              and (n_frames is not None or size is not None))
     if simple:
         try:
-            return _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last)
+            return _fast(path, n_frames, size, t_start, t_end, h_in, w_in, h, w, last, mode)
         except _Fallback:
             pass
     return frame_events(aedat31.read(path), n_frames, **args)
 
 
-def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last):
+def _count_bounds(n, n_frames, size, last, h, w, where):
+    """Event-index window bounds for count mode (as in ``frame_events``)."""
+    if size is None:
+        return (np.arange(n_frames + 1, dtype=np.int64) * n) // n_frames
+    full, rem = divmod(n, size)
+    if n_frames is not None and full >= n_frames:
+        return size * np.arange(n_frames + 1, dtype=np.int64)
+    if n_frames is None:
+        check_frame_budget(full + (1 if rem and last == "include" else 0), h, w, where,
+                           "events_per_frame")
+    b = size * np.arange(full + 1, dtype=np.int64)
+    return np.append(b, n) if rem and last == "include" else b
+
+
+def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last, mode="time"):
+    if mode == "count":
+        return _fast_count(path, n_frames, bin_us, h_in, w_in, h, w, last)
     buf = map_file(path)
     packets = [p for p in aedat31.scan_packets(path, buf)
                if p.type == aedat31.POLARITY_EVENT and p.number]
@@ -105,6 +127,51 @@ def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last):
                 raise _Fallback                # file changed under us: let the reader report
             _count_packet(raw, pk, e, state, t_start if check_lo else None,
                           t_end if check_hi else None)
+    finally:
+        os.close(fd)
+    state.flush()
+    state.fold_acc()
+    return frames
+
+
+def _fast_count(path, n_frames, size, h_in, w_in, h, w, last):
+    buf = map_file(path)
+    packets = [p for p in aedat31.scan_packets(path, buf)
+               if p.type == aedat31.POLARITY_EVENT and p.number]
+    if any(p.valid != p.number for p in packets):
+        raise _Fallback
+    n = sum(p.number for p in packets)
+    bounds = _count_bounds(n, n_frames, size, last, h, w, str(path))
+    nwin = len(bounds) - 1
+    T = nwin if n_frames is None else int(n_frames)
+    check_frame_budget(T, h, w, str(path), "n_frames")
+    frames = np.zeros((T, 2, h, w), dtype=np.int32)
+    used = min(nwin, T)
+    if not used or not packets:
+        return frames
+    end = int(bounds[used])
+    state = _Keys(frames, h_in, w_in, h, w)
+    pbuf = np.empty(8 * max(p.number for p in packets), dtype=np.uint8)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        c = 0                                   # index of the packet's first event
+        for pk in packets:
+            if c >= end:
+                break
+            nbytes = 8 * pk.number
+            raw = pbuf[:nbytes]
+            if os.preadv(fd, [raw], pk.body) != nbytes:
+                raise _Fallback
+            k0 = int(np.searchsorted(bounds, c, side="right")) - 1
+            segs = []
+            k = k0
+            while k < used and bounds[k] < c + pk.number:
+                a, b = max(int(bounds[k]), c) - c, min(int(bounds[k + 1]), c + pk.number) - c
+                if b > a:
+                    segs.append((k, a, b))
+                k += 1
+            _count_packet(raw, pk, None, state, None, None, segs)
+            c += pk.number
     finally:
         os.close(fd)
     state.flush()
@@ -170,7 +237,7 @@ class _Keys:
         return np.where(ok, b, 2 * self.h * self.w).astype(np.int64)
 
 
-def _count_packet(raw, pk, e, st, lo_bound, hi_bound):
+def _count_packet(raw, pk, e, st, lo_bound, hi_bound, segs=None):
     """Check one packet's bytes ``raw`` and add its events' keys to their windows."""
     u64 = raw.view("<u8")              # ts in the high 32 bits, data in the low 32 bits
     both = int(np.bitwise_and.reduce(u64))
@@ -181,6 +248,9 @@ def _count_packet(raw, pk, e, st, lo_bound, hi_bound):
     mn, mx = base | (int(u64.min()) >> 32), base | (int(u64.max()) >> 32)
     if (lo_bound is not None and mn < lo_bound) or (hi_bound is not None and mx >= hi_bound):
         raise _Fallback                # not sorted: the default window was a guess
+    if segs is not None:               # count mode: windows by event index, given
+        _add_segments(raw, st, segs)
+        return
     if mx < e[0] or mn >= e[-1]:
         return
     if e[0] <= mn and mx < e[-1]:
@@ -207,6 +277,10 @@ def _count_packet(raw, pk, e, st, lo_bound, hi_bound):
                     raise _Fallback
                 if hi is not None and base | (int(seg.max()) >> 32) >= hi:
                     raise _Fallback
+    _add_segments(raw, st, segs)
+
+
+def _add_segments(raw, st, segs):
     for k, a, b in segs:
         while a < b:
             if k != st.cur or st.fill == _GROUP:

@@ -17,9 +17,10 @@ from .conftest import events_strategy
        shuffle=st.booleans(), packet=st.integers(1, 30),
        T=st.one_of(st.none(), st.integers(1, 9)), bin_us=st.one_of(st.none(), st.integers(2**27, 2**31)),
        out=st.sampled_from([(128, 128), (32, 32), (48, 48), (7, 5)]),
-       last=st.sampled_from(["include", "drop"]),
+       last=st.sampled_from(["include", "drop"]), count=st.booleans(), epf=st.integers(1, 25),
        window=st.one_of(st.none(), st.tuples(st.integers(0, 2**32), st.integers(0, 2**33))))
-def test_fused_equals_reference(tmp_path, ev, shuffle, packet, T, bin_us, out, last, window):
+def test_fused_equals_reference(tmp_path, ev, shuffle, packet, T, bin_us, out, last, window,
+                                count, epf):
     if T is None and bin_us is None:
         T = 4
     if shuffle:
@@ -27,7 +28,9 @@ def test_fused_equals_reference(tmp_path, ev, shuffle, packet, T, bin_us, out, l
     f = tmp_path / "f.aedat"
     aedat31.write(f, ev, packet_events=packet)
     kw = dict(bin_us=bin_us, out_size=out, last=last)
-    if window:
+    if count:
+        kw.update(mode="count", bin_us=None, events_per_frame=epf if bin_us else None)
+    if window and not count:
         kw.update(t_start=min(window), t_end=max(window))
     ref = frame_events(aedat31.read(f), T, **kw)
     assert np.array_equal(frame_aedat31(f, T, **kw), ref)
@@ -42,8 +45,9 @@ def test_fused_large_packets_and_invalid_events(tmp_path):
     f = tmp_path / "big.aedat"
     aedat31.write(f, ev, packet_events=40_000)
     for T, out in ((20, (32, 32)), (3, (48, 48)), (1, (128, 128))):
-        assert np.array_equal(frame_aedat31(f, T, out_size=out),
-                              frame_events(ev, T, out_size=out))
+        for mode in ("time", "count"):
+            assert np.array_equal(frame_aedat31(f, T, out_size=out, mode=mode),
+                                  frame_events(ev, T, out_size=out, mode=mode))
     # a packet with an invalid event: the fused path must defer to the reader
     hdr = b"#!AER-DAT3.1\r\n#!END-HEADER\r\n"
     body = struct.pack("<hhiiiiii", 1, 1, 8, 4, 0, 2, 2, 1) + struct.pack(
@@ -52,3 +56,16 @@ def test_fused_large_packets_and_invalid_events(tmp_path):
     g.write_bytes(hdr + body)
     fr = frame_aedat31(g, 2)
     assert fr.sum() == 1 and fr[0, 0, 4, 3] == 1
+
+
+def test_fast_path_is_taken_for_ordinary_files(tmp_path):
+    """Guard against a silent fallback: the fused path itself must handle plain recordings."""
+    from simulator.events import fastframe, synthetic
+
+    ev = synthetic.generate(8, seed=0, duration_us=200_000)
+    f = tmp_path / "s.aedat"
+    aedat31.write(f, ev, packet_events=3000)
+    for mode, size in (("time", None), ("time", 7_000), ("count", None), ("count", 999)):
+        got = fastframe._fast(f, 10, size, None, None, 128, 128, 48, 48, "include", mode)
+        kw = {"bin_us" if mode == "time" else "events_per_frame": size}
+        assert np.array_equal(got, frame_events(ev, 10, mode=mode, out_size=(48, 48), **kw))

@@ -56,15 +56,37 @@ def _require_dir(root, field="root"):
     return root
 
 
-def scan(layout: str, root) -> Dataset:
-    """List the samples of ``root`` in ``layout``; :class:`UserError` if there are none."""
+SPLITS = ("all", "train", "test")
+
+
+def _split_files(root: Path, split: str):
+    """Recording names listed in DVS Gesture's ``trials_to_<split>.txt`` (searched under root)."""
+    lists = sorted(root.rglob(f"trials_to_{split}.txt"))
+    if not lists:
+        raise UserError(str(root), "split", f"split {split!r} needs trials_to_{split}.txt "
+                        "(as shipped with DVS Gesture) under the root folder")
+    return {line.strip() for line in lists[0].read_text().splitlines() if line.strip()}
+
+
+def scan(layout: str, root, split: str = "all") -> Dataset:
+    """List the samples of ``root`` in ``layout``; :class:`UserError` if there are none.
+
+    ``split`` (DVS Gesture only): ``"all"`` recordings, or those named in
+    ``trials_to_train.txt`` / ``trials_to_test.txt``.
+    """
     if layout not in LAYOUTS:
         raise UserError(str(root), "format", f"unknown dataset layout {layout!r}; choose one of "
                         f"{', '.join(LAYOUTS)}")
+    if split not in SPLITS or (split != "all" and layout != "dvsgesture"):
+        raise UserError(str(root), "split", f"split must be one of {', '.join(SPLITS)} (train / "
+                        f"test only for dvsgesture), got {split!r}")
     root = _require_dir(root)
     if layout == "dvsgesture":
         samples = []
+        names = None if split == "all" else _split_files(root, split)
         for f in sorted(root.rglob("*.aedat")):
+            if names is not None and f.name not in names:
+                continue
             csv = f.with_name(f.stem + "_labels.csv")
             if not csv.exists():
                 continue

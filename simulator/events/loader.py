@@ -16,7 +16,7 @@ from simulator.events.framing import LAST, MODES, frame_events
 FORMATS = ("dvsgesture", "cifar10dvs", "npy", "synthetic")
 _COMMON = {"format", "mode", "bin_us", "events_per_frame", "last", "where"}
 _KEYS = {
-    "dvsgesture": _COMMON | {"root"},
+    "dvsgesture": _COMMON | {"root", "split"},
     "cifar10dvs": _COMMON | {"root", "convention"},
     "npy": _COMMON | {"root"},
     "synthetic": _COMMON | {"layout", "duration_us", "gap_us"},
@@ -38,7 +38,8 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
     ``source``: ``{"format": "dvsgesture" | "cifar10dvs" | "npy" | "synthetic", "root": PATH,
     ...}`` plus framing options ``mode`` (``"time"`` default or ``"count"``), ``bin_us`` or
     ``events_per_frame`` (fixed windows; otherwise each sample is split into ``T`` equal parts),
-    ``last`` (``"include"`` / ``"drop"``, the partial last window), ``convention`` (cifar10dvs,
+    ``last`` (``"include"`` / ``"drop"``, the partial last window), ``split`` (dvsgesture:
+    ``"all"``, ``"train"``, ``"test"`` from ``trials_to_*.txt``), ``convention`` (cifar10dvs,
     see :mod:`~simulator.events.formats.aerdat2`), and for ``synthetic``: ``layout`` (the real
     format the generated recordings are written in and read back from: ``"dvsgesture"`` default,
     ``"cifar10dvs"`` or ``"npy"``), ``duration_us`` per sample (default 300 000) and ``gap_us``.
@@ -115,7 +116,7 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
         root = Path(source["root"])
         if not root.is_absolute() and "where" in source:
             root = Path(where).parent / root
-        ds = ds_mod.scan(fmt, root)
+        ds = ds_mod.scan(fmt, root, source.get("split", "all"))
         if n_samples > len(ds.samples):
             raise UserError(where, "n_samples", f"{n_samples} samples requested, {root} has "
                             f"only {len(ds.samples)}")

@@ -62,3 +62,13 @@ def test_bad_content(tmp_path):
     np.save(tmp_path / "c.npy", arr)
     with pytest.raises(UserError, match="p: polarity must be"):
         npy.read(tmp_path / "c.npy")
+
+
+@pytest.mark.parametrize("fmt", ["aedat31", "aerdat2", "npy"])
+def test_empty_round_trip_every_format(tmp_path, fmt):
+    from simulator.events import formats
+    mod = getattr(formats, fmt)
+    f = tmp_path / ("e.npy" if fmt == "npy" else "e.aedat")
+    mod.write(f, np.zeros(0, dtype=EVENT_DTYPE))
+    back = read_events(f)
+    assert back.dtype == EVENT_DTYPE and back.shape == (0,)

@@ -102,3 +102,19 @@ def test_too_many_samples(tmp_path):
     synthetic.write_class_folders(tmp_path, 2, seed=2, fmt="npy", duration_us=20_000)
     with pytest.raises(UserError, match="n_samples: 3 samples requested"):
         load_frames({"format": "npy", "root": str(tmp_path)}, 2, (2, 32, 32), 3, 0)
+
+
+def test_dvsgesture_split_files(tmp_path):
+    synthetic.write_dvsgesture(tmp_path, 14, seed=1, gesture_us=20_000, gap_us=5_000)
+    (tmp_path / "trials_to_train.txt").write_text("user01_synthetic.aedat\n")
+    (tmp_path / "trials_to_test.txt").write_text("user02_synthetic.aedat\n")
+    assert len(dataset.scan("dvsgesture", tmp_path, "train").samples) == 11
+    assert len(dataset.scan("dvsgesture", tmp_path, "test").samples) == 3
+    fr, lab, _ = load_frames({"format": "dvsgesture", "root": str(tmp_path), "split": "test"},
+                             2, (2, 32, 32), 3, 0)
+    assert fr.shape[0] == 3
+    with pytest.raises(UserError, match="split: split must be one of"):
+        dataset.scan("dvsgesture", tmp_path, "val")
+    (tmp_path / "trials_to_train.txt").unlink()
+    with pytest.raises(UserError, match="split: split 'train' needs trials_to_train.txt"):
+        dataset.scan("dvsgesture", tmp_path, "train")

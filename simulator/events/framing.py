@@ -64,6 +64,30 @@ def check_frame_budget(T: int, h: int, w: int, where: str, field: str) -> None:
                         "or give n_frames")
 
 
+def _count_slices(flat, pos, pix, plane):
+    """Add ``pix[pos[k]:pos[k+1]]`` to frame ``k`` of ``flat`` (frames as one int32 vector)."""
+    ks = np.flatnonzero(np.diff(pos))
+    if len(ks) <= 8:
+        for k in ks:
+            flat[k * 2 * plane: (k + 1) * 2 * plane] += np.bincount(
+                pix[pos[k]: pos[k + 1]], minlength=2 * plane).astype(np.int32)
+        return
+    k0, k1 = int(ks[0]), int(ks[-1]) + 1             # many short windows: one bincount
+    a, b = int(pos[k0]), int(pos[k1])
+    fi = np.repeat(np.arange(k1 - k0, dtype=np.int64), np.diff(pos[k0: k1 + 1]))
+    _count_scattered(flat, fi + k0, pix[a:b], plane)
+
+
+def _count_scattered(flat, fi, pix, plane):
+    """Add events with frame indices ``fi`` and in-frame bins ``pix`` to ``flat``."""
+    if not len(fi):
+        return
+    k0, k1 = int(fi.min()), int(fi.max()) + 1        # only the windows these events touch
+    lin = (fi - k0) * (2 * plane) + pix
+    flat[k0 * 2 * plane: k1 * 2 * plane] += np.bincount(
+        lin, minlength=(k1 - k0) * 2 * plane).astype(np.int32)
+
+
 def frame_edges(t_start: int, t_end: int, n_frames: int | None = None,
                 bin_us: int | None = None, last: str = "include",
                 max_windows: int | None = None) -> np.ndarray:
@@ -152,36 +176,26 @@ def frame_events(events, n_frames: int | None = None, *, mode: str = "time",
     frames = np.zeros((T, 2, h, w), dtype=np.int32)
     flat = frames.reshape(-1)
     if used and len(ev):
-        if mode == "time":
-            lo_t, hi_t = int(edges[0]), int(edges[used])
-            uniform = size is not None or (t_end - t_start) % n_frames == 0
-            width = size if size is not None else (t_end - t_start) // max(n_frames, 1)
+        # output pixel of every input column / row (binning), and the polarity plane offset
+        xlut = (np.arange(w_in, dtype=np.int64) * w // w_in).astype(np.int32)
+        ylut = ((np.arange(h_in, dtype=np.int64) * h // h_in) * w).astype(np.int32)
+        lims = edges[: used + 1] if mode == "time" else bounds[: used + 1]
         for a in range(0, len(ev), CHUNK):
             c = ev[a:a + CHUNK]
+            pix = ylut.take(c["y"])
+            pix += xlut.take(c["x"])
+            pix += c["p"].astype(np.int32) * plane
             if mode == "time":
                 t = c["t"]
-                keep = (t >= lo_t) & (t < hi_t)
-                if uniform:
-                    fi = (t - lo_t) // max(width, 1)
-                else:
-                    fi = np.searchsorted(edges, t, side="right") - 1
-            else:
-                idx = np.arange(a, a + len(c), dtype=np.int64)
-                keep = idx < bounds[used]
-                fi = np.searchsorted(bounds, idx, side="right") - 1
-            if not keep.all():
-                c, fi = c[keep], fi[keep]
-            xo = c["x"].astype(np.int64)
-            yo = c["y"].astype(np.int64)
-            if w != w_in:
-                xo = xo * w // w_in
-            if h != h_in:
-                yo = yo * h // h_in
-            if not len(fi):
-                continue
-            k0, k1 = int(fi.min()), int(fi.max()) + 1     # only the windows this chunk touches
-            lin = ((fi - k0) * 2 + c["p"]) * plane + yo * w + xo
-            flat[k0 * 2 * plane: k1 * 2 * plane] += np.bincount(
-                lin, minlength=(k1 - k0) * 2 * plane).astype(np.int32)
+                if len(t) < 2 or bool((t[1:] >= t[:-1]).all()):      # sorted: slices
+                    pos = np.searchsorted(t, lims, side="left")
+                else:                                               # unsorted: per event
+                    fi = np.searchsorted(lims, t, side="right") - 1
+                    keep = (fi >= 0) & (fi < used)
+                    _count_scattered(flat, fi[keep], pix[keep], plane)
+                    continue
+            else:                                                   # window = index range
+                pos = np.clip(lims - a, 0, len(c))
+            _count_slices(flat, pos, pix, plane)
     return frames
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from simulator.errors import UserError
 from simulator.events.core import EVENT_DTYPE
+from simulator.events import framing
 from simulator.events.framing import frame_events
 
 from .conftest import events_strategy
@@ -53,9 +54,13 @@ def brute(ev, T, mode, size, t_start, t_end, hw_in, hw_out, last):
        T=st.one_of(st.none(), st.integers(1, 7)),
        size=st.one_of(st.none(), st.integers(1, 700)),
        out=st.sampled_from([(16, 16), (4, 4), (6, 6), (5, 3)]),
-       last=st.sampled_from(["include", "drop"]),
+       last=st.sampled_from(["include", "drop"]), shuffle=st.booleans(),
+       chunk=st.sampled_from([5, 1 << 18]),
        window=st.one_of(st.none(), st.tuples(st.integers(0, 1000), st.integers(0, 1500))))
-def test_matches_brute_force_and_conserves(ev, mode, T, size, out, last, window):
+def test_matches_brute_force_and_conserves(ev, mode, T, size, out, last, window, shuffle,
+                                           chunk):
+    if shuffle:
+        ev = ev[np.random.default_rng(len(ev)).permutation(len(ev))]
     if T is None and size is None:
         T = 3
     if mode == "count" and size is not None:
@@ -68,7 +73,11 @@ def test_matches_brute_force_and_conserves(ev, mode, T, size, out, last, window)
     else:
         t0 = int(ev["t"].min()) if len(ev) else 0
         t1 = int(ev["t"].max()) + 1 if len(ev) else t0
-    fr = frame_events(ev, T, **kw)
+    old, framing.CHUNK = framing.CHUNK, chunk      # small chunks: exercise chunk boundaries
+    try:
+        fr = frame_events(ev, T, **kw)
+    finally:
+        framing.CHUNK = old
     exp = brute(ev, T, mode, size, t0, t1, (16, 16), out, last)
     assert fr.dtype == np.int32 and fr.shape == exp.shape
     assert np.array_equal(fr, exp)

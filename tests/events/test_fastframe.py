@@ -65,7 +65,10 @@ def test_fast_path_is_taken_for_ordinary_files(tmp_path):
     ev = synthetic.generate(8, seed=0, duration_us=200_000)
     f = tmp_path / "s.aedat"
     aedat31.write(f, ev, packet_events=3000)
-    for mode, size in (("time", None), ("time", 7_000), ("count", None), ("count", 999)):
-        got = fastframe._fast(f, 10, size, None, None, 128, 128, 48, 48, "include", mode)
+    for mode, size in (("time", None), ("time", 7_000), ("time", 500), ("count", None),
+                       ("count", 999), ("count", 50)):
+        got = fastframe._fast(f, None, size, None, None, 128, 128, 48, 48, "include", mode) \
+            if size else fastframe._fast(f, 10, None, None, None, 128, 128, 48, 48, "include", mode)
         kw = {"bin_us" if mode == "time" else "events_per_frame": size}
-        assert np.array_equal(got, frame_events(ev, 10, mode=mode, out_size=(48, 48), **kw))
+        ref = frame_events(ev, None if size else 10, mode=mode, out_size=(48, 48), **kw)
+        assert got.shape == ref.shape and np.array_equal(got, ref)

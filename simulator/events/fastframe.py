@@ -1,7 +1,8 @@
-"""Fused AEDAT 3.1 → frames: time-binned frames straight from the memory-mapped packets.
+"""Fused AEDAT 3.1 → frames: frames straight from the file's packets, no event array.
 
-:func:`frame_aedat31` gives exactly ``frame_events(aedat31.read(path), ...)`` (time mode) but
-never builds the event array: per packet it checks the packet with three reductions over its bytes
+:func:`frame_aedat31` gives exactly ``frame_events(aedat31.read(path), ...)`` but never builds
+the event array. Packets are read one at a time with ``pread`` into an aligned buffer (memory
+stays bounded by the largest packet). Per packet it checks the bytes with four reductions
 seen as uint64 (all validity bits set, no pixel >= 128, no negative timestamp, min / max
 timestamp), finds each time window's slice of the packet (no search at all when the packet lies
 in one window — the usual case; otherwise a binary search whose result is verified by the
@@ -46,8 +47,9 @@ def frame_aedat31(path, n_frames: int | None = None, *, bin_us: int | None = Non
                   mode: str = "time", **kw) -> np.ndarray:
     """Same result as ``frame_events(aedat31.read(path), n_frames, ...)``, faster and without
     materialising the events. Returns int32 ``[T, 2, H, W]`` counts."""
-    args = dict(bin_us=bin_us, events_per_frame=events_per_frame, t_start=t_start, t_end=t_end, sensor_size=sensor_size,
-                out_size=out_size, last=last, mode=mode, where=str(path), **kw)
+    args = dict(bin_us=bin_us, events_per_frame=events_per_frame, t_start=t_start, t_end=t_end,
+                sensor_size=sensor_size, out_size=out_size, last=last, mode=mode,
+                where=str(path), **kw)
     h_in, w_in = (int(s) for s in sensor_size)
     h, w = (h_in, w_in) if out_size is None else (int(s) for s in out_size)
     size = bin_us if mode == "time" else events_per_frame
@@ -96,10 +98,9 @@ def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last, mode="
         t_lo = (f.ts_overflow << 31) | int(buf[f.body + 4: f.body + 8].view("<i4")[0])
         t_hi = (l_.ts_overflow << 31) | int(buf[l_.body + 8 * l_.number - 4:
                                                  l_.body + 8 * l_.number].view("<i4")[0])
-    views = packets
     check_lo, check_hi = t_start is None, t_end is None
-    t_start = (t_lo if views else 0) if t_start is None else int(t_start)
-    t_end = ((t_hi + 1) if views else t_start) if t_end is None else int(t_end)
+    t_start = (t_lo if packets else 0) if t_start is None else int(t_start)
+    t_end = ((t_hi + 1) if packets else t_start) if t_end is None else int(t_end)
     if t_end < t_start:
         raise _Fallback
     if bin_us is not None and n_frames is None:
@@ -111,7 +112,7 @@ def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last, mode="
     check_frame_budget(T, h, w, str(path), "n_frames")
     used = min(nwin, T)
     frames = np.zeros((T, 2, h, w), dtype=np.int32)
-    if not used or not views:
+    if not used or not packets:
         return frames
     e = [int(v) for v in edges[: used + 1]]
     state = _Keys(frames, h_in, w_in, h, w)

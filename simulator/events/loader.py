@@ -123,7 +123,11 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
         order = np.random.default_rng(seed).permutation(len(ds.samples))[:n_samples]
         frames, labels = _frame_all(ds, order, T, H, W, mode, bin_us, epf, last, options)
         what = (f"{fmt} at {root}: {n_samples} of {len(ds.samples)} samples (seed {seed})")
-    how = (f"{'equal ' + mode + ' split' if (bin_us or epf) is None else 'fixed windows of ' + (f'{bin_us} µs' if bin_us else f'{epf} events') + f', last window: {last}'}")
+    if bin_us is None and epf is None:
+        how = f"equal {mode} split"
+    else:
+        size = f"{bin_us} µs" if bin_us else f"{epf} events"
+        how = f"fixed windows of {size}, last window: {last}, padded/cut to T"
     desc = (f"{what}; frames [n={n_samples}, T={T}, 2, {H}, {W}] by {mode} ({how}), "
             f"128x128 -> {H}x{W}; {int(frames.sum())} events framed")
     return frames, labels, desc

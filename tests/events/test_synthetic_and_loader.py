@@ -6,7 +6,6 @@ import pytest
 from simulator.errors import UserError
 from simulator.events import aedat31, load_frames, read_labels
 from simulator.events import dataset, synthetic
-from simulator.events.framing import frame_events
 
 
 def test_generate_is_deterministic_and_plausible():

@@ -102,7 +102,8 @@ def iter_chunks(path, chunk_events: int = 1 << 20, convention: str = "raw") -> I
 
 
 def write(path, events, convention: str = "raw") -> None:
-    """Write ``events`` (x, y in 0..127, p in 0/1, t in 0..2**32-1 µs) as AER-DAT 2.0, atomically."""
+    """Write ``events`` (x, y in 0..127, p in 0/1, t in 0..2**32-1 µs) as AER-DAT 2.0,
+    atomically."""
     path = Path(path)
     _check_convention(convention, path)
     ev = as_events(events, str(path))

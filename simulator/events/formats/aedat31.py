@@ -18,8 +18,9 @@ Layout (all integers little-endian):
 
   full timestamp = ``(eventTSOverflow << 31) | timestamp`` — at most 2**62 - 1 µs.
 
-Reading memory-maps the file and decodes packet by packet into one preallocated event array,
-so the raw bytes are never copied into RAM as a whole. Packets of other event types (special,
+Reading memory-maps the file to parse the packet headers, then reads each packet's events with
+``pread`` into one reusable buffer and decodes them into one preallocated event array, so the
+raw bytes are never held in RAM as a whole. Packets of other event types (special,
 frame, IMU …) are skipped; invalid polarity events (validity bit 0) are dropped. Any header
 field that cannot be right, or a packet running past the end of the file, is a
 :class:`~simulator.errors.UserError` naming the byte offset.
@@ -27,6 +28,7 @@ field that cannot be right, or a packet running past the end of the file, is a
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -112,9 +114,34 @@ def scan_packets(path, buf=None) -> list[Packet]:
     return packets
 
 
-def _decode(buf, pk: Packet, path, out: np.ndarray, k: int) -> int:
-    """Decode the polarity packet ``pk`` into ``out[k:]``; return the number of events written."""
-    raw = buf[pk.body: pk.body + pk.number * 8].view(RAW_POLARITY)
+class _PacketReader:
+    """Reads the used events of packets with ``pread`` into one reusable, aligned buffer
+    (faster than touching the memory map: no page faults, aligned numpy loops)."""
+
+    def __init__(self, path, packets):
+        self.path = path
+        self.buf = np.empty(8 * max((p.number for p in packets), default=0), dtype=np.uint8)
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+    def read(self, pk: Packet) -> np.ndarray:
+        raw = self.buf[: 8 * pk.number]
+        got = os.preadv(self.fd, [raw], pk.body)
+        if got != len(raw):
+            raise UserError(str(self.path), f"byte {pk.body + got}", "file shrank while reading "
+                            "(truncated AEDAT 3.1 packet)")
+        return raw
+
+
+def _decode(raw_bytes, pk: Packet, path, out: np.ndarray, k: int) -> int:
+    """Decode the polarity packet ``pk`` (its used events ``raw_bytes``) into ``out[k:]``;
+    return the number of events written."""
+    raw = raw_bytes.view(RAW_POLARITY)
     data, ts = raw["data"], raw["ts"]
     valid = (data & 1).astype(bool)
     nvalid = int(np.count_nonzero(valid))
@@ -143,31 +170,31 @@ def iter_chunks(path, chunk_events: int = 1 << 20) -> Iterator[np.ndarray]:
     (whole packets; a packet larger than ``chunk_events`` is one chunk). Memory stays bounded by
     the chunk size: the file itself is memory-mapped.
     """
-    buf = map_file(path)
-    packets = [p for p in scan_packets(path, buf) if p.type == POLARITY_EVENT and p.number]
+    packets = [p for p in scan_packets(path) if p.type == POLARITY_EVENT and p.number]
     group, size = [], 0
-    for pk in packets + [None]:
-        if pk is None or (group and size + pk.number > chunk_events):
-            if group:
-                out = np.empty(size, dtype=EVENT_DTYPE)
-                k = 0
-                for g in group:
-                    k += _decode(buf, g, path, out, k)
-                yield out[:k]
-            group, size = [], 0
-        if pk is not None:
-            group.append(pk)
-            size += pk.number
+    with _PacketReader(path, packets) as rd:
+        for pk in packets + [None]:
+            if pk is None or (group and size + pk.number > chunk_events):
+                if group:
+                    out = np.empty(size, dtype=EVENT_DTYPE)
+                    k = 0
+                    for g in group:
+                        k += _decode(rd.read(g), g, path, out, k)
+                    yield out[:k]
+                group, size = [], 0
+            if pk is not None:
+                group.append(pk)
+                size += pk.number
 
 
 def read(path) -> np.ndarray:
     """All polarity events of an AEDAT 3.1 file, as an :data:`EVENT_DTYPE` array (t in µs)."""
-    buf = map_file(path)
-    packets = [p for p in scan_packets(path, buf) if p.type == POLARITY_EVENT and p.number]
+    packets = [p for p in scan_packets(path) if p.type == POLARITY_EVENT and p.number]
     out = np.empty(sum(p.valid for p in packets), dtype=EVENT_DTYPE)
     k = 0
-    for pk in packets:
-        k += _decode(buf, pk, path, out, k)
+    with _PacketReader(path, packets) as rd:
+        for pk in packets:
+            k += _decode(rd.read(pk), pk, path, out, k)
     return out
 
 

@@ -60,6 +60,8 @@ def frame_aedat31(path, n_frames: int | None = None, *, bin_us: int | None = Non
               and (n_frames is None or (isinstance(n_frames, (int, np.integer)) and n_frames > 0))
               and (size is None or (isinstance(size, (int, np.integer)) and size > 0))
               and (n_frames is not None or size is not None))
+    if simple and n_frames is not None:
+        check_frame_budget(int(n_frames), h, w, str(path), "n_frames")
     if simple:
         try:
             return _fast(path, n_frames, size, t_start, t_end, h_in, w_in, h, w, last, mode)

@@ -142,6 +142,8 @@ def frame_events(events, n_frames: int | None = None, *, mode: str = "time",
     if not (0 < h <= h_in and 0 < w <= w_in):
         raise UserError(where, "out_size", f"output size {h}x{w} must be between 1x1 and the "
                         f"sensor size {h_in}x{w_in} (downsampling only)")
+    if n_frames is not None:
+        check_frame_budget(int(n_frames), h, w, where, "n_frames")
     if len(ev):
         for f, lim in (("x", w_in), ("y", h_in)):
             lo, hi = int(ev[f].min()), int(ev[f].max())

@@ -11,6 +11,7 @@ from simulator.errors import UserError
 from simulator.events import dataset as ds_mod
 from simulator.events import synthetic
 from simulator.events.core import DVS128
+from simulator.events.formats.aerdat2 import CONVENTIONS
 from simulator.events.framing import LAST, MODES, frame_events
 
 FORMATS = ("dvsgesture", "cifar10dvs", "npy", "synthetic")
@@ -91,6 +92,9 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
         raise UserError(where, "source.bin_us", "only applies to mode: time")
     options = {}
     if fmt == "cifar10dvs" and "convention" in source:
+        if source["convention"] not in CONVENTIONS:
+            raise UserError(where, "source.convention", f"must be one of "
+                            f"{', '.join(CONVENTIONS)}, got {source['convention']!r}")
         options["convention"] = source["convention"]
 
     if fmt == "synthetic":

@@ -89,6 +89,9 @@ def test_synthetic_source_is_deterministic():
     ({"format": "synthetic", "last": "pad"}, {}, "source.last: must be one of"),
     ({"format": "dvsgesture"}, {}, "source.root: format dvsgesture needs a root"),
     ({"format": "npy", "root": "/nonexistent/x"}, {}, "root: no such folder"),
+    ({"format": "cifar10dvs", "root": ".", "convention": "flipped"}, {},
+     "source.convention: must be one of raw, spikingjelly, dat2mat"),
+    ({"format": "synthetic", "duration_us": -5}, {}, "source.duration_us: must be an integer"),
 ])
 def test_load_frames_validation(source, args, match):
     kw = dict(T=4, shape=(2, 32, 32), n_samples=2, seed=0)

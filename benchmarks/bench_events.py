@@ -20,6 +20,7 @@ import argparse
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,12 @@ def main():
         }
         fromfile = lambda: np.fromfile(path, dtype=np.uint8)      # noqa: E731
         results = {name: paired(fn, fromfile, args.repeat) for name, fn in cases.items()}
+        peaks = {}
+        for name in ("fused frame_aedat31 T=20 32x32", "read only"):
+            tracemalloc.start()
+            cases[name]()
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
         fr = frame_events(aedat31.read(path), 20, out_size=(32, 32))
         assert fr.sum() == n, "framing lost events"
         assert np.array_equal(fr, frame_aedat31(path, 20, out_size=(32, 32))), "paths disagree"
@@ -93,6 +100,8 @@ def main():
     print(f"{'case':36s} {'best s':>7s} {'Mev/s':>7s} {'fromfile s':>10s} {'ratio':>6s}")
     for name, (best, ff, ratio) in results.items():
         print(f"{name:36s} {best:7.3f} {n / best / 1e6:7.1f} {ff:10.3f} {ratio:6.2f}")
+    for name, peak in peaks.items():
+        print(f"peak heap of {name!r}: {peak / 2**20:.1f} MiB (file {size / 2**20:.1f} MiB)")
     print("ratio = numpy.fromfile time / case time, median over "
           f"{args.repeat} interleaved pairs (same file, same run); goal >= 0.3 for read + frame")
 

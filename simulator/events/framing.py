@@ -146,8 +146,9 @@ def frame_events(events, n_frames: int | None = None, *, mode: str = "time",
         check_frame_budget(int(n_frames), h, w, where, "n_frames")
     if len(ev):
         for f, lim in (("x", w_in), ("y", h_in)):
-            lo, hi = int(ev[f].min()), int(ev[f].max())
-            if lo < 0 or hi >= lim:
+            # one pass: seen as uint16, negative coordinates become >= 32768
+            if int(ev[f].view(np.uint16).max()) >= lim:
+                lo, hi = int(ev[f].min()), int(ev[f].max())
                 raise UserError(where, f, f"event coordinate {f} in [{lo}, {hi}] lies outside the "
                                 f"{h_in}x{w_in} sensor")
     t_start, t_end = _window(ev, t_start, t_end, where)

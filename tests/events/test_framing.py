@@ -178,3 +178,10 @@ def test_absurd_frame_counts_are_user_errors():
         frame_events(ev, 10**6, out_size=(128, 128))
     # with n_frames, far-away windows are simply cut: no huge edge array
     assert frame_events(ev, 3, bin_us=1).sum() == 1
+
+
+def test_negative_coordinates_are_user_errors():
+    ev = np.zeros(2, dtype=EVENT_DTYPE)
+    ev["y"] = [-1, 3]
+    with pytest.raises(UserError, match=r"y: event coordinate y in \[-1, 3\]"):
+        frame_events(ev, 2)

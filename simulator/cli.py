@@ -13,21 +13,8 @@ import click
 
 from . import __version__
 from .errors import UserError
-
-
-def user_errors(fn):
-    """Run ``fn``; a UserError becomes its one-line message on stderr and exit code 2."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except UserError as exc:
-            click.echo(f"error: {exc.line()}", err=True)
-            sys.exit(2)
-
-    return wrapper
+from .errors import exit_2_on_user_error as user_errors
+from .events.cli import data
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -187,6 +174,8 @@ def _markdown(df) -> str:
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
+
+main.add_command(data)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -281,6 +281,20 @@ class PE(Strict):
     cycles_per_mac: PositiveInt = 1
     cycles_per_ac: PositiveInt = 1
     cycles_per_op: dict[str, PositiveInt] = Field(default_factory=dict)
+    #: cycles to accept one input address event before its synaptic operations (ODIN: 1)
+    event_push_cycles: NonNegInt = 0
+
+    @field_validator("cycles_per_op")
+    @classmethod
+    def _op_kinds(cls, v: dict[str, int]) -> dict[str, int]:
+        from .rules.program import OP_KINDS
+
+        for kind in v:
+            if kind not in OP_KINDS:
+                hint = difflib.get_close_matches(kind, OP_KINDS, n=1)
+                raise ValueError(f"unknown op kind '{kind}'" + (f" (did you mean '{hint[0]}'?)" if hint
+                                                                 else f" (known: {', '.join(OP_KINDS)})"))
+        return v
 
 
 class Memory(Strict):
@@ -345,6 +359,20 @@ class Hardware(Strict):
         return self
 
 
+# --------------------------------------------------------------------------- simulation
+class Simulation(Strict):
+    """Engine choice and how much work one SimPy event stands for (SPEC §7).
+
+    ``granularity``: ``event`` — one task per input spike for event-driven synaptic work (other
+    phases in tiles of ``tile`` neurons); ``tile`` — tiles of ``tile`` input spikes or neurons;
+    ``phase`` — one task per phase of a layer per step.
+    """
+
+    engine: Literal["simpy", "analytical"] = "simpy"
+    granularity: Literal["event", "tile", "phase"] = "tile"
+    tile: PositiveInt = 256
+
+
 # --------------------------------------------------------------------------- the workload
 class Workload(Strict):
     """A whole workload file (SPEC §4)."""
@@ -360,6 +388,7 @@ class Workload(Strict):
     hardware: Hardware = Hardware()
     cost_models: list[str] = ["counts"]
     report: Report = Report()
+    simulation: Simulation = Simulation()
     _source: str | None = PrivateAttr(default=None)
 
     @property

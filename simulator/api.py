@@ -25,7 +25,7 @@ from .rules.program import PHASES
 from .workload import Workload
 
 LEARNING_PHASES = ("trace", "lsg", "bwd", "wgrad", "update")
-ENGINES = ("analytical",)
+ENGINES = ("analytical", "simpy")
 
 
 @dataclass
@@ -38,6 +38,8 @@ class Results:
     engine: str
     ledger: pd.DataFrame
     summary: pd.DataFrame
+    timing: pd.DataFrame | None = None  # SimPy engine: TIMING_COLUMNS (simulator.engines.simpy_engine)
+    placement: pd.DataFrame | None = None  # SimPy engine: PLACEMENT_COLUMNS (simulator.placement)
 
     def to_dict(self) -> dict:
         """The resolved workload, tool version, engine and activity (``results.json``)."""
@@ -97,14 +99,26 @@ def summarize(ledger: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
     return df
 
 
-def run(wl: Workload, engine: str = "analytical") -> Results:
-    """Run a workload on an engine; returns the ledger and the per-rule summary."""
+def run(wl: Workload, engine: str = "analytical", granularity: str | None = None) -> Results:
+    """Run a workload on an engine; returns the ledger and the per-rule summary.
+
+    ``engine="simpy"`` adds the ``memory`` column to the ledger, the timing table
+    (``Results.timing``), the buffer placement and the timing headline columns of the summary;
+    ``granularity`` overrides ``simulation.granularity``.
+    """
     where = wl.source or "<workload>"
     if engine not in ENGINES:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     net = build_network(wl, where)
     rules = make_rules(wl, net, where)
     act = build_activity(net, wl.activity, where)
+    if engine == "simpy":
+        from .engines.simulate import simulate
+        from .timing import headline
+
+        sim = simulate(wl, net, rules, act, granularity=granularity)
+        summary = summarize(sim.ledger, rules).join(headline(sim.timing, sim.placement, wl.hardware, net.T))
+        return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement)
     ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
     return Results(wl, net, act, engine, ledger, summarize(ledger, rules))
 

@@ -40,13 +40,16 @@ def main():
 @click.argument("workload", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<workload name>).")
-@click.option("--engine", type=click.Choice(["analytical"]), default="analytical", show_default=True,
-              help="analytical: closed-form counts, instant.")
+@click.option("--engine", type=click.Choice(["simpy", "analytical"]), default=None,
+              help="simpy: event-driven cycle-approximate core (default, from simulation.engine); "
+                   "analytical: closed-form counts, instant.")
+@click.option("--granularity", type=click.Choice(["event", "tile", "phase"]), default=None,
+              help="SimPy work per event (default: simulation.granularity, tile).")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
 @user_errors
-def run_cmd(workload, out_dir, engine, no_plot):
-    """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json and
-    complexity.png."""
+def run_cmd(workload, out_dir, engine, granularity, no_plot):
+    """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json,
+    complexity.png and, with the SimPy engine, timing.csv and placement.csv."""
     from reports.summary import summary_text
 
     from .api import complexity, fit_slopes, run
@@ -54,7 +57,8 @@ def run_cmd(workload, out_dir, engine, no_plot):
     from .workload import load_workload
 
     wl = load_workload(workload)
-    res = run(wl, engine=engine)
+    engine = engine or wl.simulation.engine
+    res = run(wl, engine=engine, granularity=granularity)
     plot = None
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
@@ -65,8 +69,14 @@ def run_cmd(workload, out_dir, engine, no_plot):
     write_text(out / "summary.csv", res.summary.to_csv())
     write_text(out / "ledger.csv", res.ledger.to_csv(index=False))
     write_text(out / "results.json", json.dumps(res.to_dict(), indent=2))
+    files = ["summary.csv", "ledger.csv", "results.json"]
+    if res.timing is not None:
+        write_text(out / "timing.csv", res.timing.to_csv(index=False))
+        write_text(out / "placement.csv", res.placement.to_csv(index=False))
+        files += ["timing.csv", "placement.csv"]
     if plot is not None:
         write_bytes(out / "complexity.png", plot)
+        files.append("complexity.png")
     i = wl.input
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
                f"batch {i.batch}, {len(res.net.blocks)} spiking blocks, engine {engine}")
@@ -74,7 +84,11 @@ def run_cmd(workload, out_dir, engine, no_plot):
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
-    click.echo(f"wrote {out}/: summary.csv, ledger.csv, results.json" + (", complexity.png" if plot else ""))
+    if res.timing is not None:
+        from .timing import headline_text
+
+        click.echo(headline_text(res.summary, wl.hardware))
+    click.echo(f"wrote {out}/: {', '.join(files)}")
 
 
 @main.command("validate")

@@ -32,10 +32,11 @@ class MemInstance:
 
     memory: Memory
     core: int | None  # None: shared (DRAM)
+    indexed: bool = False  # several cores: label SRAM copies name[core]
 
     @property
     def label(self) -> str:
-        return self.memory.name if self.core is None else f"{self.memory.name}[{self.core}]"
+        return f"{self.memory.name}[{self.core}]" if self.indexed else self.memory.name
 
 
 def instances(hw: Hardware) -> list[MemInstance]:
@@ -45,7 +46,7 @@ def instances(hw: Hardware) -> list[MemInstance]:
         if m.kind == "dram":
             out.append(MemInstance(m, None))
         else:
-            out += [MemInstance(m, c) for c in range(hw.cores)]
+            out += [MemInstance(m, c, hw.cores > 1) for c in range(hw.cores)]
     return out
 
 

@@ -280,7 +280,15 @@ class CoreSim:
 
     # ------------------------------------------------------------------ statistics
     def timing(self, cycles: float) -> pd.DataFrame:
-        """The timing table of the sample (tidy: rule, scope, name, metric, value)."""
+        """The timing table of the sample (tidy: rule, scope, name, metric, value).
+
+        scopes: ``sample`` (cycles, latency_us, tasks, simpy_events, the perfect-overlap and the
+        no-overlap bounds), ``phase`` / ``layer`` / ``layer_phase`` (``layer:phase``) busy cycles
+        (Σ task durations; ``update`` amortised over the batch), ``core`` (PE busy cycles and
+        utilisation), ``port`` (busy cycles and utilisation per memory instance), ``stall``
+        (cycles by cause: ``memory:<name>`` where a task is memory-bound, ``latency``,
+        ``dependency`` waiting for spikes / errors from another core, ``dram_contention``,
+        ``router_contention``), ``router`` (spike and error packets, busy cycles)."""
         r, rows = self.rule.name, []
         mhz = self.hw.clock_mhz
 
@@ -291,7 +299,7 @@ class CoreSim:
         mem_busy = np.zeros(len(self.insts))
         stall_mem = np.zeros(len(self.insts))
         latency = serial = 0.0
-        phase, layer = {}, {}
+        phase, layer, both = {}, {}, {}
         tasks = 0
         for p in self.plans:
             tasks += len(p.duration)
@@ -306,6 +314,8 @@ class CoreSim:
             key = p.work.phase
             phase[key] = phase.get(key, 0.0) + p.duration.sum()
             layer[p.work.layer] = layer.get(p.work.layer, 0.0) + p.duration.sum()
+            lp = f"{p.work.layer}:{key}"
+            both[lp] = both.get(lp, 0.0) + p.duration.sum()
         serial += self.router_busy + self.router_hops
         overlap = max(max(compute.values()), mem_busy.max() if len(mem_busy) else 0.0, self.router_busy)
         add("sample", "-", "cycles", cycles)
@@ -319,6 +329,8 @@ class CoreSim:
         for k, v in layer.items():
             add("layer", k, "cycles", v)
             add("layer", k, "core", self.cores[k])
+        for k, v in both.items():
+            add("layer_phase", k, "cycles", v)
         for c, v in compute.items():
             add("core", f"core{c}", "pe_busy_cycles", v)
             add("core", f"core{c}", "pe_utilisation", v / cycles if cycles else 0.0)

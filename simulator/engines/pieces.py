@@ -72,5 +72,6 @@ def split(counts: np.ndarray, driver: np.ndarray, size: float) -> Pieces:
     cis = ci[:, step].T  # [P, K]
     ints = np.floor(cis * end[:, None]) - np.floor(cis * begin[:, None])
     fracs = np.where(last[:, None], frac[:, step].T, 0.0)
-    drv = np.where(d > 0, (end - begin) * d, 0.0)
+    drv = np.where(d > 0, np.minimum((j + 1) * size, d) - np.minimum(j * size, d), 0.0) if np.isfinite(size) \
+        else d.copy()
     return Pieces(start, n, step, ints, fracs, drv)

@@ -168,7 +168,7 @@ class CoreSim:
         self.dram = simpy.Resource(env, capacity=1)
         self.inbox: dict[tuple[int, int], simpy.Container] = {}
         self.done: dict[tuple[int, int], simpy.Event] = {}
-        self.stall = {"dependency": 0.0, "dram_contention": 0.0, "router_contention": 0.0}
+        self.stall = {"dependency": 0.0, "dram_contention": 0.0, "router_queue": 0.0}
         self.router_busy = 0.0
         self.router_hops = 0.0
         self.packets = {"spikes": 0.0, "errors": 0.0}
@@ -262,7 +262,7 @@ class CoreSim:
         t0 = env.now
         with self.router.request() as req:
             yield req
-            self.stall["router_contention"] += env.now - t0
+            self.stall["router_queue"] += env.now - t0
             busy = packets / r.packets_per_cycle
             yield env.timeout(busy)
         hops = abs(dst.core - src.core)
@@ -288,7 +288,7 @@ class CoreSim:
         utilisation), ``port`` (busy cycles and utilisation per memory instance), ``stall``
         (cycles by cause: ``memory:<name>`` where a task is memory-bound, ``latency``,
         ``dependency`` waiting for spikes / errors from another core, ``dram_contention``,
-        ``router_contention``), ``router`` (spike and error packets, busy cycles)."""
+        ``router_queue`` (packet waiting time in the router, summed over packets; it overlaps compute)), ``router`` (spike and error packets, busy cycles)."""
         r, rows = self.rule.name, []
         mhz = self.hw.clock_mhz
 

@@ -67,9 +67,12 @@ def make_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
 
 def check(wl: Workload, where: str = "<workload>") -> Net:
     """Every check a workload needs beyond its schema; returns the resolved network."""
+    from .mapping import core_of_layers
+
     net = build_network(wl, where)
     make_rules(wl, net, where)
     build_activity(net, wl.activity, where)
+    core_of_layers(net, wl.hardware, where)
     return net
 
 

@@ -45,6 +45,9 @@ def headline_text(summary: pd.DataFrame, hw: Hardware) -> str:
                 f"PE utilisation {s['pe_utilisation']:.1%}, DRAM traffic {s['dram_MB']:,.2f} MB")
         lines.append(line)
         lines.append(f"          spills: {s['spills']}")
-        if pd.notna(s.get("history_max_T")) and s.get("history_max_T") is not None:
-            lines.append(f"          history fits on chip up to T = {int(s['history_max_T'])}")
+        t_max = s.get("history_max_T")
+        if t_max is not None and pd.notna(t_max):
+            lines.append(f"          history fits on chip up to T = {int(t_max)}" if t_max >= 1 else
+                         "          history does not fit on chip even at T = 1 (the buffers placed before it "
+                         "fill its memory)")
     return "\n".join(lines)

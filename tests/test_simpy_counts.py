@@ -69,9 +69,12 @@ def test_count_parity_with_analytical(name, activity, granularity):
 
 
 @pytest.mark.parametrize("granularity", ["event", "tile", "phase"])
-def test_count_parity_random_activity_multicore(small_dict, granularity):
+@pytest.mark.parametrize("mapping", ["auto", [0, 1, 0, 1]])
+def test_count_parity_random_activity_multicore(small_dict, granularity, mapping):
+    """Also an interleaved mapping: spikes and errors cross cores both ways without deadlock."""
     small_dict["input"]["T"] = 6
     small_dict["hardware"]["cores"] = 2
+    small_dict["hardware"]["mapping"] = mapping
     small_dict["simulation"] = {"tile": 16}
     wl = workload_from_dict(small_dict)
     from simulator.network import build_network

@@ -117,6 +117,10 @@ def run(wl: Workload, engine: str = "analytical", granularity: str | None = None
     act = build_activity(net, wl.activity, where)
     if engine == "simpy":
         from .engines.simulate import simulate
+        if granularity is not None:  # recorded in the workload dump of results.json
+            source = wl.source
+            wl = wl.model_copy(update={"simulation": wl.simulation.model_copy(update={"granularity": granularity})})
+            wl._source = source
         from .timing import headline
 
         sim = simulate(wl, net, rules, act, granularity=granularity)

@@ -45,9 +45,11 @@ def main():
                    "analytical: closed-form counts, instant.")
 @click.option("--granularity", type=click.Choice(["event", "tile", "phase"]), default=None,
               help="SimPy work per event (default: simulation.granularity, tile).")
+@click.option("--hardware", "hardware", type=click.Path(dir_okay=False), default=None,
+              help="Hardware YAML replacing the workload's (e.g. workloads/hw/odin.yaml).")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
 @user_errors
-def run_cmd(workload, out_dir, engine, granularity, no_plot):
+def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot):
     """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json,
     complexity.png and, with the SimPy engine, timing.csv and placement.csv."""
     from reports.summary import summary_text
@@ -56,7 +58,7 @@ def run_cmd(workload, out_dir, engine, granularity, no_plot):
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
-    wl = load_workload(workload)
+    wl = load_workload(workload, hardware)
     engine = engine or wl.simulation.engine
     res = run(wl, engine=engine, granularity=granularity)
     plot = None

@@ -497,13 +497,16 @@ def workload_from_dict(data: dict, path: str | Path = "<workload>") -> Workload:
     return wl
 
 
-def load_workload(path: str | Path) -> Workload:
+def load_workload(path: str | Path, hardware: str | Path | None = None) -> Workload:
     """Load and validate a workload YAML file; raises UserError on any mistake.
 
     Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
+    ``hardware``: a hardware YAML file that replaces the workload's hardware.
     """
     path = Path(path)
     data = read_yaml(path)
+    if hardware is not None:
+        data = dict(data, hardware=str(Path(hardware).resolve()))
     data = _resolve_hardware(data, path.parent, path)
     wl = workload_from_dict(data, path)
     wl._source = str(path)

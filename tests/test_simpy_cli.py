@@ -82,3 +82,14 @@ def test_presets_run(tmp_path, preset):
     r = CliRunner().invoke(main, ["run", str(wl), "--out", str(tmp_path / "o"), "--no-plot"])
     assert r.exit_code == 0, r.output
     assert f"timing on {preset}" in r.output
+
+
+def test_hardware_option_replaces_the_workload_hardware(tmp_path):
+    r = CliRunner().invoke(main, ["run", str(WORKLOADS / "small.yaml"), "--out", str(tmp_path), "--no-plot",
+                                  "--hardware", str(WORKLOADS / "hw" / "sata.yaml")])
+    assert r.exit_code == 0, r.output
+    assert "timing on sata (1 core, 128 PEs/core, 400 MHz)" in r.output
+    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(WORKLOADS / "small.yaml"), "--out",
+                        str(tmp_path / "x"), "--hardware", str(tmp_path / "none.yaml")], capture_output=True, text=True)
+    assert r.returncode == 2 and "hardware" in r.stderr and "not found" in r.stderr
+    assert not (tmp_path / "x").exists()

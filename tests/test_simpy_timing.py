@@ -132,7 +132,8 @@ def test_bptt_history_spills_beyond_the_printed_T_and_dram_grows_linearly(small_
     for T in Ts:
         r = run(workload_from_dict(_at_T(small_dict, T)), engine="simpy", granularity="phase")
         assert "history" in r.summary.loc["bptt", "spills"]
-        led = r.ledger[(r.ledger.rule == "bptt") & (r.ledger.memory == "dram") & r.ledger.action.isin(["read", "write"])]
+        led = r.ledger[(r.ledger.rule == "bptt") & (r.ledger.memory == "dram")
+                       & r.ledger.action.isin(["read", "write"])]
         dram.append((led["count"] * led["bits"]).sum() / 8)
     slopes = np.diff(dram) / np.diff(Ts)
     assert slopes[0] > 0 and np.allclose(slopes, slopes[0], rtol=1e-6)

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from ..activity import ActivityProfile
 from ..errors import UserError
 from ..network import Net
 from ..rules import Rule
@@ -176,7 +175,8 @@ class CoreSim:
         self.multi = self.hw.cores > 1
         procs = [env.process(self._controller(c)) for c in sorted(set(self.cores.values()))]
         env.run()
-        assert all(p.processed for p in procs), "a controller deadlocked"
+        if not all(p.processed for p in procs):  # program order is topological: cannot happen
+            raise RuntimeError(f"{self.rule.name}: a core controller deadlocked")
         works = [replace(p.work, counts=tuple(Count(c.unit, c.action, c.prec, ps) for c, ps in
                                               zip(p.work.counts, p.pieces.per_step())))
                  for p in self.plans]
@@ -288,7 +288,8 @@ class CoreSim:
         utilisation), ``port`` (busy cycles and utilisation per memory instance), ``stall``
         (cycles by cause: ``memory:<name>`` where a task is memory-bound, ``latency``,
         ``dependency`` waiting for spikes / errors from another core, ``dram_contention``,
-        ``router_queue`` (packet waiting time in the router, summed over packets; it overlaps compute)), ``router`` (spike and error packets, busy cycles)."""
+        ``router_queue`` (packet waiting time in the router, summed over packets; it overlaps
+        compute)), ``router`` (spike and error packets, busy cycles)."""
         r, rows = self.rule.name, []
         mhz = self.hw.clock_mhz
 

@@ -2,7 +2,7 @@
 granularity) for each rule — wall time, SimPy events processed, events per second, and the ratio of
 SimPy-engine wall time to analytical-engine wall time, measured side by side in one run.
 
-    python benchmarks/simpy_dvs.py [--granularity tile] [--repeat 3]
+    python benchmarks/simpy_dvs.py [--granularity tile] [--repeat 3] [--cores 4] [--workload W.yaml]
 
 Goal (issue #4): under 5 s per rule per sample.
 """
@@ -42,15 +42,19 @@ def main() -> None:
     ap.add_argument("--workload", default=str(ROOT / "workloads" / "dvs.yaml"))
     ap.add_argument("--granularity", default="tile", choices=["event", "tile", "phase"])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cores", type=int, default=None, help="override hardware.cores (mapping auto)")
     a = ap.parse_args()
     wl = load_workload(a.workload)
+    if a.cores:
+        wl = wl.model_copy(update={"hardware": wl.hardware.model_copy(update={"cores": a.cores, "mapping": "auto"})})
     net = build_network(wl)
     act = build_activity(net, wl.activity)
     hw, batch = wl.hardware, wl.input.batch
     cores = core_of_layers(net, hw)
     rules = make_rules(wl, net)
     placement = place(run_analytical(rules, act, hw.precision, batch), capacity_view(hw))
-    print(f"{wl.name}: T = {net.T}, {len(net.blocks)} blocks, activity {act.source}, hardware {hw.name}, "
+    print(f"{wl.name}: T = {net.T}, {len(net.blocks)} blocks, activity {act.source}, hardware {hw.name} "
+          f"({hw.cores} core{'s' if hw.cores > 1 else ''}), "
           f"granularity {a.granularity} (tile {wl.simulation.tile}), best of {a.repeat}")
     print(f"{'rule':6s} {'simpy s':>8s} {'analytical s':>12s} {'ratio':>8s} {'tasks':>8s} {'events':>8s} "
           f"{'events/s':>9s} {'cycles':>14s}")

@@ -25,7 +25,7 @@ from .rules.program import PHASES
 from .workload import MeasuredActivity, Workload
 
 LEARNING_PHASES = ("trace", "lsg", "bwd", "wgrad", "update")
-ENGINES = ("analytical",)
+ENGINES = ("analytical", "simpy")
 
 
 @dataclass
@@ -38,6 +38,16 @@ class Results:
     engine: str
     ledger: pd.DataFrame
     summary: pd.DataFrame
+    timing: pd.DataFrame | None = None  # SimPy engine: TIMING_COLUMNS (simulator.engines.simpy_engine)
+    placement: pd.DataFrame | None = None  # SimPy engine: PLACEMENT_COLUMNS (simulator.placement)
+
+    @property
+    def simulated_seconds(self) -> dict[str, float] | None:
+        """Simulated time per sample per rule (SimPy engine; None for the analytical engine):
+        what cost models price leakage over."""
+        if self.timing is None or "latency_ms" not in self.summary:
+            return None
+        return {rule: float(ms) / 1e3 for rule, ms in self.summary["latency_ms"].items()}
 
     def to_dict(self) -> dict:
         """The resolved workload, tool version, engine and activity (``results.json``)."""
@@ -65,6 +75,8 @@ def make_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
 
 def check(wl: Workload, where: str = "<workload>") -> Net:
     """Every check a workload needs beyond its schema; returns the resolved network."""
+    from .mapping import core_of_layers
+
     net = build_network(wl, where)
     make_rules(wl, net, where)
     if isinstance(wl.activity, MeasuredActivity):  # checked here, measured when run
@@ -78,6 +90,7 @@ def check(wl: Workload, where: str = "<workload>") -> Net:
             raise UserError(where, "activity", "measured activity needs a 'data' section or activity.data (a D.npz)")
     else:
         build_activity(net, wl.activity, where)
+    core_of_layers(net, wl.hardware, where)
     return net
 
 
@@ -107,14 +120,30 @@ def summarize(ledger: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
     return df
 
 
-def run(wl: Workload, engine: str = "analytical") -> Results:
-    """Run a workload on an engine; returns the ledger and the per-rule summary."""
+def run(wl: Workload, engine: str = "analytical", granularity: str | None = None) -> Results:
+    """Run a workload on an engine; returns the ledger and the per-rule summary.
+
+    ``engine="simpy"`` adds the ``memory`` column to the ledger, the timing table
+    (``Results.timing``), the buffer placement and the timing headline columns of the summary;
+    ``granularity`` overrides ``simulation.granularity``.
+    """
     where = wl.source or "<workload>"
     if engine not in ENGINES:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     net = build_network(wl, where)
     rules = make_rules(wl, net, where)
     act = build_activity(net, wl.activity, where, wl)
+    if engine == "simpy":
+        from .engines.simulate import simulate
+        if granularity is not None:  # recorded in the workload dump of results.json
+            source = wl.source
+            wl = wl.model_copy(update={"simulation": wl.simulation.model_copy(update={"granularity": granularity})})
+            wl._source = source
+        from .timing import headline
+
+        sim = simulate(wl, net, rules, act, granularity=granularity)
+        summary = summarize(sim.ledger, rules).join(headline(sim.timing, sim.placement, wl.hardware, net.T))
+        return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement)
     ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
     return Results(wl, net, act, engine, ledger, summarize(ledger, rules))
 

@@ -27,18 +27,24 @@ def main():
 @click.argument("workload", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<workload name>).")
-@click.option("--engine", type=click.Choice(["analytical"]), default="analytical", show_default=True,
-              help="analytical: closed-form counts, instant.")
+@click.option("--engine", type=click.Choice(["simpy", "analytical"]), default=None,
+              help="simpy: event-driven cycle-approximate core (default, from simulation.engine); "
+                   "analytical: closed-form counts, instant.")
+@click.option("--granularity", type=click.Choice(["event", "tile", "phase"]), default=None,
+              help="SimPy work per event (default: simulation.granularity, tile).")
+@click.option("--hardware", "hardware", type=click.Path(dir_okay=False), default=None,
+              help="Hardware YAML replacing the workload's (e.g. workloads/hw/odin.yaml).")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
               help="Price the ledger with this cost model (repeatable; overrides the workload's "
                    "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
                    "entry-point name, with parameters as NAME,key=value,...")
 @user_errors
-def run_cmd(workload, out_dir, engine, no_plot, cost_models):
-    """Simulate WORKLOAD, print the summary and its energy per sample under each cost model,
-    write summary.csv, ledger.csv, energy.csv, energy_breakdown.csv, results.json,
-    activity.csv (reusable as `activity: {source: file}`) and complexity.png."""
+def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_models):
+    """Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy
+    per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
+    energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
+    complexity.png and, with the SimPy engine, timing.csv and placement.csv."""
     from cost_models import cost_report, load_models, parse_cli_spec
     from reports.energy import energy_text
     from reports.summary import summary_text
@@ -48,10 +54,11 @@ def run_cmd(workload, out_dir, engine, no_plot, cost_models):
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
-    wl = load_workload(workload)
+    wl = load_workload(workload, hardware)
+    engine = engine or wl.simulation.engine
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
-    res = run(wl, engine=engine)
+    res = run(wl, engine=engine, granularity=granularity)
     costs = cost_report(res, models=models)
     plot = None
     if wl.report.plots and not no_plot:
@@ -60,14 +67,19 @@ def run_cmd(workload, out_dir, engine, no_plot, cost_models):
         cx = complexity(wl, activity=res.activity)
         plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
     out = Path(out_dir) if out_dir else Path("out") / wl.name
-    write_text(out / "summary.csv", res.summary.to_csv())
-    write_text(out / "ledger.csv", res.ledger.to_csv(index=False))
-    write_text(out / "energy.csv", costs.summary.to_csv(index=False))
-    write_text(out / "energy_breakdown.csv", costs.breakdown.to_csv(index=False))
-    write_text(out / "results.json", json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str))
-    write_text(out / "activity.csv", write_activity_csv(res.activity, res.net))
+    files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
+             "energy.csv": costs.summary.to_csv(index=False),
+             "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
+             "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
+             "activity.csv": write_activity_csv(res.activity, res.net)}
+    if res.timing is not None:
+        files["timing.csv"] = res.timing.to_csv(index=False)
+        files["placement.csv"] = res.placement.to_csv(index=False)
+    for name, text in files.items():
+        write_text(out / name, text)
     if plot is not None:
         write_bytes(out / "complexity.png", plot)
+        files["complexity.png"] = plot
     i = wl.input
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
                f"batch {i.batch}, {len(res.net.blocks)} spiking blocks, engine {engine}")
@@ -75,10 +87,13 @@ def run_cmd(workload, out_dir, engine, no_plot, cost_models):
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
+    if res.timing is not None:
+        from .timing import headline_text
+
+        click.echo(headline_text(res.summary, wl.hardware))
     click.echo("")
     click.echo(energy_text(costs))
-    click.echo(f"wrote {out}/: summary.csv, ledger.csv, energy.csv, energy_breakdown.csv, results.json, activity.csv"
-               + (", complexity.png" if plot else ""))
+    click.echo(f"wrote {out}/: {', '.join(files)}")
 
 
 @main.command("reckon")

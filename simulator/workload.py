@@ -349,6 +349,20 @@ class PE(Strict):
     cycles_per_mac: PositiveInt = 1
     cycles_per_ac: PositiveInt = 1
     cycles_per_op: dict[str, PositiveInt] = Field(default_factory=dict)
+    #: cycles to accept one input address event before its synaptic operations (ODIN: 1)
+    event_push_cycles: NonNegInt = 0
+
+    @field_validator("cycles_per_op")
+    @classmethod
+    def _op_kinds(cls, v: dict[str, int]) -> dict[str, int]:
+        from .rules.program import OP_KINDS
+
+        for kind in v:
+            if kind not in OP_KINDS:
+                hint = difflib.get_close_matches(kind, OP_KINDS, n=1)
+                raise ValueError(f"unknown op kind '{kind}'" + (f" (did you mean '{hint[0]}'?)" if hint
+                                                                 else f" (known: {', '.join(OP_KINDS)})"))
+        return v
 
 
 class Memory(Strict):
@@ -413,6 +427,20 @@ class Hardware(Strict):
         return self
 
 
+# --------------------------------------------------------------------------- simulation
+class Simulation(Strict):
+    """Engine choice and how much work one SimPy event stands for (SPEC §7).
+
+    ``granularity``: ``event`` — one task per input spike for event-driven synaptic work (other
+    phases in tiles of ``tile`` neurons); ``tile`` — tiles of ``tile`` input spikes or neurons;
+    ``phase`` — one task per phase of a layer per step.
+    """
+
+    engine: Literal["simpy", "analytical"] = "simpy"
+    granularity: Literal["event", "tile", "phase"] = "tile"
+    tile: PositiveInt = 256
+
+
 # --------------------------------------------------------------------------- the workload
 class Workload(Strict):
     """A whole workload file (SPEC §4)."""
@@ -431,6 +459,7 @@ class Workload(Strict):
     # a cost model by name / module:Class / table path, or {model: NAME, **parameters} (cost_models/)
     cost_models: list[str | dict[str, Any]] = ["counts"]
     report: Report = Report()
+    simulation: Simulation = Simulation()
     _source: str | None = PrivateAttr(default=None)
 
     @property
@@ -539,13 +568,16 @@ def workload_from_dict(data: dict, path: str | Path = "<workload>") -> Workload:
     return wl
 
 
-def load_workload(path: str | Path) -> Workload:
+def load_workload(path: str | Path, hardware: str | Path | None = None) -> Workload:
     """Load and validate a workload YAML file; raises UserError on any mistake.
 
     Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
+    ``hardware``: a hardware YAML file that replaces the workload's hardware.
     """
     path = Path(path)
     data = read_yaml(path)
+    if hardware is not None:
+        data = dict(data, hardware=str(Path(hardware).resolve()))
     data = _resolve_hardware(data, path.parent, path)
     wl = workload_from_dict(data, path)
     wl._source = str(path)

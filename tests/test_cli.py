@@ -20,7 +20,7 @@ GOOD = (WORKLOADS / "small.yaml").read_text()
 
 def test_run_writes_summary_ledger_results_and_plot(tmp_path):
     out = tmp_path / "o"
-    res = CliRunner().invoke(main, ["run", str(WORKLOADS / "small.yaml"), "--out", str(out)])
+    res = CliRunner().invoke(main, ["run", str(WORKLOADS / "small.yaml"), "--out", str(out), "--engine", "analytical"])
     assert res.exit_code == 0, res.output
     assert "paper #MAC (M)" in res.output and "TESS" in res.output
     assert sorted(p.name for p in out.iterdir()) == ["activity.csv", "complexity.png", "energy.csv",

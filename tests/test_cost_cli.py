@@ -75,7 +75,7 @@ def test_entry_point_plugin_is_found_by_name(plugin_site, tmp_path):
     assert "flat" in entry_point_names()
     assert load_cost_model({"model": "flat", "per_op": 3.0}).per_op == 3.0
     out = tmp_path / "o"
-    r = invoke(WORKLOADS / "small.yaml", "--cost-model", "flat", "--out", out)
+    r = invoke(WORKLOADS / "small.yaml", "--cost-model", "flat", "--out", out, "--engine", "analytical")
     assert r.exit_code == 0, r.output
     assert "cost model flat" in r.output
     e = pd.read_csv(out / "energy.csv")
@@ -89,6 +89,12 @@ def test_entry_point_plugin_is_found_by_name(plugin_site, tmp_path):
     assert tess["sram"] + tess["dram"] == pytest.approx(2 * bits)  # 2 pJ per bit
     # edge: two SRAMs × 5 mW over the cycle estimate ops / 64 PEs / 200 MHz
     assert tess["leakage"] == pytest.approx(10e-3 * ops / 64 / 200e6 * 1e12)
+    # the SimPy engine's simulated time replaces the estimate: leakage = power × time
+    r = invoke(WORKLOADS / "small.yaml", "--cost-model", "flat", "--out", out, "--engine", "simpy")
+    assert r.exit_code == 0, r.output
+    latency_s = pd.read_csv(out / "summary.csv", index_col="rule").loc["tess", "latency_ms"] / 1e3
+    tess = pd.read_csv(out / "energy.csv").query("rule == 'tess'").iloc[0]
+    assert tess["leakage"] == pytest.approx(10e-3 * latency_s * 1e12)
 
 
 def test_module_colon_class(plugin_site, tmp_path):

@@ -17,9 +17,6 @@ normally sorted by ``t``; nothing here re-sorts them).
 
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -64,29 +61,6 @@ def as_events(events, where: str = "events") -> np.ndarray:
                         f"need a structured array with fields t, x, y, p (has {list(names)})")
     arr = arr.reshape(-1)
     return make_events(arr["t"], arr["x"], arr["y"], arr["p"])
-
-
-@contextmanager
-def atomic_output(path):
-    """Open a temporary binary file next to ``path``; rename it onto ``path`` on success.
-
-    A crash or exception leaves ``path`` untouched (no truncated file behind).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def file_size(path) -> int:

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from simulator.errors import UserError
-from simulator.events.core import atomic_output, file_size
+from simulator.atomic import atomic_output
+from simulator.events.core import file_size
 
 HEADER = ("class", "startTime_usec", "endTime_usec")
 LABEL_DTYPE = np.dtype([("label", "<i8"), ("start", "<i8"), ("end", "<i8")])

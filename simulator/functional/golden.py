@@ -18,8 +18,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 
 import numpy as np
@@ -133,16 +131,8 @@ def load_data(path, net: NetSpec, T: int | None = None) -> tuple[np.ndarray, np.
 
 
 def save_npz_atomic(path, arrays: dict) -> None:
-    """Write an uncompressed npz via a temporary file in the same directory and ``os.replace``
-    (readers never see a partial file)."""
-    path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write an uncompressed npz atomically (readers never see a partial file)."""
+    from simulator.atomic import atomic_output
+
+    with atomic_output(path) as fh:
+        np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})

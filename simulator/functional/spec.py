@@ -8,7 +8,7 @@ output flattened in (C, H, W) order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from simulator.errors import UserError
 

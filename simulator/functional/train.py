@@ -51,7 +51,7 @@ def _groups(net: NetSpec, rule: str) -> list[list[str]]:
 
 def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch: int,
           lr: float, optimizer: str = "adam", seed: int = 0, dtype=np.float32,
-          weights: dict | None = None, blas_threads: int | None = 1) -> History:
+          weights: dict | None = None, blas_threads: int | None = 1, on_epoch=None) -> History:
     """Train from Kaiming-normal init (``init_weights(net, seed)``) with mini-batches of
     ``batch`` (shuffled by ``default_rng(seed + 1)``, which also draws the input spikes).
     ``data`` is a :class:`~simulator.functional.data.RateDataset`.  Returns a :class:`History`
@@ -59,7 +59,8 @@ def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch:
 
     ``blas_threads``: BLAS threads during training (default 1: the digits-size GEMMs are tiny
     and OpenBLAS worker threads spin-wait, which on a shared 2-core machine made a run up to 60x
-    slower); None leaves the BLAS setting alone (use it for conv nets)."""
+    slower); None leaves the BLAS setting alone (use it for conv nets). ``on_epoch(epoch,
+    train_acc, test_acc)`` is called after every epoch (progress display)."""
     if blas_threads is not None:
         try:
             from threadpoolctl import threadpool_limits
@@ -68,7 +69,7 @@ def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch:
         else:
             with threadpool_limits(limits=blas_threads, user_api="blas"):
                 return train(net, rule, params, data, epochs, batch, lr, optimizer, seed, dtype,
-                             weights, None)
+                             weights, None, on_epoch)
     validate_net(net)
     rule = ALIASES.get(rule, rule)
     t0 = time.perf_counter()
@@ -92,6 +93,8 @@ def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch:
                 opt.step(w, grads)
         hist.train_acc.append(correct / n)
         hist.test_acc.append(float((predict(net, w, x_test, dtype=dtype) == data.y_test).mean()))
+        if on_epoch is not None:
+            on_epoch(len(hist.test_acc), hist.train_acc[-1], hist.test_acc[-1])
     hist.weights = w
     hist.seconds = time.perf_counter() - t0
     return hist

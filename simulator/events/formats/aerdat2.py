@@ -30,7 +30,8 @@ from typing import Iterator
 import numpy as np
 
 from simulator.errors import UserError
-from simulator.events.core import EVENT_DTYPE, as_events, atomic_output, map_file, \
+from simulator.atomic import atomic_output
+from simulator.events.core import EVENT_DTYPE, as_events, map_file, \
     read_header_lines
 
 MAGIC = "#!AER-DAT2.0"

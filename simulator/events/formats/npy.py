@@ -14,7 +14,8 @@ from typing import Iterator
 import numpy as np
 
 from simulator.errors import UserError
-from simulator.events.core import EVENT_DTYPE, as_events, atomic_output, file_size
+from simulator.atomic import atomic_output
+from simulator.events.core import EVENT_DTYPE, as_events, file_size
 
 
 def _open(path):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import __version__
 from .activity import ActivityProfile, build_activity
-from .engines.analytical import run_analytical
+from .engines.analytical import run_analytical, run_placed
 from .errors import UserError
 from .ledger import held, ops
 from .network import Net, build_network
@@ -39,7 +39,7 @@ class Results:
     ledger: pd.DataFrame
     summary: pd.DataFrame
     timing: pd.DataFrame | None = None  # SimPy engine: TIMING_COLUMNS (simulator.engines.simpy_engine)
-    placement: pd.DataFrame | None = None  # SimPy engine: PLACEMENT_COLUMNS (simulator.placement)
+    placement: pd.DataFrame | None = None  # PLACEMENT_COLUMNS (simulator.placement)
 
     @property
     def simulated_seconds(self) -> dict[str, float] | None:
@@ -144,8 +144,8 @@ def run(wl: Workload, engine: str = "analytical", granularity: str | None = None
         sim = simulate(wl, net, rules, act, granularity=granularity)
         summary = summarize(sim.ledger, rules).join(headline(sim.timing, sim.placement, wl.hardware, net.T))
         return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement)
-    ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
-    return Results(wl, net, act, engine, ledger, summarize(ledger, rules))
+    ledger, placement = run_placed(rules, act, wl.hardware, wl.input.batch, where)
+    return Results(wl, net, act, engine, ledger, summarize(ledger, rules), placement=placement)
 
 
 def powers_of_two(lo: int, hi: int) -> list[int]:

@@ -72,9 +72,10 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_mode
              "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
              "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
              "activity.csv": write_activity_csv(res.activity, res.net)}
+    if res.placement is not None:
+        files["placement.csv"] = res.placement.to_csv(index=False)
     if res.timing is not None:
         files["timing.csv"] = res.timing.to_csv(index=False)
-        files["placement.csv"] = res.placement.to_csv(index=False)
     for name, text in files.items():
         write_text(out / name, text)
     if plot is not None:

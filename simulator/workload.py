@@ -409,6 +409,7 @@ class Hardware(Strict):
     router: Router = Router()
     precision: Precision = Precision()
     placement: dict[str, str] = Field(default_factory=dict)
+    spill: Literal["streamed", "proportional"] = "streamed"
 
     @model_validator(mode="after")
     def _placement(self) -> "Hardware":

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..placement import slice_of
+
 from ..rules.program import Work
 from ..workload import Hardware, Memory
 from .analytical import bits_of
@@ -78,10 +80,22 @@ class WorkCosts:
     latency: float
 
 
+def dram_share(c, layer: str, row, hw: Hardware, buffer_slices: dict | None) -> float:
+    """Fraction of a Count's accesses served by the DRAM (see :mod:`simulator.placement`):
+    streamed, spilled · Σ_t min(n_t, E) / Σ_t n_t; proportional (or no slices), spilled."""
+    spilled = float(row["spilled_bytes"] / row["bytes"]) if row["bytes"] > 0 else 0.0
+    total = float(np.sum(c.per_step))
+    if spilled == 0.0 or buffer_slices is None or hw.spill != "streamed" or total == 0.0:
+        return spilled
+    E = slice_of(buffer_slices, layer, c.unit, c.prec)
+    return spilled * float(np.minimum(c.per_step, E).sum()) / total
+
+
 def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
-               placement: pd.DataFrame, event_driven: bool) -> WorkCosts:
+               placement: pd.DataFrame, event_driven: bool,
+               buffer_slices: dict | None = None) -> WorkCosts:
     """The cost coefficients of ``work`` on ``core`` under the rule's ``placement`` rows
-    (indexed by unit)."""
+    (indexed by unit) and the rule's buffer slices (:func:`simulator.placement.slices`)."""
     K, M = len(work.counts), len(insts)
     pe, mem, push = np.zeros(K), np.zeros((K, M)), np.zeros(K)
     index = {}
@@ -97,8 +111,8 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
             push[k] = float(hw.pe.event_push_cycles)
         bits = bits_of(c.prec, hw.precision)
         row = placement.loc[c.unit]
-        frac = float(row["on_chip_bytes"] / row["bytes"]) if row["bytes"] > 0 else 1.0
-        for name, share in ((row["memory"], frac), (row["spill_memory"], 1.0 - frac)):
+        to_dram = dram_share(c, work.layer, row, hw, buffer_slices)
+        for name, share in ((row["memory"], 1.0 - to_dram), (row["spill_memory"], to_dram)):
             if share <= 0 or not name:
                 continue
             i = index[name]

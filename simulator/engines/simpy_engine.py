@@ -37,6 +37,7 @@ from ..network import Net
 from ..rules import Rule
 from ..rules.program import Count, Work
 from ..workload import Hardware
+from ..placement import slices
 from .costs import MemInstance, instances, work_costs
 from .pieces import Pieces, split
 
@@ -113,6 +114,7 @@ class CoreSim:
         self.cores = cores
         self.keep = keep_tasks
         pl = placement[placement["rule"] == rule.name].set_index("unit")
+        buffer_slices = slices(rule.state(), net.T)
         self.plans: list[Plan] = []
         n_tasks = 0
         for idx, w in enumerate(works):
@@ -124,7 +126,7 @@ class CoreSim:
             if granularity == "event" and n_tasks > MAX_TASKS:
                 raise UserError(where, "simulation.granularity", f"event granularity needs more than "
                                 f"{MAX_TASKS:,} tasks for rule {rule.name}; use 'tile' for a network this size")
-            costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven)
+            costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices)
             scale = 1.0 / batch if w.direction == "batch" else 1.0
             c = pieces.counts
             compute = (c @ costs.pe + c @ costs.push) * scale

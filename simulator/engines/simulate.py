@@ -16,10 +16,10 @@ from ..activity import ActivityProfile
 from ..ledger import make_ledger
 from ..mapping import core_of_layers
 from ..network import Net
-from ..placement import place, with_memory
+from ..placement import place, touched, with_memory
 from ..rules import Rule
 from ..workload import Hardware, Workload
-from .analytical import full_rows, paper_rows, run_analytical
+from .analytical import bits_of, full_rows, paper_rows, run_analytical
 from .simpy_engine import CoreSim, SimRun, memory_table
 
 
@@ -68,15 +68,17 @@ def simulate(wl: Workload, net: Net, rules: list[Rule], act: ActivityProfile,
     tile = tile or wl.simulation.tile
     cores = core_of_layers(net, hw, where)
     placement = place(run_analytical(rules, act, hw.precision, batch), capacity_view(hw), where)
-    rows, runs = [], {}
+    rows, runs, touch = [], {}, {}
     for rule in rules:
         sim = CoreSim(rule, rule.works(act), net, hw, placement, cores, granularity, tile, batch,
                       keep_tasks, where).run()
         runs[rule.name] = sim
         rows += paper_rows(rule) + full_rows(_Executed(rule, sim.works), act, hw.precision, batch)
+        touch.update(touched(rule.name, sim.works, rule.state(), net.T, batch,
+                             lambda prec: bits_of(prec, hw.precision)))
     raw = make_ledger(rows)
     paper = raw[raw["convention"] == "paper"].assign(memory="")
-    ledger = pd.concat([paper, with_memory(raw, placement)], ignore_index=True)
+    ledger = pd.concat([paper, with_memory(raw, placement, hw, touch)], ignore_index=True)
     timing = pd.concat([r.timing for r in runs.values()] + [memory_table(ledger, placement, hw)],
                        ignore_index=True)
     return Simulated(raw, ledger, placement, timing, runs)

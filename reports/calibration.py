@@ -77,9 +77,10 @@ def reckon_text(table: pd.DataFrame, rule_label: str, workload: str, activity: s
     show.index = table["model"]
     lines = head + [show.to_string(), "why they differ:"] + [f"- {n}" for n in NOTES]
     if table["leakage_pj_per_sop"].notna().any():
-        lines.append(f"- leakage: CACTI's 360 K leakage of every SRAM over the cycle estimate "
-                     ""
-                     f"ops / (pe.units × cores) / clock ({hw.pe.units} PE × {hw.cores} core at {hw.clock_mhz:g} MHz, "
-                     "an assumption of the hardware file) dwarfs ReckOn's "
+        basis = str(table.loc[table["leakage_pj_per_sop"].notna(), "leakage_basis"].iloc[0])
+        time = ("the simulated time per sample (SimPy engine)" if basis.startswith("simulated") else
+                "the cycle estimate ops / (pe.units × cores) / clock")
+        lines.append(f"- leakage: CACTI's 360 K leakage of every SRAM over {time} ({hw.pe.units} PE × "
+                     f"{hw.cores} core at {hw.clock_mhz:g} MHz, an assumption of the hardware file) dwarfs ReckOn's "
                      "low-voltage FDSOI leakage; it is shown, not added to the compared figure")
     return "\n".join(lines)

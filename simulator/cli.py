@@ -120,7 +120,7 @@ def reckon_cmd(workload, rule, cost_models):
                         f"(enabled: {', '.join(wl.rules.enabled())})")
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
-    res = run(wl)
+    res = run(wl, engine=wl.simulation.engine)
     table = reckon_table(cost_report(res, models=models), rule)
     label = res.summary.loc[rule, "label"]
     click.echo(reckon_text(table, label, path, res.activity.description, wl.hardware))

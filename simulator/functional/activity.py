@@ -12,15 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.functional.network import forward
+from simulator.network import taps_per_input
 from simulator.functional.spec import BlockSpec, NetSpec, block_shapes
 
 
 def axis_fanout(n_in: int, k: int, stride: int, padding: int) -> np.ndarray:
     """For each input index along one axis, how many output positions' windows contain it."""
-    n_out = (n_in + 2 * padding - k) // stride + 1
-    lo = np.arange(n_out) * stride - padding  # first input index of each window
-    i = np.arange(n_in)[:, None]
-    return ((i >= lo[None, :]) & (i < lo[None, :] + k)).sum(axis=1)
+    return taps_per_input(n_in, (n_in + 2 * padding - k) // stride + 1, k, stride, padding)
 
 
 def fanout_map(block: BlockSpec) -> np.ndarray:

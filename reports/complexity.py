@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -19,6 +20,17 @@ def _slope(slopes: pd.DataFrame, rule: str, conv: str, metric: str, part: str) -
     s = slopes[(slopes["rule"] == rule) & (slopes["convention"] == conv)
                & (slopes["metric"] == metric) & (slopes["part"] == part)]
     return round(float(s["slope"].iloc[0]), 2) + 0.0 if len(s) else None  # no "-0.00"
+
+
+def log_axes(ax, xticks) -> None:
+    """Log-log axes with plain tick labels (no mathtext: it costs more than the whole plot) and
+    no minor ticks; x ticks at the given values."""
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(xticks, [f"{t:g}" for t in xticks])
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.yaxis.set_minor_locator(ticker.NullLocator())
 
 
 def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: str,
@@ -38,6 +50,7 @@ def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: 
                 continue
             k = _slope(slopes, rule, conv, metric, "total")
             ax.plot(d["T"], d["value"], "o--" if rule == "stllr" else "o-", color=colour, ms=3,
+                    lw=3.5 if rule == "stllr" else 1.5,  # wide, so a curve TESS equals stays visible
                     label=f"{name} (slope {k + 0.0:.2f})" if k is not None else name)
             if conv == "full" and metric == "memory_MB" and rule == "bptt":
                 h = cx[(cx["rule"] == rule) & (cx["convention"] == conv) & (cx["metric"] == metric)
@@ -47,12 +60,11 @@ def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: 
                     ax.plot(h["T"], h["value"], "--", color=colour,
                             label=f"BPTT history only (slope {kh:.2f})")
         ax.axvline(T_mark, color="grey", ls=":", lw=1, label=f"workload T = {T_mark}")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
+        log_axes(ax, sorted(cx["T"].unique()))
         ax.set_xlabel("time steps T")
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left")
     fig.suptitle(f"{title}: cost per sample versus T (slopes fitted over T = 16…1024)")
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=100)

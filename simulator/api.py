@@ -16,8 +16,9 @@ import pandas as pd
 
 from . import __version__
 from .activity import ActivityProfile, build_activity
-from .engines.analytical import run_analytical, run_placed
+from .engines.analytical import full_rows, paper_rows, run_placed
 from .errors import UserError
+from .ledger import COLUMNS as LEDGER_COLUMNS
 from .ledger import held, ops
 from .network import Net, build_network
 from .rules import RULES, Rule
@@ -174,19 +175,23 @@ def complexity(wl: Workload, Ts: list[int] | None = None,
     for T in Ts:
         net = dataclasses.replace(base, T=T)
         act = activity.at_T(T)
-        rules = make_rules(wl, net, where)
-        ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
-        h = held(ledger).assign(MB=lambda d: d["count"] * d["bits"] / 8 / 2**20)
-        for (rule, conv), g in h.groupby(["rule", "convention"], sort=False):
-            rows.append((T, rule, conv, "memory_MB", "total", g["MB"].sum()))
-            if conv == "full":
-                for unit, gu in g.groupby("unit"):
-                    rows.append((T, rule, conv, "memory_MB", unit, gu["MB"].sum()))
-        o = ops(ledger)
-        o = o[(o["convention"] == "paper") | o["phase"].isin(LEARNING_PHASES)]
-        for (rule, conv), g in o.groupby(["rule", "convention"], sort=False):
-            rows.append((T, rule, conv, "learning_ops", "total", g["count"].sum()))
-    return pd.DataFrame(rows, columns=["T", "rule", "convention", "metric", "part", "value"])
+        for rule in make_rules(wl, net, where):
+            rows += [(T,) + r for r in paper_rows(rule) + full_rows(rule, act, wl.hardware.precision, wl.input.batch)]
+    led = pd.DataFrame(rows, columns=["T"] + LEDGER_COLUMNS)
+    out = []
+    h = held(led).assign(value=lambda d: d["count"] * d["bits"] / 8 / 2**20)
+    tot = h.groupby(["T", "rule", "convention"], sort=False)["value"].sum().reset_index()
+    out.append(tot.assign(metric="memory_MB", part="total"))
+    hf = h[h["convention"] == "full"]
+    parts = hf.groupby(["T", "rule", "convention", "unit"], sort=False)["value"].sum().reset_index()
+    out.append(parts.rename(columns={"unit": "part"}).assign(metric="memory_MB"))
+    o = ops(led)
+    o = o[(o["convention"] == "paper") | o["phase"].isin(LEARNING_PHASES)]
+    learn = o.groupby(["T", "rule", "convention"], sort=False)["count"].sum().reset_index()
+    out.append(learn.rename(columns={"count": "value"}).assign(metric="learning_ops", part="total"))
+    cols = ["T", "rule", "convention", "metric", "part", "value"]
+    return pd.concat([d[cols] for d in out], ignore_index=True).sort_values(["T", "rule"], kind="stable",
+                                                                            ignore_index=True)
 
 
 def fit_slopes(cx: pd.DataFrame, T_min: int = 16, T_max: int = 1024) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from ..rules import Rule
 from ..rules.program import Count, Work
 from ..workload import Hardware
 from ..placement import slices
-from .costs import MemInstance, instances, work_costs
+from .costs import MemInstance, array_utilisation, instances, work_costs
 from .pieces import Pieces, split
 
 #: event granularity refuses to plan more tasks than this (use ``tile``)
@@ -65,7 +65,7 @@ class Plan:
     work: Work
     core: int
     pieces: Pieces
-    compute: np.ndarray  # [P] PE cycles
+    compute: np.ndarray  # [P] PE cycles (the array is busy: idle lanes of a narrow layer included)
     mem: np.ndarray  # [P, instances] memory cycles
     latency: np.ndarray  # [P] latency cycles (first piece of each step)
     duration: np.ndarray  # [P] cycles
@@ -75,6 +75,7 @@ class Plan:
     spike_to: "Plan | None" = None
     error_from: "Plan | None" = None  # backward phase of the layer above on another core
     error_to: list = field(default_factory=list)
+    useful: np.ndarray | None = None  # [P] PE cycles of a work-conserving array (= compute when ideal)
 
 
 @dataclass
@@ -126,17 +127,19 @@ class CoreSim:
             if granularity == "event" and n_tasks > MAX_TASKS:
                 raise UserError(where, "simulation.granularity", f"event granularity needs more than "
                                 f"{MAX_TASKS:,} tasks for rule {rule.name}; use 'tile' for a network this size")
-            costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices)
+            costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices,
+                               array_utilisation(hw, net.block(w.layer)))
             scale = 1.0 / batch if w.direction == "batch" else 1.0
             c = pieces.counts
             compute = (c @ costs.pe + c @ costs.push) * scale
+            useful = compute if costs.util == 1.0 else (c @ (costs.pe * costs.util) + c @ costs.push) * scale
             mem = (c @ costs.mem) * scale
             first = np.zeros(len(pieces.step), dtype=bool)
             first[pieces.start[pieces.n > 0]] = True
             lat = np.where(first, costs.latency, 0.0)
             dur = np.maximum(compute, mem.max(axis=1) if mem.shape[1] else 0.0) + lat
             dram = mem[:, self.shared].sum(axis=1) if self.shared.any() else np.zeros(len(dur))
-            plan = Plan(idx, w, cores[w.layer], pieces, compute, mem, lat, dur, dram)
+            plan = Plan(idx, w, cores[w.layer], pieces, compute, mem, lat, dur, dram, useful=useful)
             if w.phase == "neuron":
                 k = [i for i, cc in enumerate(w.counts) if cc.unit == "spikes" and cc.action == "write"]
                 plan.spikes_out = c[:, k[0]] if k else np.zeros(len(dur))
@@ -299,6 +302,7 @@ class CoreSim:
             rows.append((r, scope, name, metric, float(value)))
 
         compute = {c: 0.0 for c in sorted(set(self.cores.values()))}
+        useful = dict(compute)
         mem_busy = np.zeros(len(self.insts))
         stall_mem = np.zeros(len(self.insts))
         latency = serial = 0.0
@@ -307,6 +311,7 @@ class CoreSim:
         for p in self.plans:
             tasks += len(p.duration)
             compute[p.core] += p.compute.sum()
+            useful[p.core] += p.useful.sum()
             mem_busy += p.mem.sum(axis=0)
             latency += p.latency.sum()
             serial += (p.compute + p.mem.sum(axis=1) + p.latency).sum()
@@ -336,7 +341,8 @@ class CoreSim:
             add("layer_phase", k, "cycles", v)
         for c, v in compute.items():
             add("core", f"core{c}", "pe_busy_cycles", v)
-            add("core", f"core{c}", "pe_utilisation", v / cycles if cycles else 0.0)
+            add("core", f"core{c}", "pe_useful_cycles", useful[c])
+            add("core", f"core{c}", "pe_utilisation", useful[c] / cycles if cycles else 0.0)
         for i, inst in enumerate(self.insts):
             add("port", inst.label, "busy_cycles", mem_busy[i])
             add("port", inst.label, "utilisation", mem_busy[i] / cycles if cycles else 0.0)

@@ -203,12 +203,43 @@ class CoreSim:
             self.done[key] = self.env.event()
         return self.done[key]
 
+    def stages(self) -> dict[str, int]:
+        """Pipeline stage d_L of each layer: the number of core changes along the layer chain
+        before it (d_0 = 0; d_L = d_{L-1} + 1 when layer L sits on another core than L-1)."""
+        out, d, prev = {}, 0, None
+        for b in self.net.layers:
+            c = self.cores[b.name]
+            if prev is not None and c != prev:
+                d += 1
+            out[b.name], prev = d, c
+        return out
+
+    def _forward_order(self, plans: list[Plan]) -> list[tuple[Plan, int]]:
+        """(plan, step) tasks of a core's forward Works in the order it runs them.
+
+        Without cross-core errors in the forward direction (TESS, BPTT's forward pass): by (t + d_L,
+        program order) — software pipelining, so a core holding an early and a late layer (any
+        non-contiguous mapping) runs the early layer's step t + d ahead of the late layer's step
+        t instead of waiting on it; every spike edge goes from a smaller to a larger key, so the
+        cores cannot deadlock. For a contiguous mapping d_L is constant on a core and the order is
+        (t, program order), as before. With per-step errors crossing cores (S-TLLR), whose edges
+        run from a later to an earlier stage: (t, program order)."""
+        T = self.net.T
+        errors = any(p.error_from is not None or p.error_to for p in self.plans if p.work.direction == "forward")
+        d = {n: 0 for n in self.cores} if errors else self.stages()
+        tasks = [(p, t) for t in range(T) for p in plans]
+        return sorted(tasks, key=lambda pt: (pt[1] + d[pt[0].work.layer], pt[1], pt[0].index))
+
     def _controller(self, core: int):
         T = self.net.T
         order = (("forward", range(T)), ("backward", range(T - 1, -1, -1)), ("batch", range(1)))
         for direction, steps in order:
             plans = [p for p in self.plans if p.core == core and p.work.direction == direction]
             if not plans:
+                continue
+            if direction == "forward":
+                for p, t in self._forward_order(plans):
+                    yield from self._work(p, t)
                 continue
             for t in steps:
                 for p in plans:

@@ -325,7 +325,8 @@ class CoreSim:
         (cycles by cause: ``memory:<name>`` where a task is memory-bound, ``latency``,
         ``dependency`` waiting for spikes / errors from another core, ``dram_contention``,
         ``router_queue`` (packet waiting time in the router, summed over packets; it overlaps
-        compute)), ``router`` (spike and error packets, busy cycles)."""
+        compute)), ``router`` (spike and error packets, busy cycles, ``hop_cycles``: Σ over messages
+        of hop_latency × |core_src − core_dst|, cores on a line, forward or backward)."""
         r, rows = self.rule.name, []
         mhz = self.hw.clock_mhz
 
@@ -388,6 +389,7 @@ class CoreSim:
         add("router", "-", "spike_packets", self.packets["spikes"])
         add("router", "-", "error_packets", self.packets["errors"])
         add("router", "-", "busy_cycles", self.router_busy)
+        add("router", "-", "hop_cycles", self.router_hops)
         return pd.DataFrame(rows, columns=TIMING_COLUMNS)
 
 

@@ -134,8 +134,8 @@ def test_acceptance_four_balanced_cores_beat_one_big_core_when_compute_bound():
     """DVS VGG-9, TESS, T = 20 (the workload's own), everything on chip, output-channel arrays:
     4 cores × 64 PEs with the LPT mapping take fewer cycles per sample than 1 core × 256 PEs (which
     idles 75 % / 50 % of its PEs on conv1 / conv2), and the router carries exactly the spikes that
-    cross cores. At T = 4 this does not hold: filling the 8-stage pipeline costs about one step of
-    the whole network on 64 PEs (docs/simpy.md: crossover near T = 10)."""
+    cross cores. At T = 4 this does not hold: filling the 8-stage pipeline costs more than the big
+    core loses to idle lanes (docs/simpy.md: crossover near T = 10)."""
     T = 20
     wl1 = workload_from_dict(_vgg9_oc(1, 256, T))
     wl4 = workload_from_dict(_vgg9_oc(4, 64, T, "balanced"))

@@ -1,5 +1,13 @@
-"""Mapping of layers to cores: an explicit list (one core per layer, blocks then the readout) or
-``auto``, contiguous groups of layers that balance the dense work (F MACs per step) over cores."""
+"""Mapping of layers to cores: an explicit list (one core per layer, blocks then the readout),
+``auto`` (contiguous groups of layers) or ``balanced`` (any layer on any core).
+
+Both automatic mappings balance the same load per layer: its dense work per step, F synaptic
+MACs + N_pre neuron updates, divided by the array utilisation u of the layer under the PE
+dataflow (:func:`simulator.engines.costs.array_utilisation`; u = 1 for ``parallelism: ideal``),
+i.e. proportional to its compute cycles. ``auto`` splits the layer sequence into at most
+``cores`` contiguous groups minimising the largest group load (exact); ``balanced`` assigns layers
+greedily by LPT (largest load first, each onto the currently least-loaded core), whose busiest
+core carries at most (4/3 − 1/(3·cores)) × the optimum (Graham 1969)."""
 
 from __future__ import annotations
 
@@ -34,6 +42,33 @@ def balanced_groups(loads: list[float], cores: int) -> list[int]:
     return out
 
 
+def lpt(loads: list[float], cores: int) -> list[int]:
+    """Core of each layer by greedy LPT: layers by decreasing load (ties: lower index first), each
+    onto the least-loaded core (ties: lower core). Cores are then renumbered in the order of their
+    first layer, so that core 0 holds layer 0 and spikes mostly travel forward on the line.
+    Busiest core <= (4/3 − 1/(3·cores)) × the optimum makespan."""
+    n = len(loads)
+    k = min(cores, n)
+    load = np.zeros(k)
+    raw = [0] * n
+    for i in sorted(range(n), key=lambda i: (-loads[i], i)):
+        c = int(np.argmin(load))
+        raw[i] = c
+        load[c] += loads[i]
+    rename: dict[int, int] = {}
+    for c in raw:
+        rename.setdefault(c, len(rename))
+    return [rename[c] for c in raw]
+
+
+def layer_loads(net: Net, hw: Hardware) -> list[float]:
+    """Load of each layer with weights (blocks, then the readout): (F + N_pre) / u, in ops per step
+    scaled by the array's idle share (proportional to the layer's compute cycles)."""
+    from .engines.costs import array_utilisation
+
+    return [float(b.F + b.N_pre) / array_utilisation(hw, b) for b in net.layers]
+
+
 def core_of_layers(net: Net, hw: Hardware, where: str = "hardware") -> dict[str, int]:
     """Layer name -> core index for every layer with weights (blocks, then the readout)."""
     names = [b.name for b in net.layers]
@@ -44,5 +79,6 @@ def core_of_layers(net: Net, hw: Hardware, where: str = "hardware") -> dict[str,
         return dict(zip(names, hw.mapping))
     if hw.cores == 1:
         return {n: 0 for n in names}
-    loads = [float(b.F + b.N_pre) for b in net.layers]
-    return dict(zip(names, balanced_groups(loads, hw.cores)))
+    loads = layer_loads(net, hw)
+    assign = lpt if hw.mapping == "balanced" else balanced_groups
+    return dict(zip(names, assign(loads, hw.cores)))

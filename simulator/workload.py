@@ -343,7 +343,19 @@ class Precision(Strict):
 
 
 class PE(Strict):
-    """Processing-element array of one core: units and cycles per op kind."""
+    """Processing-element array of one core: units, cycles per op kind, and its dataflow.
+
+    ``parallelism`` says how the array spreads a layer's ops over its ``units`` PEs:
+
+    - ``ideal`` (default): work-conserving, any op lands on any PE; a Work's compute takes
+      ops × cycles_per_op / units cycles;
+    - ``output_channels``: output-stationary (SATA-like systolic array): the array maps one output
+      channel (conv) or output feature (linear, readout) of the layer per PE, so a layer with
+      lanes = C_out channels keeps u = min(1, lanes / units) of the PEs busy and every op of that
+      layer's Works takes cycles_per_op / (units · u) cycles (fewer channels than PEs leave PEs idle).
+
+    Counts never depend on it, only cycles.
+    """
 
     units: PositiveInt = 64
     cycles_per_mac: PositiveInt = 1
@@ -351,6 +363,7 @@ class PE(Strict):
     cycles_per_op: dict[str, PositiveInt] = Field(default_factory=dict)
     #: cycles to accept one input address event before its synaptic operations (ODIN: 1)
     event_push_cycles: NonNegInt = 0
+    parallelism: Literal["ideal", "output_channels"] = "ideal"
 
     @field_validator("cycles_per_op")
     @classmethod
@@ -403,7 +416,9 @@ class Hardware(Strict):
     source: str | None = None
     clock_mhz: Annotated[float, Field(gt=0)] = 200.0
     cores: PositiveInt = 1
-    mapping: Literal["auto"] | list[NonNegInt] = "auto"
+    #: ``auto``: contiguous groups of layers; ``balanced``: any layers on any core (greedy LPT);
+    #: or one core index per layer with weights (:mod:`simulator.mapping`)
+    mapping: Literal["auto", "balanced"] | list[NonNegInt] = "auto"
     pe: PE = PE()
     memories: Annotated[list[Memory], Field(min_length=1)] = [Memory(name="dram", kind="dram")]
     router: Router = Router()

@@ -190,17 +190,27 @@ def _vgg9(cores: int, units: int, T: int = 2, memories: str = "edge") -> dict:
     return d
 
 
-def test_multicore_router_traffic_is_the_spikes_that_cross_cores():
-    wl = workload_from_dict(_vgg9(4, 64))
-    net, rules, act, s = sim(wl, granularity="tile")
-    cores = core_of_layers(net, wl.hardware)
-    names = [b.name for b in net.layers]
-    crossing = sum(act[names[i]].post_events.sum() for i in range(len(names) - 1)
-                   if cores[names[i]] != cores[names[i + 1]])
-    assert crossing > 0
-    r = s.runs["tess"]
-    assert metric(r.timing, "tess", "router", "spike_packets").iloc[0] == pytest.approx(crossing, rel=1e-12)
-    assert metric(r.timing, "tess", "router", "error_packets").iloc[0] == 0  # TESS learns locally
+@pytest.mark.parametrize("mapping", ["auto", "balanced", [3, 0, 2, 1, 3, 0, 0, 2, 1]])
+def test_multicore_router_traffic_is_the_spikes_that_cross_cores(mapping):
+    """Contiguous, LPT and a scrambled mapping (backward and non-adjacent hops): the router carries
+    exactly the spikes that cross cores, and each message pays hop_latency × |i − j|."""
+    d = _vgg9(4, 64)
+    d["hardware"]["mapping"] = mapping
+    d["hardware"]["router"] = {"hop_latency": 3}
+    wl = workload_from_dict(d)
+    for gran in ("tile", "phase"):
+        net, rules, act, s = sim(wl, granularity=gran)
+        cores = core_of_layers(net, wl.hardware)
+        names = [b.name for b in net.layers]
+        edges = [(names[i], names[i + 1]) for i in range(len(names) - 1) if cores[names[i]] != cores[names[i + 1]]]
+        crossing = sum(act[a].post_events.sum() for a, _ in edges)
+        assert crossing > 0
+        r = s.runs["tess"]
+        assert metric(r.timing, "tess", "router", "spike_packets").iloc[0] == pytest.approx(crossing, rel=1e-12)
+        assert metric(r.timing, "tess", "router", "error_packets").iloc[0] == 0  # TESS learns locally
+        if gran == "phase":  # one message per crossing edge and step (dense activity: spikes every step)
+            hops = sum(abs(cores[a] - cores[b]) for a, b in edges)
+            assert metric(r.timing, "tess", "router", "hop_cycles").iloc[0] == 3 * hops * net.T
 
 
 def test_multicore_pipelines_across_steps():

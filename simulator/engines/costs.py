@@ -2,9 +2,13 @@
 
 Per action, in cycles (fractional: the model is cycle-approximate, ideal packing):
 
-- PE op of kind k: ``cycles_per_<k>`` / ``units`` (``cycles_per_mac``, ``cycles_per_ac``, else
-  ``cycles_per_op[k]``, default 1); plus ``event_push_cycles`` per input spike event of an
-  event-driven synaptic phase (the push is serial, not spread over the units).
+- PE op of kind k of layer L: ``cycles_per_<k>`` / (``units`` · u_L) (``cycles_per_mac``,
+  ``cycles_per_ac``, else ``cycles_per_op[k]``, default 1), with the array utilisation u_L = 1 for
+  ``pe.parallelism: ideal`` (ideal packing) and u_L = min(1, lanes_L / units) for
+  ``output_channels`` (one output channel / feature per PE: lanes_L = the layer's output channels,
+  conv ``pre_shape[0]``, or output features, linear and readout); plus ``event_push_cycles`` per
+  input spike event of an event-driven synaptic phase (the push is serial, not spread over the
+  units, and not scaled by u_L).
 - Memory access of one element of b bits: SRAM b / (word_bits · ports) cycles (elements packed
   into words); DRAM b / 8 / bandwidth_bytes_per_cycle (or b / (word_bits · ports) without a
   bandwidth). A buffer with a fraction f of its bytes on chip sends f of its accesses to its home
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..network import Block
 from ..placement import slice_of
 
 from ..rules.program import Work
@@ -68,16 +73,34 @@ def op_cycles(hw: Hardware, kind: str) -> float:
     return float(pe.cycles_per_op.get(kind, 1))
 
 
+def lanes(block: Block) -> int:
+    """Output channels (conv: ``pre_shape[0]``) or output features (linear, readout) of a layer:
+    the PEs an output-stationary array can keep busy on it."""
+    return int(block.pre_shape[0])
+
+
+def array_utilisation(hw: Hardware, block: Block) -> float:
+    """Fraction u of the PE array a layer keeps busy (dimensionless, 0 < u <= 1): 1 for
+    ``parallelism: ideal``; min(1, lanes / units) for ``output_channels``. The layer's compute
+    cycles are the ideal ones divided by u."""
+    if hw.pe.parallelism == "ideal":
+        return 1.0
+    return min(1.0, lanes(block) / hw.pe.units)
+
+
 @dataclass(frozen=True)
 class WorkCosts:
     """Per-element costs of a Work's counts on one core: ``pe`` [K] compute cycles per action,
     ``mem`` [K, instances] memory cycles per action, ``push`` [K] push cycles per action (1 on the
-    spike-event column of an event-driven phase), ``latency`` cycles once per step."""
+    spike-event column of an event-driven phase), ``latency`` cycles once per step, ``util`` the
+    array utilisation u of the layer (``pe`` already divided by it: ``pe · util`` are the cycles of
+    a work-conserving array)."""
 
     pe: np.ndarray
     mem: np.ndarray
     push: np.ndarray
     latency: float
+    util: float = 1.0
 
 
 def dram_share(c, layer: str, row, hw: Hardware, buffer_slices: dict | None) -> float:
@@ -93,9 +116,11 @@ def dram_share(c, layer: str, row, hw: Hardware, buffer_slices: dict | None) -> 
 
 def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
                placement: pd.DataFrame, event_driven: bool,
-               buffer_slices: dict | None = None) -> WorkCosts:
+               buffer_slices: dict | None = None, util: float = 1.0) -> WorkCosts:
     """The cost coefficients of ``work`` on ``core`` under the rule's ``placement`` rows
-    (indexed by unit) and the rule's buffer slices (:func:`simulator.placement.slices`)."""
+    (indexed by unit) and the rule's buffer slices (:func:`simulator.placement.slices`); ``util``
+    is the array utilisation of the Work's layer (:func:`array_utilisation`), applied to every PE
+    op of the Work."""
     K, M = len(work.counts), len(insts)
     pe, mem, push = np.zeros(K), np.zeros((K, M)), np.zeros(K)
     index = {}
@@ -105,7 +130,7 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
     latency = 0.0
     for k, c in enumerate(work.counts):
         if c.unit == "pe":
-            pe[k] = op_cycles(hw, c.action) / hw.pe.units
+            pe[k] = op_cycles(hw, c.action) / (hw.pe.units * util)
             continue
         if event_driven and c.unit == "spikes" and c.action == "read":
             push[k] = float(hw.pe.event_push_cycles)
@@ -119,4 +144,4 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
             m = insts[i].memory
             mem[k, i] += share * cycles_per_element(m, bits)
             latency = max(latency, float(m.read_latency if c.action == "read" else m.write_latency))
-    return WorkCosts(pe, mem, push, latency)
+    return WorkCosts(pe, mem, push, latency, util)

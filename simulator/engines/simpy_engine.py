@@ -38,7 +38,7 @@ from ..rules import Rule
 from ..rules.program import Count, Work
 from ..workload import Hardware
 from ..placement import slices
-from .costs import MemInstance, instances, work_costs
+from .costs import MemInstance, array_utilisation, instances, work_costs
 from .pieces import Pieces, split
 
 #: event granularity refuses to plan more tasks than this (use ``tile``)
@@ -65,7 +65,7 @@ class Plan:
     work: Work
     core: int
     pieces: Pieces
-    compute: np.ndarray  # [P] PE cycles
+    compute: np.ndarray  # [P] PE cycles (the array is busy: idle lanes of a narrow layer included)
     mem: np.ndarray  # [P, instances] memory cycles
     latency: np.ndarray  # [P] latency cycles (first piece of each step)
     duration: np.ndarray  # [P] cycles
@@ -75,6 +75,7 @@ class Plan:
     spike_to: "Plan | None" = None
     error_from: "Plan | None" = None  # backward phase of the layer above on another core
     error_to: list = field(default_factory=list)
+    useful: np.ndarray | None = None  # [P] PE cycles of a work-conserving array (= compute when ideal)
 
 
 @dataclass
@@ -126,17 +127,19 @@ class CoreSim:
             if granularity == "event" and n_tasks > MAX_TASKS:
                 raise UserError(where, "simulation.granularity", f"event granularity needs more than "
                                 f"{MAX_TASKS:,} tasks for rule {rule.name}; use 'tile' for a network this size")
-            costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices)
+            costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices,
+                               array_utilisation(hw, net.block(w.layer)))
             scale = 1.0 / batch if w.direction == "batch" else 1.0
             c = pieces.counts
             compute = (c @ costs.pe + c @ costs.push) * scale
+            useful = compute if costs.util == 1.0 else (c @ (costs.pe * costs.util) + c @ costs.push) * scale
             mem = (c @ costs.mem) * scale
             first = np.zeros(len(pieces.step), dtype=bool)
             first[pieces.start[pieces.n > 0]] = True
             lat = np.where(first, costs.latency, 0.0)
             dur = np.maximum(compute, mem.max(axis=1) if mem.shape[1] else 0.0) + lat
             dram = mem[:, self.shared].sum(axis=1) if self.shared.any() else np.zeros(len(dur))
-            plan = Plan(idx, w, cores[w.layer], pieces, compute, mem, lat, dur, dram)
+            plan = Plan(idx, w, cores[w.layer], pieces, compute, mem, lat, dur, dram, useful=useful)
             if w.phase == "neuron":
                 k = [i for i, cc in enumerate(w.counts) if cc.unit == "spikes" and cc.action == "write"]
                 plan.spikes_out = c[:, k[0]] if k else np.zeros(len(dur))
@@ -200,12 +203,43 @@ class CoreSim:
             self.done[key] = self.env.event()
         return self.done[key]
 
+    def stages(self) -> dict[str, int]:
+        """Pipeline stage d_L of each layer: the number of core changes along the layer chain
+        before it (d_0 = 0; d_L = d_{L-1} + 1 when layer L sits on another core than L-1)."""
+        out, d, prev = {}, 0, None
+        for b in self.net.layers:
+            c = self.cores[b.name]
+            if prev is not None and c != prev:
+                d += 1
+            out[b.name], prev = d, c
+        return out
+
+    def _forward_order(self, plans: list[Plan]) -> list[tuple[Plan, int]]:
+        """(plan, step) tasks of a core's forward Works in the order it runs them.
+
+        Without cross-core errors in the forward direction (TESS, BPTT's forward pass): by (t + d_L,
+        program order) — software pipelining, so a core holding an early and a late layer (any
+        non-contiguous mapping) runs the early layer's step t + d ahead of the late layer's step
+        t instead of waiting on it; every spike edge goes from a smaller to a larger key, so the
+        cores cannot deadlock. For a contiguous mapping d_L is constant on a core and the order is
+        (t, program order), as before. With per-step errors crossing cores (S-TLLR), whose edges
+        run from a later to an earlier stage: (t, program order)."""
+        T = self.net.T
+        errors = any(p.error_from is not None or p.error_to for p in self.plans if p.work.direction == "forward")
+        d = {n: 0 for n in self.cores} if errors else self.stages()
+        tasks = [(p, t) for t in range(T) for p in plans]
+        return sorted(tasks, key=lambda pt: (pt[1] + d[pt[0].work.layer], pt[1], pt[0].index))
+
     def _controller(self, core: int):
         T = self.net.T
         order = (("forward", range(T)), ("backward", range(T - 1, -1, -1)), ("batch", range(1)))
         for direction, steps in order:
             plans = [p for p in self.plans if p.core == core and p.work.direction == direction]
             if not plans:
+                continue
+            if direction == "forward":
+                for p, t in self._forward_order(plans):
+                    yield from self._work(p, t)
                 continue
             for t in steps:
                 for p in plans:
@@ -291,7 +325,8 @@ class CoreSim:
         (cycles by cause: ``memory:<name>`` where a task is memory-bound, ``latency``,
         ``dependency`` waiting for spikes / errors from another core, ``dram_contention``,
         ``router_queue`` (packet waiting time in the router, summed over packets; it overlaps
-        compute)), ``router`` (spike and error packets, busy cycles)."""
+        compute)), ``router`` (spike and error packets, busy cycles, ``hop_cycles``: Σ over messages
+        of hop_latency × |core_src − core_dst|, cores on a line, forward or backward)."""
         r, rows = self.rule.name, []
         mhz = self.hw.clock_mhz
 
@@ -299,6 +334,7 @@ class CoreSim:
             rows.append((r, scope, name, metric, float(value)))
 
         compute = {c: 0.0 for c in sorted(set(self.cores.values()))}
+        useful = dict(compute)
         mem_busy = np.zeros(len(self.insts))
         stall_mem = np.zeros(len(self.insts))
         latency = serial = 0.0
@@ -307,6 +343,7 @@ class CoreSim:
         for p in self.plans:
             tasks += len(p.duration)
             compute[p.core] += p.compute.sum()
+            useful[p.core] += p.useful.sum()
             mem_busy += p.mem.sum(axis=0)
             latency += p.latency.sum()
             serial += (p.compute + p.mem.sum(axis=1) + p.latency).sum()
@@ -336,7 +373,8 @@ class CoreSim:
             add("layer_phase", k, "cycles", v)
         for c, v in compute.items():
             add("core", f"core{c}", "pe_busy_cycles", v)
-            add("core", f"core{c}", "pe_utilisation", v / cycles if cycles else 0.0)
+            add("core", f"core{c}", "pe_useful_cycles", useful[c])
+            add("core", f"core{c}", "pe_utilisation", useful[c] / cycles if cycles else 0.0)
         for i, inst in enumerate(self.insts):
             add("port", inst.label, "busy_cycles", mem_busy[i])
             add("port", inst.label, "utilisation", mem_busy[i] / cycles if cycles else 0.0)
@@ -351,6 +389,7 @@ class CoreSim:
         add("router", "-", "spike_packets", self.packets["spikes"])
         add("router", "-", "error_packets", self.packets["errors"])
         add("router", "-", "busy_cycles", self.router_busy)
+        add("router", "-", "hop_cycles", self.router_hops)
         return pd.DataFrame(rows, columns=TIMING_COLUMNS)
 
 

@@ -15,6 +15,24 @@ PANELS = [("paper", "memory_MB", "Memory, paper convention (MB)"),
           ("full", "learning_ops", "Learning ops, full convention")]
 
 
+def style_loglog(ax, xlabel: str, ylabel: str, base: int = 2) -> None:
+    """The house style of a cost-versus-x panel: log-log axes, light grid, small legend."""
+    ax.set_xscale("log", base=base)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 100) -> bytes:
+    """A Figure as ``png`` or ``svg`` bytes (no pyplot, no global state)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi)
+    return buf.getvalue()
+
+
 def _slope(slopes: pd.DataFrame, rule: str, conv: str, metric: str, part: str) -> float | None:
     s = slopes[(slopes["rule"] == rule) & (slopes["convention"] == conv)
                & (slopes["metric"] == metric) & (slopes["part"] == part)]
@@ -47,13 +65,6 @@ def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: 
                     ax.plot(h["T"], h["value"], "--", color=colour,
                             label=f"BPTT history only (slope {kh:.2f})")
         ax.axvline(T_mark, color="grey", ls=":", lw=1, label=f"workload T = {T_mark}")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("time steps T")
-        ax.set_ylabel(label)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=7)
+        style_loglog(ax, "time steps T", label)
     fig.suptitle(f"{title}: cost per sample versus T (slopes fitted over T = 16…1024)")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=100)
-    return buf.getvalue()
+    return figure_bytes(fig, fmt)

@@ -360,6 +360,7 @@ class Workload(Strict):
     hardware: Hardware = Hardware()
     cost_models: list[str] = ["counts"]
     report: Report = Report()
+    sweep: dict[str, Any] | None = None  # KEY: values or a range spec, as `tess-sim sweep --set`
     _source: str | None = PrivateAttr(default=None)
 
     @property

@@ -1,0 +1,51 @@
+"""One sweep point: rebuild the workload from its resolved configuration, run it, and return a
+JSON-able result. Runs in a worker process (or a Dask worker), so it takes and returns plain data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pandas as pd
+
+from ..api import make_rules, run
+from ..workload import workload_from_dict
+
+SKIP_TABLES = ("ledger", "summary")
+
+
+def _plain(v):
+    """numpy / pandas scalars -> Python scalars (floats keep every bit)."""
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """A DataFrame (index reset) as a list of plain records."""
+    df = df.reset_index() if df.index.name or not isinstance(df.index, pd.RangeIndex) else df
+    return [{str(k): _plain(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def compute_point(config: dict, engine: str) -> dict:
+    """Run one resolved workload configuration on ``engine``.
+
+    Returns ``{"summary": [one record per rule], "tables": {name: records}}``: the summary of
+    :func:`simulator.api.run` plus ``learning_steps`` (steps producing a learning signal, per
+    sample), ``paper_mac_per_step_M`` (paper #MAC per learning step, millions) and
+    ``ops_learning_per_step``; ``tables`` holds every other DataFrame the Results carry besides the
+    ledger (e.g. tables added by other engines or cost models).
+    """
+    wl = workload_from_dict(config, "<sweep point>")
+    res = run(wl, engine=engine)
+    summary = res.summary.copy()
+    steps = {r.name: r.learning_steps() for r in make_rules(wl, res.net)}
+    summary["learning_steps"] = [steps[r] for r in summary.index]
+    summary["paper_mac_per_step_M"] = summary["paper_mac_M"] / summary["learning_steps"]
+    summary["ops_learning_per_step"] = summary["ops_learning"] / summary["learning_steps"]
+    tables = {f.name: records(getattr(res, f.name)) for f in dataclasses.fields(res)
+              if f.name not in SKIP_TABLES and isinstance(getattr(res, f.name), pd.DataFrame)}
+    return {"summary": records(summary), "tables": tables}

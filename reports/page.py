@@ -136,7 +136,7 @@ def sweep_page(folder: Path) -> Page:
         if len(s):
             heads += [f"Log-log slopes of cost versus {key} per rule"
                       + (" (fitted over T ≥ 16)" if key == "input.T" else "") + ":",
-                      s.pivot(index="metric", columns="rule", values="slope").round(3).reset_index()]
+                      (s.pivot(index="metric", columns="rule", values="slope").round(3) + 0.0).fillna("–").reset_index()]
     page.sections.append(("Headline numbers", heads or ["(no one-dimensional numeric sweep: no slopes)"]))
     if failures:
         page.sections.append(("Failed points", [[f"{json.dumps(f['settings'])}: {f['error']}" for f in failures]]))

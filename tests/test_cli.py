@@ -23,7 +23,8 @@ def test_run_writes_summary_ledger_results_and_plot(tmp_path):
     res = CliRunner().invoke(main, ["run", str(WORKLOADS / "small.yaml"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "paper #MAC (M)" in res.output and "TESS" in res.output
-    assert sorted(p.name for p in out.iterdir()) == ["complexity.png", "ledger.csv", "results.json", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["complexity.png", "ledger.csv", "report.html", "report.md",
+                                                "results.json", "summary.csv"]
     ledger = pd.read_csv(out / "ledger.csv")
     assert list(ledger.columns) == ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits"]
     summary = pd.read_csv(out / "summary.csv", index_col="rule")

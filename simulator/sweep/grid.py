@@ -125,7 +125,7 @@ def expand_range(item: str, where: str = "--set", key: str = "") -> list[Any] | 
     out, i = [], 0
     while True:
         v = lo + i * step if op == "+" else lo * step ** i
-        if v > hi * (1 + _EPS) + _EPS:
+        if v > hi + _EPS * max(1.0, abs(hi)):
             break
         out.append(int(v) if whole else float(v))
         i += 1

@@ -24,16 +24,19 @@ def _plain(v):
     return v
 
 
-def records(df: pd.DataFrame) -> list[dict]:
-    """A DataFrame (index reset) as a list of plain records."""
+def records(df: pd.DataFrame) -> dict:
+    """A DataFrame (index reset) as ``{"columns": [...], "data": [[...], ...]}`` of plain values
+    (column order survives the store's sorted-key JSON)."""
     df = df.reset_index() if df.index.name or not isinstance(df.index, pd.RangeIndex) else df
-    return [{str(k): _plain(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+    return {"columns": [str(c) for c in df.columns],
+            "data": [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]}
 
 
 def compute_point(config: dict, engine: str) -> dict:
     """Run one resolved workload configuration on ``engine``.
 
-    Returns ``{"summary": [one record per rule], "tables": {name: records}}``: the summary of
+    Returns ``{"summary": records (one row per rule), "tables": {name: records}}`` (see
+    :func:`records`): the summary of
     :func:`simulator.api.run` plus ``learning_steps`` (steps producing a learning signal, per
     sample), ``paper_mac_per_step_M`` (paper #MAC per learning step, millions) and
     ``ops_learning_per_step``; ``tables`` holds every other DataFrame the Results carry besides the

@@ -117,15 +117,16 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
 
 def build_table(plan: Plan, results: dict[str, dict]) -> pd.DataFrame:
     """One row per (point, rule) in grid order: the settings, the point key, the summary columns."""
-    rows = []
+    rows, cols = [], list(plan.settings) + ["point"]
     for p in plan.points:
         if p.key in results:
-            for rec in results[p.key]["summary"]:
-                rows.append({**p.settings, "point": p.key, **rec})
-    cols = list(plan.settings) + ["point"]
+            summary = results[p.key]["summary"]
+            cols += [c for c in summary["columns"] if c not in cols]
+            rows += [{**p.settings, "point": p.key, **dict(zip(summary["columns"], row))}
+                     for row in summary["data"]]
     if not rows:
         return pd.DataFrame(columns=cols + ["rule"])
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=cols)
 
 
 def write_table(table: pd.DataFrame, out: Path) -> list[str]:

@@ -1,0 +1,112 @@
+"""Executors give identical tables; finished points survive a failing point, a SIGKILL and a
+corrupt file, and a re-run computes only the missing points."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulator.sweep import PointStore, plan_sweep, run_sweep
+from simulator.sweep import executors
+
+from .conftest import ROOT, WORKLOADS
+
+SMALL = WORKLOADS / "small.yaml"
+GRID = {"T": "1..16*2", "network.width_multiplier": "1,2"}
+
+
+def test_serial_process_and_dask_cluster_tables_identical(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    plan = plan_sweep(SMALL, GRID)
+    serial = run_sweep(plan, tmp_path / "s", "serial").table
+    process = run_sweep(plan, tmp_path / "p", "process", workers=2).table
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dask = run_sweep(plan, tmp_path / "d", "dask", scheduler=cluster.scheduler_address).table
+    assert len(serial) == 10 * 3
+    pd.testing.assert_frame_equal(serial, process, check_exact=True)
+    pd.testing.assert_frame_equal(serial, dask, check_exact=True)
+    assert (tmp_path / "s" / "sweep.csv").read_bytes() == (tmp_path / "d" / "sweep.csv").read_bytes()
+
+
+def test_failing_point_is_reported_and_rerun_computes_only_it(tmp_path, monkeypatch):
+    plan = plan_sweep(SMALL, GRID)
+    bad = plan.points[3]
+    real = executors.compute_point
+
+    def flaky(config, engine):
+        if config["input"]["T"] == bad.config["input"]["T"] and \
+                config["network"]["width_multiplier"] == bad.config["network"]["width_multiplier"]:
+            raise RuntimeError("boom")
+        return real(config, engine)
+
+    monkeypatch.setattr(executors, "compute_point", flaky)
+    logged = []
+    res = run_sweep(plan, tmp_path, "serial", log=logged.append)
+    assert res.failures == {bad.key: "RuntimeError: boom"}
+    assert len(res.computed) == len(plan.points) - 1
+    assert any(f"input.T={bad.settings['input.T']} " in m and "boom" in m for m in logged)
+    fails = json.loads((tmp_path / "failures.json").read_text())
+    assert fails[0]["settings"] == bad.settings
+    assert bad.key not in set(res.table["point"])
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "points").iterdir()}
+
+    monkeypatch.setattr(executors, "compute_point", real)
+    again = run_sweep(plan, tmp_path, "serial")
+    assert again.computed == [bad.key] and len(again.skipped) == len(plan.points) - 1
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())  # stored points untouched
+    assert json.loads((tmp_path / "failures.json").read_text()) == []
+    fresh = run_sweep(plan, tmp_path / "fresh", "serial").table
+    pd.testing.assert_frame_equal(again.table, fresh, check_exact=True)
+    forced = run_sweep(plan, tmp_path, "serial", force=True)
+    assert len(forced.computed) == len(plan.points) and not forced.skipped
+
+
+def test_corrupt_point_file_is_detected_and_recomputed(tmp_path):
+    plan = plan_sweep(SMALL, {"T": "1..8*2"})
+    first = run_sweep(plan, tmp_path, "serial").table
+    store = PointStore(tmp_path)
+    truncated, edited = plan.points[0].key, plan.points[2].key
+    p = store.path(truncated)
+    p.write_bytes(p.read_bytes()[:40])
+    body = json.loads(store.path(edited).read_text())
+    body["result"]["summary"]["data"][0][2] *= 2  # a silent edit: the digest no longer matches
+    store.path(edited).write_text(json.dumps(body))
+    logged = []
+    res = run_sweep(plan, tmp_path, "serial", log=logged.append)
+    assert sorted(res.corrupt) == sorted([truncated, edited]) == sorted(res.computed)
+    assert len(logged) == 2 and all("corrupt point file" in m for m in logged)
+    pd.testing.assert_frame_equal(res.table, first, check_exact=True)
+
+
+def test_sigkill_loses_only_points_in_flight(tmp_path):
+    out = tmp_path / "sw"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", "T=1..24",
+           "--executor", "serial", "--out", str(out), "--no-plot"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    points = out / "points"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if points.exists() and len(list(points.glob("*.json"))) >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    stored = {p.stem for p in points.glob("*.json")}
+    assert 3 <= len(stored) < 24, "the sweep finished before it could be killed"
+    assert not (out / "sweep.csv").exists()
+    plan = plan_sweep(WORKLOADS / "dvs.yaml", ["T=1..24"])
+    res = run_sweep(plan, out, "serial")
+    assert set(res.skipped) == stored and not res.corrupt
+    assert len(res.computed) == 24 - len(stored)
+    assert len(res.table) == 24 * 3

@@ -123,7 +123,7 @@ def sweep_page(folder: Path) -> Page:
     table = pd.read_csv(folder / "sweep.csv")
     failures = json.loads((folder / "failures.json").read_text()) if (folder / "failures.json").exists() else []
     keys = list(meta["settings"])
-    page = Page(f"tess-sim sweep: {meta['name']}")
+    page = Page(f"tess-sim sweep: {meta.get('title', meta['name'])} ({meta['name']})")
     what = [f"workload: {meta['workload']}", f"engine: {meta['engine']}, tess-sim {meta['version']}"]
     what += [f"{k} = {', '.join(json.dumps(v) for v in vals)}" for k, vals in meta["settings"].items()]
     n_ok = table["point"].nunique() if len(table) else 0

@@ -132,7 +132,7 @@ def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engi
         sys.exit(130)
     files = ["sweep.csv", "failures.json"]
     if not no_plot:
-        files += _write_sweep_plots(out, plan.name)
+        files += _write_sweep_plots(out, plan.title)
         _write_report(out)
         files += ["report.html", "report.md"]
     dt = time.perf_counter() - t0
@@ -181,7 +181,8 @@ def plot_cmd(folder, formats, dpi):
         raise UserError("--format", "", f"unknown format '{(bad or [formats])[0]}' (png, svg)")
     import json as _json
 
-    names = _write_sweep_plots(folder, _json.loads((folder / "sweep.json").read_text())["name"], fmts, dpi)
+    meta = _json.loads((folder / "sweep.json").read_text())
+    names = _write_sweep_plots(folder, meta.get("title", meta["name"]), fmts, dpi)
     click.echo(f"wrote {folder}/: " + (", ".join(names) or "(nothing to plot)"))
 
 

@@ -46,10 +46,11 @@ class Plan:
     engine: str
     settings: dict[str, list[Any]]
     points: list[Point]
+    title: str = ""
 
     def to_dict(self) -> dict:
         return {"tool": "tess-sim", "version": __version__, "workload": self.workload, "name": self.name,
-                "engine": self.engine, "settings": self.settings,
+                "title": self.title or self.name, "engine": self.engine, "settings": self.settings,
                 "points": [{"key": p.key, "settings": p.settings} for p in self.points]}
 
 
@@ -112,7 +113,7 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
         if key not in seen:
             seen.add(key)
             points.append(Point(values, key, config))
-    return Plan(where, wl.name, engine, settings, points)
+    return Plan(where, wl.name, engine, settings, points, wl.dataset or wl.name)
 
 
 def build_table(plan: Plan, results: dict[str, dict]) -> pd.DataFrame:

@@ -146,7 +146,7 @@ def plot_cost_vs(table: pd.DataFrame, key: str, title: str, fmt: str = "png",
     ax.legend(fontsize=5, ncol=3)
     span = f" (slopes fitted over {key_label(key)} ≥ {x_min:g})" if x_min is not None else " (fitted slopes)"
     fig.suptitle(f"{title}: cost per sample versus {key_label(key)}{span}")
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.91, wspace=0.3, hspace=0.3)
     return figure_bytes(fig, fmt, dpi)
 
 
@@ -171,7 +171,7 @@ def plot_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, label: str, t
         ax.set_title(RULE_STYLE[rule][0])
         fig.colorbar(im, ax=ax, label=label)
     fig.suptitle(f"{title}: {label}")
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.subplots_adjust(left=0.06, right=0.97, bottom=0.2, top=0.82, wspace=0.45)
     return figure_bytes(fig, fmt)
 
 
@@ -197,7 +197,7 @@ def plot_energy_breakdown(table: pd.DataFrame, keys: list[str], title: str, fmt:
     ax.set_ylabel("energy per sample (pJ)")
     ax.legend(fontsize=7)
     ax.set_title(f"{title}: energy breakdown")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.22, top=0.92)
     return figure_bytes(fig, fmt)
 
 
@@ -226,7 +226,7 @@ def plot_pareto(table: pd.DataFrame, title: str, fmt: str = "png") -> bytes:
         ax.plot(f[t_col], f[e_col], "-", color=colour, lw=1.2, label=f"{name} Pareto front")
     style_loglog(ax, f"latency per sample ({t_col}, cycles)", "energy per sample (pJ)", 10)
     ax.set_title(f"{title}: energy versus latency")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.12, top=0.92)
     return figure_bytes(fig, fmt)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from simulator.sweep import PointStore, plan_sweep, run_sweep
 from simulator.sweep import executors
+from simulator.sweep.point import compute_point
 
 from .conftest import ROOT, WORKLOADS
 
@@ -110,3 +111,28 @@ def test_sigkill_loses_only_points_in_flight(tmp_path):
     assert set(res.skipped) == stored and not res.corrupt
     assert len(res.computed) == 24 - len(stored)
     assert len(res.table) == 24 * 3
+
+
+def _dies_at_T8(config, engine):
+    """Runs in a forked pool worker: the worker process is SIGKILLed at T = 8."""
+    if config["input"]["T"] == 8:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return compute_point(config, engine)
+
+
+def test_killed_pool_worker_loses_only_unfinished_points(tmp_path, monkeypatch):
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("needs forked workers to inherit the patched function")
+    monkeypatch.setattr(executors, "compute_point", _dies_at_T8)
+    plan = plan_sweep(SMALL, {"T": "1..64*2"})
+    res = run_sweep(plan, tmp_path, "process", workers=1)
+    t8 = next(p.key for p in plan.points if p.settings["input.T"] == 8)
+    assert t8 in res.failures, res.failures
+    assert all("BrokenProcessPool" in e for e in res.failures.values()), res.failures
+    assert set(res.computed) | set(res.failures) == {p.key for p in plan.points}
+    monkeypatch.undo()
+    again = run_sweep(plan, tmp_path, "serial")
+    assert set(again.computed) == set(res.failures) and set(again.skipped) == set(res.computed)
+    assert len(again.table) == 7 * 3

@@ -136,3 +136,24 @@ def test_killed_pool_worker_loses_only_unfinished_points(tmp_path, monkeypatch):
     again = run_sweep(plan, tmp_path, "serial")
     assert set(again.computed) == set(res.failures) and set(again.skipped) == set(res.computed)
     assert len(again.table) == 7 * 3
+
+
+def test_ctrl_c_exits_130_quietly_and_keeps_finished_points(tmp_path):
+    out = tmp_path / "sw"
+    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", "T=1..24",
+           "--executor", "process", "--workers", "2", "--out", str(out), "--no-plot"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (out / "points").exists() and len(list((out / "points").glob("*.json"))) >= 3:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err.decode() and "run the same command again" in err.decode()
+    stored = {p.stem for p in (out / "points").glob("*.json")}
+    assert 3 <= len(stored) < 24
+    res = run_sweep(plan_sweep(WORKLOADS / "dvs.yaml", ["T=1..24"]), out, "serial")
+    assert set(res.skipped) == stored and len(res.computed) == 24 - len(stored)

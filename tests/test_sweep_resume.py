@@ -157,3 +157,35 @@ def test_ctrl_c_exits_130_quietly_and_keeps_finished_points(tmp_path):
     assert 3 <= len(stored) < 24
     res = run_sweep(plan_sweep(WORKLOADS / "dvs.yaml", ["T=1..24"]), out, "serial")
     assert set(res.skipped) == stored and len(res.computed) == 24 - len(stored)
+
+
+def test_extra_columns_and_tables_of_a_run_are_carried(tmp_path, monkeypatch):
+    """What other engines / cost models add to Results (summary columns, extra DataFrames) reaches
+    the sweep table and sweep_<name>.csv unchanged."""
+    import dataclasses
+
+    from simulator import api
+    from simulator.sweep import point
+
+    @dataclasses.dataclass
+    class Timed(api.Results):
+        timing: pd.DataFrame = None
+
+    def run_timed(wl, engine="analytical"):
+        r = api.run(wl, engine)
+        s = r.summary.assign(energy_pJ=lambda d: d["ops_total"] * 0.5, cycles=float(wl.input.T) * 7)
+        timing = pd.DataFrame({"phase": ["fwd", "bwd"], "cycles": [wl.input.T * 3, wl.input.T * 4]})
+        return Timed(r.workload, r.net, r.activity, r.engine, r.ledger, s, timing)
+
+    monkeypatch.setattr(point, "run", run_timed)
+    plan = plan_sweep(SMALL, {"T": "2,4"})
+    res = run_sweep(plan, tmp_path, "serial")
+    t = res.table.set_index(["input.T", "rule"])
+    assert (t["energy_pJ"] == t["ops_total"] * 0.5).all() and (t.loc[4, "cycles"] == 28.0).all()
+    timing = pd.read_csv(tmp_path / "sweep_timing.csv")
+    assert list(timing.columns) == ["input.T", "point", "phase", "cycles"]
+    assert timing["cycles"].tolist() == [6, 8, 12, 16]
+    # resumed from the store: the same tables
+    again = run_sweep(plan, tmp_path, "serial")
+    assert not again.computed
+    pd.testing.assert_frame_equal(again.tables["timing"], res.tables["timing"], check_exact=True)

@@ -9,6 +9,7 @@ are identical bit for bit whatever the executor.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -37,13 +38,19 @@ def run_serial(tasks: Iterable[Task], engine: str, on_done: OnDone, **_) -> None
             on_done(key, result, None)
 
 
+def _ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the main process (which stops the sweep cleanly), so that an
+    idle worker does not print a KeyboardInterrupt traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_process(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: int | None = None, **_) -> None:
     """A local process pool (``workers`` processes, default all cores)."""
     tasks = list(tasks)
     if not tasks:
         return
     n = min(workers or os.cpu_count() or 1, len(tasks))
-    pool = ProcessPoolExecutor(max_workers=n)
+    pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
     try:
         futures = {pool.submit(compute_point, config, engine): key for key, config in tasks}
         for fut in as_completed(futures):

@@ -6,6 +6,7 @@ Sweep folder layout::
     DIR/sweep.json        what was swept: workload, engine, version, settings, point keys
     DIR/points/KEY.json   one finished point (see :mod:`.store`)
     DIR/sweep.csv         the tidy table: one row per (point, rule); sweep.parquet with pyarrow
+    DIR/sweep_NAME.csv    an extra table NAME of the runs (engines / cost models), stacked per point
     DIR/failures.json     the points that raised this time, with their settings and error
 """
 
@@ -60,6 +61,7 @@ class SweepResult:
 
     plan: Plan
     table: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     computed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
@@ -116,17 +118,18 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
     return Plan(where, wl.name, engine, settings, points, wl.dataset or wl.name)
 
 
-def build_table(plan: Plan, results: dict[str, dict]) -> pd.DataFrame:
-    """One row per (point, rule) in grid order: the settings, the point key, the summary columns."""
+def build_table(plan: Plan, results: dict[str, dict], name: str = "summary") -> pd.DataFrame:
+    """The points' ``name`` tables stacked in grid order, each row led by the point's settings and
+    key: for the summary, one row per (point, rule). Other names are the extra tables of a run."""
     rows, cols = [], list(plan.settings) + ["point"]
     for p in plan.points:
-        if p.key in results:
-            summary = results[p.key]["summary"]
-            cols += [c for c in summary["columns"] if c not in cols]
-            rows += [{**p.settings, "point": p.key, **dict(zip(summary["columns"], row))}
-                     for row in summary["data"]]
+        res = results.get(p.key, {})
+        tab = res.get("summary") if name == "summary" else res.get("tables", {}).get(name)
+        if tab:
+            cols += [c for c in tab["columns"] if c not in cols]
+            rows += [{**p.settings, "point": p.key, **dict(zip(tab["columns"], row))} for row in tab["data"]]
     if not rows:
-        return pd.DataFrame(columns=cols + ["rule"])
+        return pd.DataFrame(columns=cols + (["rule"] if name == "summary" else []))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -166,7 +169,6 @@ def run_sweep(plan: Plan, out: str | Path, executor: str = "process", workers: i
             res.corrupt.append(p.key)
             log(f"corrupt point file {store.path(p.key)} ({status[9:]}), recomputing: {_describe(p.settings)}")
         todo.append(p)
-    write_text(out / "sweep.json", json.dumps(plan.to_dict(), indent=1))
     by_key = {p.key: p for p in todo}
 
     def on_done(key: str, result: dict | None, error: str | None) -> None:
@@ -190,10 +192,14 @@ def run_sweep(plan: Plan, out: str | Path, executor: str = "process", workers: i
     finally:
         if progress is not None:
             progress.close()
+    write_text(out / "sweep.json", json.dumps(plan.to_dict(), indent=1))
     failures = [{"point": k, "settings": by_key[k].settings, "error": e} for k, e in res.failures.items()]
     write_text(out / "failures.json", json.dumps(failures, indent=1))
     res.table = build_table(plan, done)
     write_table(res.table, out)
+    for name in sorted({n for r in done.values() for n in r.get("tables", {})}):
+        res.tables[name] = build_table(plan, done, name)
+        write_text(out / f"sweep_{name}.csv", res.tables[name].to_csv(index=False))
     return res
 
 

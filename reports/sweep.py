@@ -27,12 +27,18 @@ COST_PANELS = [("paper_memory_MB", "memory, paper convention (MB)"),
                ("ops_learning", "learning ops, full convention (ops)")]
 PHASE_MARKERS = dict(zip(PHASES, "os^vDx*P"))
 KEY_LABELS = {"input.T": "time steps T", "network.width_multiplier": "width multiplier (×)",
-              "input.classes": "classes C", "input.batch": "batch size"}
+              "input.classes": "classes C", "input.batch": "batch size (samples)",
+              "hardware.clock_mhz": "clock (MHz)", "hardware.cores": "cores", "hardware.pe.units": "PE units per core",
+              "rules.tess.window": "TESS learning window (steps)", "rules.stllr.window": "S-TLLR learning window (steps)",
+              "activity.default": "default firing rate (spikes/neuron/step)"}
 _ENERGY_TOTAL = re.compile(r"^energy(_total)?_pJ$")
 _ENERGY_PART = re.compile(r"^energy_(.+)_pJ$")
 
 
 def key_label(key: str) -> str:
+    """Axis label (with units) of a swept key; the key itself when it has no known label."""
+    if key.startswith("hardware.precision."):
+        return f"{key.rsplit('.', 1)[1]} precision (bits)"
     return KEY_LABELS.get(key, key)
 
 

@@ -88,29 +88,60 @@ def test_corrupt_point_file_is_detected_and_recomputed(tmp_path):
     pd.testing.assert_frame_equal(res.table, first, check_exact=True)
 
 
-def test_sigkill_loses_only_points_in_flight(tmp_path):
+N_KILL = 64  # points in the interrupted sweeps: enough runway to interrupt them on a loaded machine
+
+
+def _start_and_wait(tmp_path, executor: str, at_least: int = 3):
+    """Start a CLI sweep of the DVS workload over T = 1..N_KILL in its own process group and
+    return (process, out folder) once ``at_least`` points are stored."""
     out = tmp_path / "sw"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", "T=1..24",
-           "--executor", "serial", "--out", str(out), "--no-plot"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    points = out / "points"
+    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", f"T=1..{N_KILL}",
+           "--executor", executor, "--workers", "2", "--out", str(out), "--no-plot"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
-        if points.exists() and len(list(points.glob("*.json"))) >= 3:
+        if (out / "points").exists() and len(list((out / "points").glob("*.json"))) >= at_least:
             break
         time.sleep(0.01)
+    return proc, out
+
+
+def _rerun_counting(out: Path, monkeypatch) -> tuple:
+    """Re-run the sweep with a stand-in point function that records what it is asked to compute
+    (and returns a stored point's result): (keys computed, result of the re-run)."""
+    stored = {p.stem for p in (out / "points").glob("*.json")}
+    canned = PointStore(out).read(next(iter(stored)))[1]["result"]
+    asked = []
+    monkeypatch.setattr(executors, "compute_point", lambda config, engine: asked.append(config) or canned)
+    res = run_sweep(plan_sweep(WORKLOADS / "dvs.yaml", [f"T=1..{N_KILL}"]), out, "serial")
+    return stored, asked, res
+
+
+def test_sigkill_loses_only_points_in_flight(tmp_path, monkeypatch):
+    proc, out = _start_and_wait(tmp_path, "serial")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    stored = {p.stem for p in points.glob("*.json")}
-    assert 3 <= len(stored) < 24, "the sweep finished before it could be killed"
     assert not (out / "sweep.csv").exists()
-    plan = plan_sweep(WORKLOADS / "dvs.yaml", ["T=1..24"])
-    res = run_sweep(plan, out, "serial")
-    assert set(res.skipped) == stored and not res.corrupt
-    assert len(res.computed) == 24 - len(stored)
-    assert len(res.table) == 24 * 3
+    stored, asked, res = _rerun_counting(out, monkeypatch)
+    assert 3 <= len(stored) < N_KILL, "the sweep finished before it could be killed"
+    assert set(res.skipped) == stored and not res.corrupt  # no half-written point file
+    assert len(asked) == len(res.computed) == N_KILL - len(stored)
+    assert sorted(c["input"]["T"] for c in asked) == sorted(
+        p.settings["input.T"] for p in res.plan.points if p.key not in stored)
+    assert len(res.table) == N_KILL * 3
+
+
+def test_ctrl_c_exits_130_quietly_and_keeps_finished_points(tmp_path, monkeypatch):
+    proc, out = _start_and_wait(tmp_path, "process")
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err.decode() and "run the same command again" in err.decode()
+    stored, asked, res = _rerun_counting(out, monkeypatch)
+    assert 3 <= len(stored) < N_KILL
+    assert set(res.skipped) == stored and len(asked) == N_KILL - len(stored)
 
 
 def _dies_at_T8(config, engine):
@@ -137,26 +168,6 @@ def test_killed_pool_worker_loses_only_unfinished_points(tmp_path, monkeypatch):
     assert set(again.computed) == set(res.failures) and set(again.skipped) == set(res.computed)
     assert len(again.table) == 7 * 3
 
-
-def test_ctrl_c_exits_130_quietly_and_keeps_finished_points(tmp_path):
-    out = tmp_path / "sw"
-    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", "T=1..24",
-           "--executor", "process", "--workers", "2", "--out", str(out), "--no-plot"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if (out / "points").exists() and len(list((out / "points").glob("*.json"))) >= 3:
-            break
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground process group
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err.decode() and "run the same command again" in err.decode()
-    stored = {p.stem for p in (out / "points").glob("*.json")}
-    assert 3 <= len(stored) < 24
-    res = run_sweep(plan_sweep(WORKLOADS / "dvs.yaml", ["T=1..24"]), out, "serial")
-    assert set(res.skipped) == stored and len(res.computed) == 24 - len(stored)
 
 
 def test_extra_columns_and_tables_of_a_run_are_carried(tmp_path, monkeypatch):

@@ -97,8 +97,10 @@ def _start_and_wait(tmp_path, executor: str, at_least: int = 3):
     out = tmp_path / "sw"
     cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", f"T=1..{N_KILL}",
            "--executor", executor, "--workers", "2", "--out", str(out), "--no-plot"]
+    # a terminal's child: Ctrl-C not ignored, even when pytest itself runs as a background job
     proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if (out / "points").exists() and len(list((out / "points").glob("*.json"))) >= at_least:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from simulator.errors import UserError
 
-from .summary import ROWS, _fmt
+from .summary import ROWS
 
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}
@@ -77,8 +77,9 @@ def _md_table(df: pd.DataFrame) -> str:
 
 
 def _cell(v) -> str:
+    """Six significant digits: enough to check a number by hand against summary.csv."""
     if isinstance(v, float):
-        return _fmt(v) if abs(v) < 1e6 else f"{v:.4g}"
+        return f"{v:.6g}"
     return str(v)
 
 
@@ -100,12 +101,12 @@ def run_page(folder: Path) -> Page:
     heads = []
     if "bptt" in summary.index:
         for rule, s in summary.drop(index="bptt").iterrows():
-            heads.append(f"{s['label']}: paper #MAC {_fmt(s['paper_mac_M'])} M ({s['paper_mac_M_vs_bptt']:.3g}× BPTT), "
-                         f"paper memory {_fmt(s['paper_memory_MB'])} MB ({s['paper_memory_MB_vs_bptt']:.3g}×), "
-                         f"full memory {_fmt(s['full_memory_MB'])} MB ({s['full_memory_MB_vs_bptt']:.3g}×), "
-                         f"learning ops {s['ops_learning'] / 1e6:,.1f} M ({s['ops_learning_vs_bptt']:.3g}×)")
+            heads.append(f"{s['label']}: paper #MAC {s['paper_mac_M']:.6g} M ({s['paper_mac_M_vs_bptt']:.4g}× BPTT), "
+                         f"paper memory {s['paper_memory_MB']:.6g} MB ({s['paper_memory_MB_vs_bptt']:.4g}×), "
+                         f"full memory {s['full_memory_MB']:.6g} MB ({s['full_memory_MB_vs_bptt']:.4g}×), "
+                         f"learning ops {s['ops_learning'] / 1e6:.6g} M ({s['ops_learning_vs_bptt']:.4g}×)")
     page.sections.append(("Headline numbers", ["Per sample; MB = 2^20 bytes; (×) = ratio to BPTT.", heads]))
-    rows = {label: [_fmt(summary.loc[r, key] / (1e6 if key.startswith("ops_") else 1)) for r in summary.index]
+    rows = {label: [_cell(float(summary.loc[r, key]) / (1e6 if key.startswith("ops_") else 1)) for r in summary.index]
             for key, label in ROWS if key in summary}
     extra = [c for c in summary.columns if c.startswith(("energy", "cycles", "latency")) and not c.endswith("_vs_bptt")]
     rows.update({c: [_cell(summary.loc[r, c]) for r in summary.index] for c in extra})

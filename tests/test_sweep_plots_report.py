@@ -108,7 +108,10 @@ def test_run_report_and_bad_folders(tmp_path):
     _self_contained(page)
     html_md = build_report(out)
     assert "Headline numbers" in html_md[1] and "![complexity](complexity.png)" in html_md[1]
-    assert "TESS: paper #MAC" in page
+    summary = pd.read_csv(out / "summary.csv", index_col="rule")
+    # the headline is summary.csv, to six significant digits, and its ratio recomputed here
+    tess, bptt = summary.loc["tess"], summary.loc["bptt"]
+    assert f"TESS: paper #MAC {tess.paper_mac_M:.6g} M ({tess.paper_mac_M / bptt.paper_mac_M:.4g}× BPTT)" in page
     for cmd in (["report", str(tmp_path)], ["plot", str(out)], ["plot", str(out), "--format", "gif"]):
         r = CliRunner().invoke(main, cmd)
         assert r.exit_code == 2 and r.output.count("\n") == 1, (cmd, r.output)
@@ -133,3 +136,11 @@ def test_progress_bar_on_a_terminal_only():
         p.close()
     assert "2/4 points" in tty.getvalue() and "1 failed" in tty.getvalue() and "ETA" in tty.getvalue()
     assert pipe.getvalue() == "point failed: input.T=2: boom\n"  # piped: the failure line only
+
+
+def test_parquet_table_when_pyarrow_is_installed(tmp_path):
+    pytest.importorskip("pyarrow")
+    from simulator.sweep import plan_sweep, run_sweep
+
+    res = run_sweep(plan_sweep(WORKLOADS / "small.yaml", {"T": "1,2"}), tmp_path, "serial")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "sweep.parquet"), res.table)

@@ -104,7 +104,7 @@ def _write_report(folder: Path) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Sweep folder (default: out/sweep-<workload name>).")
 @click.option("--force", is_flag=True, help="Recompute points already stored.")
-@click.option("--engine", type=click.Choice(["analytical"]), default="analytical", show_default=True)
+@click.option("--engine", default="analytical", show_default=True, help="Any engine of simulator.api.ENGINES.")
 @click.option("--no-plot", is_flag=True, help="Skip the plots and the report.")
 @user_errors
 def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engine, no_plot):

@@ -102,6 +102,7 @@ def test_point_hash_is_the_resolved_configuration(small_dict, tmp_path):
     (["--set", "network.width_multiplier=-1"], "network.width_multiplier"),
     ([], "nothing to sweep"),
     (["--set", "T=1,2", "--scheduler", "tcp://x:1"], "only used with --executor dask"),
+    (["--set", "T=1,2", "--engine", "analytic"], "unknown engine 'analytic'"),
 ])
 def test_cli_bad_input_exit_2_nothing_written(tmp_path, args, needle):
     out = tmp_path / "sw"

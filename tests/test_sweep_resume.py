@@ -202,3 +202,13 @@ def test_extra_columns_and_tables_of_a_run_are_carried(tmp_path, monkeypatch):
     again = run_sweep(plan, tmp_path, "serial")
     assert not again.computed
     pd.testing.assert_frame_equal(again.tables["timing"], res.tables["timing"], check_exact=True)
+
+
+def test_result_from_a_worker_of_another_version_is_a_failure(tmp_path, monkeypatch):
+    real = executors.compute_point
+    monkeypatch.setattr(executors, "compute_point", lambda c, e: dict(real(c, e), version="0.0.0-other"))
+    plan = plan_sweep(SMALL, {"T": "1,2"})
+    res = run_sweep(plan, tmp_path, "serial")
+    assert not res.computed and set(res.failures) == {p.key for p in plan.points}
+    assert all("runs tess-sim 0.0.0-other" in e for e in res.failures.values())
+    assert not list((tmp_path / "points").glob("*.json"))

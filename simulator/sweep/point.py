@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 
+from .. import __version__
 from ..api import make_rules, run
 from ..workload import workload_from_dict
 
@@ -35,7 +36,7 @@ def records(df: pd.DataFrame) -> dict:
 def compute_point(config: dict, engine: str) -> dict:
     """Run one resolved workload configuration on ``engine``.
 
-    Returns ``{"summary": records (one row per rule), "tables": {name: records}}`` (see
+    Returns ``{"version", "summary": records (one row per rule), "tables": {name: records}}`` (see
     :func:`records`): the summary of
     :func:`simulator.api.run` plus ``learning_steps`` (steps producing a learning signal, per
     sample), ``paper_mac_per_step_M`` (paper #MAC per learning step, millions) and
@@ -51,4 +52,4 @@ def compute_point(config: dict, engine: str) -> dict:
     summary["ops_learning_per_step"] = summary["ops_learning"] / summary["learning_steps"]
     tables = {f.name: records(getattr(res, f.name)) for f in dataclasses.fields(res)
               if f.name not in SKIP_TABLES and isinstance(getattr(res, f.name), pd.DataFrame)}
-    return {"summary": records(summary), "tables": tables}
+    return {"version": __version__, "summary": records(summary), "tables": tables}

@@ -97,6 +97,10 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
                engine: str = "analytical") -> Plan:
     """Validate the keys, expand the grid and resolve every point (UserError on any mistake,
     naming the point's settings)."""
+    from ..api import ENGINES
+
+    if engine not in ENGINES:
+        raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     wl = workload if isinstance(workload, Workload) else load_workload(workload)
     where = wl.source or "<workload>"
     settings = _settings(wl, where, sets)
@@ -172,6 +176,8 @@ def run_sweep(plan: Plan, out: str | Path, executor: str = "process", workers: i
     by_key = {p.key: p for p in todo}
 
     def on_done(key: str, result: dict | None, error: str | None) -> None:
+        if error is None and result.get("version") != __version__:  # a cluster worker of another version
+            error = f"the worker runs tess-sim {result.get('version')}, this is {__version__}"
         if error is None:
             store.write(key, plan.engine, by_key[key].settings, result)
             done[key] = result

@@ -1,0 +1,19 @@
+"""Pluggable cost models: the ledger + the hardware → energy, leakage and area (SPEC §8).
+
+>>> from simulator import load_workload, run
+>>> from cost_models import cost_report
+>>> res = run(load_workload("workloads/dvs.yaml"))
+>>> rep = cost_report(res, ["horowitz45", {"model": "cacti28", "alpha": 0.78}])
+>>> rep.summary[["model", "rule", "total", "dram", "per_sop"]]    # pJ per sample
+"""
+
+from .builtin import BUILTINS, Cacti28, Counts, Horowitz45
+from .price import Priced, breakdown, energy_summary, estimate_seconds, price, synaptic_ops
+from .registry import GROUP, CostModel, entry_point_names, load_cost_model, parse_cli_spec
+from .report import CostReport, cost_report, load_models, simulated_seconds
+from .table import CostTable, TableModel, load_table
+
+__all__ = ["BUILTINS", "Cacti28", "Counts", "Horowitz45", "Priced", "breakdown", "energy_summary",
+           "estimate_seconds", "price", "synaptic_ops", "GROUP", "CostModel", "entry_point_names", "load_cost_model",
+           "parse_cli_spec", "CostReport", "cost_report", "load_models", "simulated_seconds",
+           "CostTable", "TableModel", "load_table"]

@@ -108,10 +108,16 @@ def run_page(folder: Path) -> Page:
     page.sections.append(("Headline numbers", ["Per sample; MB = 2^20 bytes; (×) = ratio to BPTT.", heads]))
     rows = {label: [_cell(float(summary.loc[r, key]) / (1e6 if key.startswith("ops_") else 1)) for r in summary.index]
             for key, label in ROWS if key in summary}
-    extra = [c for c in summary.columns if c.startswith(("energy", "cycles", "latency")) and not c.endswith("_vs_bptt")]
+    known = {key for key, _ in ROWS} | {"label"}
+    extra = [c for c in summary.columns if c not in known and not c.endswith("_vs_bptt")]  # timing, …
     rows.update({c: [_cell(summary.loc[r, c]) for r in summary.index] for c in extra})
     table = pd.DataFrame(rows, index=list(summary["label"])).T.reset_index(names="metric")
     page.sections.append(("Summary table", [table]))
+    if (folder / "energy.csv").exists():
+        energy = pd.read_csv(folder / "energy.csv")
+        cols = [c for c in ("model", "unit", "rule", "compute", "sram", "dram", "leakage", "total", "total_vs_bptt")
+                if c in energy]
+        page.sections.append(("Energy per sample, per cost model (energy.csv)", [energy[cols].map(_cell)]))
     page.sections.append(("Plots", _figures(folder) or ["(no plots)"]))
     return page
 

@@ -61,6 +61,12 @@ def latency_column(table: pd.DataFrame) -> str | None:
     return None
 
 
+def latency_label(col: str) -> str:
+    """Axis label of a latency column: ``cycles`` -> cycles, ``latency_ms`` -> ms."""
+    unit = "ms" if col.endswith("_ms") else "s" if col.endswith("_s") else "cycles"
+    return f"latency per sample ({unit})"
+
+
 def fit_slope(x, y) -> float | None:
     """Least-squares slope of log(y) against log(x) over the points with x, y > 0."""
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -96,7 +102,7 @@ def cost_panels(table: pd.DataFrame) -> list[tuple[str, str]]:
     if (e := energy_total_column(table)) is not None:
         panels.append((e, "energy per sample (pJ)"))
     if (c := latency_column(table)) is not None:
-        panels.append((c, f"{c.replace('_', ' ')} per sample (cycles)"))
+        panels.append((c, latency_label(c)))
     return panels
 
 
@@ -181,6 +187,11 @@ def plot_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, label: str, t
     return figure_bytes(fig, fmt)
 
 
+def _value(v) -> str:
+    """A setting for a tick label: numbers compact, anything else as text."""
+    return f"{v:g}" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else str(v)
+
+
 def plot_energy_breakdown(table: pd.DataFrame, keys: list[str], title: str, fmt: str = "png",
                           max_points: int = 8) -> bytes:
     """Energy per sample split by ``energy_<part>_pJ`` columns, stacked bars per (point, rule)."""
@@ -197,7 +208,7 @@ def plot_energy_breakdown(table: pd.DataFrame, keys: list[str], title: str, fmt:
         v = d[part].fillna(0).to_numpy(float)
         ax.bar(range(len(d)), v, bottom=bottom, label=_ENERGY_PART.match(part)[1])
         bottom += v
-    ticks = [RULE_STYLE.get(r, (r,))[0] + "".join(f"\n{k.split('.')[-1]}={row[k]:g}" for k in keys)
+    ticks = [RULE_STYLE.get(r, (r,))[0] + "".join(f"\n{k.split('.')[-1]}={_value(row[k])}" for k in keys)
              for r, (_, row) in zip(d["rule"], d.iterrows())]
     ax.set_xticks(range(len(d)), ticks, fontsize=6)
     ax.set_ylabel("energy per sample (pJ)")
@@ -229,10 +240,11 @@ def plot_pareto(table: pd.DataFrame, title: str, fmt: str = "png") -> bytes:
         front = pareto_front(d[e_col], d[t_col])
         ax.scatter(d[t_col], d[e_col], s=14, color=colour, alpha=0.5, label=name)
         f = d[front].sort_values(t_col)
-        ax.plot(f[t_col], f[e_col], "-", color=colour, lw=1.2, label=f"{name} Pareto front")
-    style_loglog(ax, f"latency per sample ({t_col}, cycles)", "energy per sample (pJ)", 10)
+        ax.plot(f[t_col], f[e_col], "-o", color=colour, lw=1.2, ms=8, mfc="none",
+                label=f"{name} Pareto front ({int(front.sum())} of {len(d)})")
+    style_loglog(ax, latency_label(t_col), "energy per sample (pJ)", 10)
     ax.set_title(f"{title}: energy versus latency")
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.12, top=0.92)
+    fig.subplots_adjust(left=0.19, right=0.97, bottom=0.12, top=0.92)
     return figure_bytes(fig, fmt)
 
 
@@ -262,7 +274,7 @@ def sweep_figures(table: pd.DataFrame, keys: list[str], title: str,
         if (e := energy_total_column(table)) is not None:
             metrics.append((e, "energy per sample (pJ)"))
         if (c := latency_column(table)) is not None:
-            metrics.append((c, "latency per sample (cycles)"))
+            metrics.append((c, latency_label(c)))
         for col, label in metrics:
             out[f"heatmap_{col}"] = plot_heatmap(table, x, y, col, label, title, fmt)
     if energy_part_columns(table):

@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import UserError
 from .network import Block, Net
-from .workload import DenseActivity, RatesActivity
+from .workload import DenseActivity, FileActivity, MeasuredActivity, RatesActivity
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,16 @@ class ActivityProfile:
 
     def __getitem__(self, name: str) -> LayerActivity:
         return self.layers[name]
+
+    def at_T(self, T: int) -> "ActivityProfile":
+        """The same activity over T steps: every count at its mean per step (exact for dense and
+        rates; for measured or recorded activity, the mean rates carried to another T)."""
+        def flat(a: np.ndarray) -> np.ndarray:
+            return np.full(T, float(np.mean(a)))
+
+        layers = {k: LayerActivity(flat(a.in_events), flat(a.syn_ops), flat(a.out_spikes), flat(a.post_events))
+                  for k, a in self.layers.items()}
+        return ActivityProfile(self.source, self.description, layers)
 
     def rates(self, net: Net) -> dict[str, float]:
         """Mean firing rate of every spiking block over the steps (spikes / neurons / step)."""
@@ -85,8 +95,9 @@ def dense(net: Net) -> ActivityProfile:
                       "dense: every input element and neuron active every step", source="dense")
 
 
-def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile:
-    """The profile a workload's ``activity`` section asks for."""
+def build_activity(net: Net, spec, where: str = "<workload>", wl=None) -> ActivityProfile:
+    """The profile a workload's ``activity`` section asks for (``wl`` is needed for measured
+    activity: its data and weights)."""
     if isinstance(spec, DenseActivity):
         return dense(net)
     if isinstance(spec, RatesActivity):
@@ -101,4 +112,115 @@ def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile
         rates = {b.name: spec.layers.get(b.name, spec.default) for b in net.blocks}
         desc = f"rates: input {spec.input:g}, " + ", ".join(f"{k} {v:g}" for k, v in rates.items())
         return from_rates(net, spec.input, rates, desc)
+    if isinstance(spec, MeasuredActivity):
+        from .functional.bridge import measured_profile
+
+        if wl is None:
+            raise ValueError("measured activity needs the workload")
+        return measured_profile(wl, net, spec)
+    if isinstance(spec, FileActivity):
+        from pathlib import Path
+
+        path = Path(spec.path)
+        if not path.is_absolute() and where not in ("<workload>",):
+            path = Path(where).parent / path
+        if not path.exists():
+            raise UserError(where, "activity.path", f"activity file '{spec.path}' not found (looked at {path})")
+        return read_activity_csv(path, net)
     raise UserError(where, "activity.source", f"unsupported activity source {spec!r}")
+
+
+# --------------------------------------------------------------------------- recorded activity
+FILE_COLUMNS = ["layer", "step", "spikes", "in_events", "syn_ops", "post_events"]
+"""Activity CSV: one row per layer and step, per sample. ``layer`` is a spiking block name, the
+readout's name, or ``input`` (whose ``spikes`` are the input events). Required: layer, step,
+spikes; the other columns are optional and, when absent, derived: ``in_events`` of a block = the
+previous block's ``post_events`` (the ``input`` row for the first); ``post_events`` = ``spikes``
+for a block without pools, else the independence estimate of :func:`_pooled_rate`; ``syn_ops`` =
+``in_events`` × the layer's mean border-exact fan-out S / N_in (exact when events spread
+uniformly)."""
+
+
+def write_activity_csv(profile: ActivityProfile, net: Net) -> str:
+    """The profile as an activity CSV (every column, an ``input`` row per step)."""
+    import io
+
+    import pandas as pd
+
+    first = profile[net.blocks[0].name]
+    rows = [("input", t, first.in_events[t], np.nan, np.nan, np.nan) for t in range(net.T)]
+    for b in net.layers:
+        a = profile[b.name]
+        rows += [(b.name, t, a.out_spikes[t], a.in_events[t], a.syn_ops[t], a.post_events[t])
+                 for t in range(net.T)]
+    buf = io.StringIO()
+    pd.DataFrame(rows, columns=FILE_COLUMNS).to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfile:
+    """Read an activity CSV (see :data:`FILE_COLUMNS`) for ``net``; mistakes raise UserError."""
+    import difflib
+
+    import pandas as pd
+
+    where = where or str(path)
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError:
+        raise UserError(str(path), "", "activity file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UserError(str(path), "", f"not a readable CSV: {str(exc).splitlines()[0]}") from None
+    for col in ("layer", "step", "spikes"):
+        if col not in df.columns:
+            raise UserError(str(path), col, f"required column missing (columns: {', '.join(df.columns)})")
+    extra = set(df.columns) - set(FILE_COLUMNS)
+    if extra:
+        raise UserError(str(path), sorted(extra)[0], f"unknown column (known: {', '.join(FILE_COLUMNS)})")
+    numeric = [c for c in FILE_COLUMNS[1:] if c in df.columns]
+    for col in numeric:
+        vals = pd.to_numeric(df[col], errors="coerce")
+        bad = vals.isna() & df[col].notna()
+        if bad.any() or (vals < 0).any():
+            i = int((bad | (vals < 0)).to_numpy().argmax())
+            raise UserError(str(path), f"row {i + 2}.{col}", f"must be a non-negative number, got {df[col].iloc[i]!r}")
+        df[col] = vals
+    names = {b.name: b for b in net.layers}
+    for name in df["layer"].unique():
+        if name != "input" and name not in names:
+            hint = difflib.get_close_matches(str(name), sorted(names) + ["input"], n=1)
+            raise UserError(str(path), "layer", f"unknown layer '{name}'" + (
+                f" (did you mean '{hint[0]}'?)" if hint else f" (layers: input, {', '.join(names)})"))
+    steps = list(range(net.T))
+
+    def column(layer: str, col: str) -> np.ndarray | None:
+        rows = df[df["layer"] == layer]
+        if rows.empty or col not in rows or rows[col].isna().all():
+            return None
+        got = sorted(rows["step"].astype(int))
+        if got != steps:
+            raise UserError(str(path), f"{layer}.step", f"needs one row for each step 0..{net.T - 1} "
+                            f"(the workload's T), got {len(got)} rows")
+        return rows.sort_values("step")[col].to_numpy(float)
+
+    layers: dict[str, LayerActivity] = {}
+    prev_post = column("input", "spikes")
+    for b in net.layers:
+        spikes = column(b.name, "spikes")
+        if spikes is None and b.spiking:
+            raise UserError(str(path), b.name, "no rows for this spiking layer")
+        spikes = np.zeros(net.T) if spikes is None else spikes
+        if (spikes > b.N_pre).any():
+            raise UserError(str(path), f"{b.name}.spikes", f"more spikes than the layer's {b.N_pre} neurons")
+        in_events = column(b.name, "in_events")
+        in_events = prev_post if in_events is None else in_events
+        if in_events is None:
+            raise UserError(str(path), "input", f"no input events: give 'input' rows or in_events for {b.name}")
+        syn = column(b.name, "syn_ops")
+        syn = in_events * (b.S / b.N_in) if syn is None else syn
+        post = column(b.name, "post_events")
+        if post is None:
+            post = spikes.copy() if not b.pools else np.array([_pooled_rate(b, s / b.N_pre) * b.N_post for s in spikes])
+        layers[b.name] = LayerActivity(in_events, syn, spikes, post if b.spiking else np.zeros(net.T))
+        prev_post = post
+    return ActivityProfile("file", f"file: {where}", layers)

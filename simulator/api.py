@@ -16,16 +16,16 @@ import pandas as pd
 
 from . import __version__
 from .activity import ActivityProfile, build_activity
-from .engines.analytical import run_analytical
+from .engines.analytical import run_analytical, run_placed
 from .errors import UserError
 from .ledger import held, ops
 from .network import Net, build_network
 from .rules import RULES, Rule
 from .rules.program import PHASES
-from .workload import Workload
+from .workload import MeasuredActivity, Workload
 
 LEARNING_PHASES = ("trace", "lsg", "bwd", "wgrad", "update")
-ENGINES = ("analytical",)
+ENGINES = ("analytical", "simpy")
 
 
 @dataclass
@@ -38,6 +38,16 @@ class Results:
     engine: str
     ledger: pd.DataFrame
     summary: pd.DataFrame
+    timing: pd.DataFrame | None = None  # SimPy engine: TIMING_COLUMNS (simulator.engines.simpy_engine)
+    placement: pd.DataFrame | None = None  # PLACEMENT_COLUMNS (simulator.placement)
+
+    @property
+    def simulated_seconds(self) -> dict[str, float] | None:
+        """Simulated time per sample per rule (SimPy engine; None for the analytical engine):
+        what cost models price leakage over."""
+        if self.timing is None or "latency_ms" not in self.summary:
+            return None
+        return {rule: float(ms) / 1e3 for rule, ms in self.summary["latency_ms"].items()}
 
     def to_dict(self) -> dict:
         """The resolved workload, tool version, engine and activity (``results.json``)."""
@@ -65,9 +75,22 @@ def make_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
 
 def check(wl: Workload, where: str = "<workload>") -> Net:
     """Every check a workload needs beyond its schema; returns the resolved network."""
+    from .mapping import core_of_layers
+
     net = build_network(wl, where)
     make_rules(wl, net, where)
-    build_activity(net, wl.activity, where)
+    if isinstance(wl.activity, MeasuredActivity):  # checked here, measured when run
+        from .functional.bridge import resolve
+
+        for key in ("weights", "data"):
+            rel = getattr(wl.activity, key)
+            if rel and not resolve(wl, rel).exists():
+                raise UserError(where, f"activity.{key}", f"file '{rel}' not found (looked at {resolve(wl, rel)})")
+        if wl.activity.data is None and wl.data is None:
+            raise UserError(where, "activity", "measured activity needs a 'data' section or activity.data (a D.npz)")
+    else:
+        build_activity(net, wl.activity, where)
+    core_of_layers(net, wl.hardware, where)
     return net
 
 
@@ -97,16 +120,32 @@ def summarize(ledger: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
     return df
 
 
-def run(wl: Workload, engine: str = "analytical") -> Results:
-    """Run a workload on an engine; returns the ledger and the per-rule summary."""
+def run(wl: Workload, engine: str = "analytical", granularity: str | None = None) -> Results:
+    """Run a workload on an engine; returns the ledger and the per-rule summary.
+
+    ``engine="simpy"`` adds the ``memory`` column to the ledger, the timing table
+    (``Results.timing``), the buffer placement and the timing headline columns of the summary;
+    ``granularity`` overrides ``simulation.granularity``.
+    """
     where = wl.source or "<workload>"
     if engine not in ENGINES:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     net = build_network(wl, where)
     rules = make_rules(wl, net, where)
-    act = build_activity(net, wl.activity, where)
-    ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
-    return Results(wl, net, act, engine, ledger, summarize(ledger, rules))
+    act = build_activity(net, wl.activity, where, wl)
+    if engine == "simpy":
+        from .engines.simulate import simulate
+        if granularity is not None:  # recorded in the workload dump of results.json
+            source = wl.source
+            wl = wl.model_copy(update={"simulation": wl.simulation.model_copy(update={"granularity": granularity})})
+            wl._source = source
+        from .timing import headline
+
+        sim = simulate(wl, net, rules, act, granularity=granularity)
+        summary = summarize(sim.ledger, rules).join(headline(sim.timing, sim.placement, wl.hardware, net.T))
+        return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement)
+    ledger, placement = run_placed(rules, act, wl.hardware, wl.input.batch, where)
+    return Results(wl, net, act, engine, ledger, summarize(ledger, rules), placement=placement)
 
 
 def powers_of_two(lo: int, hi: int) -> list[int]:
@@ -118,20 +157,23 @@ def powers_of_two(lo: int, hi: int) -> list[int]:
     return out
 
 
-def complexity(wl: Workload, Ts: list[int] | None = None) -> pd.DataFrame:
+def complexity(wl: Workload, Ts: list[int] | None = None,
+               activity: ActivityProfile | None = None) -> pd.DataFrame:
     """Cost versus T for every rule, tidy: columns T, rule, convention, metric, part, value.
 
     metrics: ``memory_MB`` (part ``total`` and, in the full convention, each buffer kind) and
     ``learning_ops`` (paper: the #MAC; full: every op of the trace, lsg, bwd, wgrad and update
-    phases). The workload's activity is used at its per-step rates for every T.
+    phases). The workload's activity (or ``activity``, e.g. a run's measured profile) is
+    carried to every T at its mean per-step counts.
     """
     where = wl.source or "<workload>"
     base = build_network(wl, where)
+    activity = activity or build_activity(base, wl.activity, where, wl)
     Ts = Ts or powers_of_two(*wl.report.complexity_T)
     rows = []
     for T in Ts:
         net = dataclasses.replace(base, T=T)
-        act = build_activity(net, wl.activity, where)
+        act = activity.at_T(T)
         rules = make_rules(wl, net, where)
         ledger = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
         h = held(ledger).assign(MB=lambda d: d["count"] * d["bits"] / 8 / 2**20)

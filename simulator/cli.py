@@ -13,21 +13,8 @@ import click
 
 from . import __version__
 from .errors import UserError
-
-
-def user_errors(fn):
-    """Run ``fn``; a UserError becomes its one-line message on stderr and exit code 2."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except UserError as exc:
-            click.echo(f"error: {exc.line()}", err=True)
-            sys.exit(2)
-
-    return wrapper
+from .errors import exit_2_on_user_error as user_errors
+from .events.cli import data
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,34 +27,62 @@ def main():
 @click.argument("workload", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<workload name>).")
-@click.option("--engine", type=click.Choice(["analytical"]), default="analytical", show_default=True,
-              help="analytical: closed-form counts, instant.")
+@click.option("--engine", type=click.Choice(["simpy", "analytical"]), default=None,
+              help="simpy: event-driven cycle-approximate core (default, from simulation.engine); "
+                   "analytical: closed-form counts, instant.")
+@click.option("--granularity", type=click.Choice(["event", "tile", "phase"]), default=None,
+              help="SimPy work per event (default: simulation.granularity, tile).")
+@click.option("--hardware", "hardware", type=click.Path(dir_okay=False), default=None,
+              help="Hardware YAML replacing the workload's (e.g. workloads/hw/odin.yaml).")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
+@click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
+              help="Price the ledger with this cost model (repeatable; overrides the workload's "
+                   "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
+                   "entry-point name, with parameters as NAME,key=value,...")
 @user_errors
-def run_cmd(workload, out_dir, engine, no_plot):
-    """Simulate WORKLOAD, print the summary, write summary.csv, ledger.csv, results.json and
-    complexity.png."""
+def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_models):
+    """Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy
+    per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
+    energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
+    complexity.png and, with the SimPy engine, timing.csv and placement.csv."""
+    from cost_models import cost_report, load_models, parse_cli_spec
+    from reports.energy import energy_text
     from reports.summary import summary_text
 
+    from .activity import write_activity_csv
     from .api import complexity, fit_slopes, run
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
-    wl = load_workload(workload)
-    res = run(wl, engine=engine)
+    wl = load_workload(workload, hardware)
+    engine = engine or wl.simulation.engine
+    specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
+    models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
+    res = run(wl, engine=engine, granularity=granularity)
+    costs = cost_report(res, models=models)
     plot = None
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
 
-        cx = complexity(wl)
+        cx = complexity(wl, activity=res.activity)
         plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
     out = Path(out_dir) if out_dir else Path("out") / wl.name
-    write_text(out / "summary.csv", res.summary.to_csv())
-    write_text(out / "ledger.csv", res.ledger.to_csv(index=False))
-    write_text(out / "results.json", json.dumps(res.to_dict(), indent=2))
+    files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
+             "energy.csv": costs.summary.to_csv(index=False),
+             "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
+             "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
+             "activity.csv": write_activity_csv(res.activity, res.net)}
+    if res.placement is not None:
+        files["placement.csv"] = res.placement.to_csv(index=False)
+    if res.timing is not None:
+        files["timing.csv"] = res.timing.to_csv(index=False)
+    for name, text in files.items():
+        write_text(out / name, text)
     if plot is not None:
         write_bytes(out / "complexity.png", plot)
+        files["complexity.png"] = plot
     _write_report(out)
+    files.update({"report.html": "", "report.md": ""})
     i = wl.input
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
                f"batch {i.batch}, {len(res.net.blocks)} spiking blocks, engine {engine}")
@@ -75,8 +90,143 @@ def run_cmd(workload, out_dir, engine, no_plot):
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
-    click.echo(f"wrote {out}/: summary.csv, ledger.csv, results.json" + (", complexity.png" if plot else "")
-               + ", report.html, report.md")
+    if res.timing is not None:
+        from .timing import headline_text
+
+        click.echo(headline_text(res.summary, wl.hardware))
+    click.echo("")
+    click.echo(energy_text(costs))
+    click.echo(f"wrote {out}/: {', '.join(files)}")
+
+
+@main.command("reckon")
+@click.argument("workload", type=click.Path(dir_okay=False), required=False)
+@click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
+@click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
+              help="Override the workload's cost models (repeatable), as in 'run'.")
+@user_errors
+def reckon_cmd(workload, rule, cost_models):
+    """Our energy per synaptic operation on the ReckOn-like WORKLOAD (default: the shipped
+    workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why."""
+    import workloads as shipped
+    from cost_models import cost_report, load_models, parse_cli_spec
+    from reports.calibration import reckon_table, reckon_text
+
+    from .api import run
+    from .workload import load_workload
+
+    path = workload or str(Path(shipped.__file__).parent / "reckon.yaml")
+    wl = load_workload(path)
+    if rule not in wl.rules.enabled():
+        raise UserError("--rule", "", f"rule '{rule}' is not enabled in {path} "
+                        f"(enabled: {', '.join(wl.rules.enabled())})")
+    specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
+    models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
+    res = run(wl, engine=wl.simulation.engine)
+    table = reckon_table(cost_report(res, models=models), rule)
+    label = res.summary.loc[rule, "label"]
+    click.echo(reckon_text(table, label, path, res.activity.description, wl.hardware))
+
+
+@main.command("grad")
+@click.argument("workload", type=click.Path(dir_okay=False))
+@click.option("--weights", "weights_path", required=True, type=click.Path(dir_okay=False),
+              help="W.npz: one array per weighted layer keyed by its name (conv [C_out,C_in,k,k], "
+                   "linear/readout [out,in]), biases under <name>.bias.")
+@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False),
+              help="D.npz: x [T, batch, *input_shape] (float) and labels [batch] (int).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="G.npz to write.")
+@click.option("--rule", default=None, help="bptt | stllr | tess | readout (default: the workload's "
+              "only rule; required when it has several).")
+@click.option("--trace", is_flag=True, help="Add per-step membranes, traces and learning signals.")
+@user_errors
+def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
+    """Golden model: the weight gradients of one mini-batch (float64), exactly as MATH.md —
+    BPTT the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of
+    the per-step local gradients, readout included — plus spikes [n_blocks, T]."""
+    import numpy as np
+
+    from .functional.bridge import net_spec, rule_params
+    from .functional.golden import compute_gradients, load_data, load_weights, save_npz_atomic
+    from .network import build_network
+    from .workload import load_workload
+
+    wl = load_workload(workload)
+    enabled = list(wl.rules.enabled())
+    if rule is None:
+        if len(enabled) != 1:
+            raise UserError("--rule", "", f"the workload enables {', '.join(enabled)}: choose one with --rule")
+        rule = enabled[0]
+    if rule not in enabled + ["readout"]:
+        raise UserError("--rule", "", f"unknown or disabled rule '{rule}' (enabled: {', '.join(enabled)}, readout)")
+    spec = net_spec(build_network(wl))
+    w = load_weights(weights_path, spec)
+    x, labels = load_data(data_path, spec, wl.input.T)
+    g = compute_gradients(spec, rule, rule_params(wl, rule), w, x, labels, np.float64, trace)
+    save_npz_atomic(out_path, g)
+    click.echo(f"wrote {out_path}: rule {rule}, {len(w)} weight arrays, batch {x.shape[1]}, T = {x.shape[0]}"
+               + (", with traces" if trace else ""))
+
+
+@main.command("train")
+@click.argument("workload", type=click.Path(dir_okay=False))
+@click.option("--rule", "rules", multiple=True, help="Rule to train (repeatable; default: the workload's "
+              "rules and, with training.control, the readout-only control 'readout').")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override training.epochs.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override training.seed.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: out/<workload name>).")
+@user_errors
+def train_cmd(workload, rules, epochs, seed, out_dir):
+    """Train WORKLOAD's rules on its data; print test accuracy beside each rule's per-sample
+    training cost under the trained network's measured activity; save weights_<rule>.npz (the
+    --weights format) and training.csv."""
+    from tqdm import tqdm
+
+    from .atomic import write_text
+    from .functional.golden import save_npz_atomic
+    from .trainer import train_workload
+    from .workload import load_workload
+
+    wl = load_workload(workload)
+    out = Path(out_dir) if out_dir else Path("out") / wl.name
+    n_rules = len(rules) if rules else len(wl.rules.enabled()) + int(wl.training.control)
+    bar = tqdm(total=n_rules * (epochs or wl.training.epochs), disable=not sys.stderr.isatty(),
+               desc="training", unit="epoch")
+
+    def on_epoch(rule, epoch, train_acc, test_acc):
+        bar.set_postfix_str(f"{rule} epoch {epoch}: test {test_acc:.3f}")
+        bar.update(1)
+
+    res = train_workload(wl, list(rules) or None, epochs, seed, on_epoch)
+    bar.close()
+    for rule, h in res.histories.items():
+        save_npz_atomic(out / f"weights_{rule}.npz", h.weights)
+    write_text(out / "training.csv", res.table.to_csv())
+    t = res.table
+    click.echo(f"{wl.dataset or wl.name}: {t['epochs'].iloc[0]} epochs, seed "
+               f"{wl.training.seed if seed is None else seed}, init {wl.training.init}; cost per training sample "
+               f"(analytical engine, activity measured on the test set with the trained weights)")
+    shown = pd_format(t)
+    click.echo(shown.to_string())
+    click.echo(f"wrote {out}/: training.csv, " + ", ".join(f"weights_{r}.npz" for r in res.histories))
+
+
+def pd_format(t):
+    """The training table as strings."""
+    import pandas as pd
+
+    def f(fmt):
+        return lambda v: "" if pd.isna(v) else format(v, fmt)
+
+    return pd.DataFrame({"rule": t["label"], "test acc": t["test_acc"].map(f(".3f")),
+                         "train acc": t["train_acc"].map(f(".3f")),
+                         "learning ops (M)": t["learning_ops_M"].map(f(".3f")),
+                         "total ops (M)": t["total_ops_M"].map(f(".3f")),
+                         "paper #MAC (M)": t["paper_mac_M"].map(f(".4f")),
+                         "full memory (MB)": t["full_memory_MB"].map(f(".4f")),
+                         "spike rate": t["spike_rate"].map(f(".3f")),
+                         "wall (s)": t["seconds"].map(f(".1f"))}).set_index("rule")
 
 
 def _write_report(folder: Path) -> None:
@@ -201,11 +351,14 @@ def report_cmd(folder):
 @user_errors
 def validate_cmd(workload):
     """Check WORKLOAD against the schema and its network shapes (no simulation)."""
+    from cost_models import load_models
+
     from .network import build_network
     from .workload import load_workload
 
     wl = load_workload(workload)
     net = build_network(wl)
+    load_models(wl.cost_models, wl.source)  # names, tables and parameters resolve
     click.echo(f"ok: {workload}: {wl.name}, {len(net.blocks)} spiking blocks + readout, "
                f"rules {', '.join(wl.rules.enabled())}, T = {wl.input.T}")
 
@@ -257,6 +410,8 @@ def _markdown(df) -> str:
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
+
+main.add_command(data)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

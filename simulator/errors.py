@@ -24,3 +24,21 @@ class UserError(Exception):
         """The one-line message: ``FILE: FIELD: REASON`` (FIELD omitted when empty)."""
         parts = [self.where] + ([self.field] if self.field else []) + [self.reason]
         return ": ".join(parts).replace("\n", " ")
+
+
+def exit_2_on_user_error(fn):
+    """Decorator for CLI commands: a UserError becomes ``error: <line>`` on stderr and exit 2."""
+    import functools
+    import sys
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            import click
+
+            click.echo(f"error: {exc.line()}", err=True)
+            sys.exit(2)
+
+    return wrapper

@@ -104,8 +104,8 @@ class Block:
         """Per input row / column: how many output rows / columns its kernel taps reach."""
         _, h, w = self.in_shape
         _, oh, ow = self.pre_shape
-        return (_taps_per_input(h, oh, self.kernel, self.stride, self.padding),
-                _taps_per_input(w, ow, self.kernel, self.stride, self.padding))
+        return (taps_per_input(h, oh, self.kernel, self.stride, self.padding),
+                taps_per_input(w, ow, self.kernel, self.stride, self.padding))
 
     @property
     def S(self) -> int:
@@ -124,8 +124,9 @@ class Block:
         return np.broadcast_to(plane, self.in_shape).astype(np.int64)
 
 
-def _taps_per_input(n_in: int, n_out: int, k: int, stride: int, pad: int) -> np.ndarray:
-    """For a 1-D map: the number of (output, tap) pairs that read each input position."""
+def taps_per_input(n_in: int, n_out: int, k: int, stride: int, pad: int) -> np.ndarray:
+    """For a 1-D map: the number of (output, tap) pairs that read each input position, i.e. the
+    border-exact fan-out along one axis (padding is not an input)."""
     idx = np.arange(n_out)[:, None] * stride - pad + np.arange(k)[None, :]
     idx = idx[(idx >= 0) & (idx < n_in)]
     return np.bincount(idx, minlength=n_in).astype(np.int64)

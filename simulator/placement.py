@@ -7,8 +7,17 @@ Rules (SPEC §7):
   first DRAM memory (or, with no DRAM, the last memory listed).
 - Buffers placed in the same SRAM fill it in the order of the placement mapping; a buffer that
   does not fit keeps what fits on chip and spills the rest to the first DRAM memory.
-- Accesses are assumed spread evenly over a buffer's elements, so a buffer with a fraction f on
-  chip has a fraction f of its reads and writes served by its SRAM and 1 − f by the DRAM.
+- Which memory serves an access depends on ``hardware.spill``:
+
+  * ``streamed`` (default, a tiled core): at each step, a phase of a layer streams the spilled
+    part of the slice of the buffer it touches through its SRAM once — DRAM serves
+    (1 − f) · min(n_t, E) of the phase's n_t accesses at step t, where E is the layer's slice of
+    the buffer (its elements; for BPTT's history, one step's slice) and f the buffer's on-chip
+    fraction; the SRAM serves the rest (the re-uses). It needs the per-step counts, which the
+    engines have: they pass :func:`touched` to :func:`with_memory`.
+  * ``proportional`` (no locality, the pessimistic bound): accesses are spread evenly over the
+    buffer's elements, so DRAM serves a fraction 1 − f of every access. It is also what a
+    ledger without per-step information (e.g. one read from a file) gets.
 
 Placement is per rule (each rule runs alone on the hardware) and uses the ``full`` ledger's held
 state at the hardware's bit widths.
@@ -16,6 +25,7 @@ state at the hardware's bit widths.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .errors import UserError
@@ -63,12 +73,57 @@ def place(ledger: pd.DataFrame, hw: Hardware, where: str = "hardware") -> pd.Dat
     return pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
 
 
-def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame) -> pd.DataFrame:
+TouchKey = tuple  # (rule, layer, phase, unit, action, bits)
+
+
+def slices(holds, T: int) -> dict[tuple[str, str, str], float]:
+    """Elements of each (layer, unit, prec) buffer slice one step of that layer can touch: the
+    held elements (BPTT's history: one step's share, held / T)."""
+    out: dict[tuple[str, str, str], float] = {}
+    for h in holds:
+        key = (h.layer, h.unit, h.prec)
+        out[key] = out.get(key, 0.0) + h.elements / (T if h.unit == "history" else 1)
+    return out
+
+
+def slice_of(sl: dict, layer: str, unit: str, prec: str) -> float:
+    """The slice a Count of ``layer`` touches: its own (layer, unit, prec) slice, else the
+    layer's slice of the unit at any precision, else the whole unit (network-wide buffers)."""
+    if (layer, unit, prec) in sl:
+        return sl[(layer, unit, prec)]
+    same_layer = [v for (lay, u, _), v in sl.items() if lay == layer and u == unit]
+    if same_layer:
+        return sum(same_layer)
+    return sum(v for (_, u, _), v in sl.items() if u == unit)
+
+
+def touched(rule_name: str, works, holds, T: int, batch: int, bits_of) -> dict[TouchKey, float]:
+    """Σ over steps of min(accesses at step t, the slice the access touches), per ledger row key:
+    what a streamed spill fetches from (or writes back to) DRAM per unit of spilled fraction.
+    ``bits_of(prec)`` maps a precision key to bits, as in the ledger."""
+    sl = slices(holds, T)
+    out: dict[TouchKey, float] = {}
+    for work in works:
+        scale = 1.0 / batch if work.direction == "batch" else 1.0
+        for c in work.counts:
+            if c.unit == "pe":
+                continue
+            E = slice_of(sl, work.layer, c.unit, c.prec)
+            key = (rule_name, work.layer, work.phase, c.unit, c.action, bits_of(c.prec))
+            out[key] = out.get(key, 0.0) + float(np.minimum(c.per_step, E).sum()) * scale
+    return out
+
+
+def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware | None = None,
+                touched_rows: dict[TouchKey, float] | None = None) -> pd.DataFrame:
     """The ``full`` ledger with a ``memory`` column: each access or hold row is split between its
-    home memory (on-chip fraction) and the DRAM (spilled fraction); op rows get ``memory = ""``.
-    Counts are conserved: the split rows of one original row sum to it."""
+    home memory and the DRAM (see the module docstring for the two spill policies; without
+    ``touched_rows`` or with ``hw.spill == "proportional"`` the split is proportional; held
+    elements always split by the on-chip fraction); op rows get ``memory = ""``. Counts are
+    conserved: the split rows of one original row sum to it."""
     full = ledger[ledger["convention"] == "full"]
     p = placement.set_index(["rule", "unit"])
+    streamed = touched_rows is not None and (hw is None or hw.spill == "streamed")
     out = []
     for row in full.itertuples(index=False):
         base = row._asdict()
@@ -76,9 +131,13 @@ def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame) -> pd.DataFrame:
             out.append({**base, "memory": ""})
             continue
         pl = p.loc[(row.rule, row.unit)]  # every accessed buffer kind is held (a test checks)
-        frac = pl["on_chip_bytes"] / pl["bytes"]
-        if frac > 0:
-            out.append({**base, "count": row.count * frac, "memory": pl["memory"]})
-        if frac < 1:
-            out.append({**base, "count": row.count * (1 - frac), "memory": pl["spill_memory"]})
+        spilled = pl["spilled_bytes"] / pl["bytes"]
+        dram = row.count * spilled
+        if streamed and row.action != "hold":
+            dram = spilled * touched_rows.get((row.rule, row.layer, row.phase, row.unit, row.action, row.bits),
+                                              row.count)
+        if row.count - dram > 0:
+            out.append({**base, "count": row.count - dram, "memory": pl["memory"]})
+        if dram > 0:
+            out.append({**base, "count": dram, "memory": pl["spill_memory"]})
     return pd.DataFrame(out, columns=list(ledger.columns) + ["memory"])

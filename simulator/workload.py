@@ -250,8 +250,76 @@ class RatesActivity(Strict):
     layers: dict[str, Fraction] = Field(default_factory=dict)
 
 
-Activity = Annotated[Union[DenseActivity, RatesActivity], Field(discriminator="source")]
-ACTIVITY_SOURCES = ("dense", "rates")
+class MeasuredActivity(Strict):
+    """Run the functional engine's forward pass over ``samples`` samples and use the real
+    per-layer, per-step counts. ``weights``: a W.npz (the ``tess-sim grad --weights`` format),
+    else the seeded initialisation of ``training.init``; ``data``: a D.npz (the ``--data``
+    format), else the workload's ``data`` section. Paths are relative to the workload file."""
+
+    source: Literal["measured"]
+    samples: PositiveInt = 16
+    seed: NonNegInt = 0
+    weights: str | None = None
+    data: str | None = None
+
+
+class FileActivity(Strict):
+    """Per-layer, per-step counts recorded elsewhere: an activity CSV (see
+    :data:`simulator.activity.FILE_COLUMNS`), relative to the workload file."""
+
+    source: Literal["file"]
+    path: str
+
+
+Activity = Annotated[Union[DenseActivity, RatesActivity, MeasuredActivity, FileActivity],
+                     Field(discriminator="source")]
+ACTIVITY_SOURCES = ("dense", "rates", "measured", "file")
+
+
+class Data(Strict):
+    """Where samples come from (for measured activity and training).
+
+    ``digits``: scikit-learn's bundled 8×8 digits (1,347 train / 450 test, fixed split), rate
+    coded over T; ``npz``: ``path`` to a D.npz (``x [T, N, *shape]``, ``labels [N]``);
+    ``dvsgesture`` | ``cifar10dvs`` | ``npy``: event recordings under ``root``, framed to
+    ``input.shape`` over T (``mode``, ``bin_us``, ``events_per_frame``, ``last``,
+    ``convention``); ``synthetic``: seeded DVS-like recordings written in a real format
+    (``layout``) and read back (``duration_us``, ``gap_us``). Event frames are binarised
+    (a pixel spikes when it saw ≥ 1 event in the bin) for ``encoding: spikes``.
+    """
+
+    format: Literal["digits", "npz", "dvsgesture", "cifar10dvs", "npy", "synthetic"]
+    path: str | None = None
+    root: str | None = None
+    mode: Literal["time", "count"] | None = None
+    bin_us: PositiveInt | None = None
+    events_per_frame: PositiveInt | None = None
+    last: Literal["include", "drop"] | None = None
+    convention: str | None = None
+    layout: Literal["dvsgesture", "cifar10dvs", "npy"] | None = None
+    duration_us: PositiveInt | None = None
+    gap_us: NonNegInt | None = None
+
+    @model_validator(mode="after")
+    def _paths(self) -> "Data":
+        if self.format == "npz" and not self.path:
+            raise ValueError("format npz needs 'path' (a D.npz file)")
+        if self.format in ("dvsgesture", "cifar10dvs", "npy") and not self.root:
+            raise ValueError(f"format {self.format} needs 'root' (the dataset folder)")
+        return self
+
+
+class Training(Strict):
+    """``tess-sim train`` settings: epochs, Adam/SGD learning rate (the rule's optimizer),
+    mini-batch (default ``input.batch``), seed, weight initialisation (see
+    :func:`simulator.functional.network.init_scheme`)."""
+
+    epochs: PositiveInt = 20
+    lr: Annotated[float, Field(gt=0)] = 2e-3
+    batch: PositiveInt | None = None
+    seed: NonNegInt = 0
+    init: Literal["paper", "torch_default"] = "paper"
+    control: bool = True
 
 
 class Report(Strict):
@@ -281,6 +349,20 @@ class PE(Strict):
     cycles_per_mac: PositiveInt = 1
     cycles_per_ac: PositiveInt = 1
     cycles_per_op: dict[str, PositiveInt] = Field(default_factory=dict)
+    #: cycles to accept one input address event before its synaptic operations (ODIN: 1)
+    event_push_cycles: NonNegInt = 0
+
+    @field_validator("cycles_per_op")
+    @classmethod
+    def _op_kinds(cls, v: dict[str, int]) -> dict[str, int]:
+        from .rules.program import OP_KINDS
+
+        for kind in v:
+            if kind not in OP_KINDS:
+                hint = difflib.get_close_matches(kind, OP_KINDS, n=1)
+                raise ValueError(f"unknown op kind '{kind}'" + (f" (did you mean '{hint[0]}'?)" if hint
+                                                                 else f" (known: {', '.join(OP_KINDS)})"))
+        return v
 
 
 class Memory(Strict):
@@ -327,6 +409,7 @@ class Hardware(Strict):
     router: Router = Router()
     precision: Precision = Precision()
     placement: dict[str, str] = Field(default_factory=dict)
+    spill: Literal["streamed", "proportional"] = "streamed"
 
     @model_validator(mode="after")
     def _placement(self) -> "Hardware":
@@ -345,6 +428,20 @@ class Hardware(Strict):
         return self
 
 
+# --------------------------------------------------------------------------- simulation
+class Simulation(Strict):
+    """Engine choice and how much work one SimPy event stands for (SPEC §7).
+
+    ``granularity``: ``event`` — one task per input spike for event-driven synaptic work (other
+    phases in tiles of ``tile`` neurons); ``tile`` — tiles of ``tile`` input spikes or neurons;
+    ``phase`` — one task per phase of a layer per step.
+    """
+
+    engine: Literal["simpy", "analytical"] = "simpy"
+    granularity: Literal["event", "tile", "phase"] = "tile"
+    tile: PositiveInt = 256
+
+
 # --------------------------------------------------------------------------- the workload
 class Workload(Strict):
     """A whole workload file (SPEC §4)."""
@@ -357,9 +454,13 @@ class Workload(Strict):
     network: Network
     rules: Rules
     activity: Activity = DenseActivity(source="dense")
+    data: Data | None = None
+    training: Training = Training()
     hardware: Hardware = Hardware()
-    cost_models: list[str] = ["counts"]
+    # a cost model by name / module:Class / table path, or {model: NAME, **parameters} (cost_models/)
+    cost_models: list[str | dict[str, Any]] = ["counts"]
     report: Report = Report()
+    simulation: Simulation = Simulation()
     sweep: dict[str, Any] | None = None  # KEY: values or a range spec, as `tess-sim sweep --set`
     _source: str | None = PrivateAttr(default=None)
 
@@ -469,13 +570,16 @@ def workload_from_dict(data: dict, path: str | Path = "<workload>") -> Workload:
     return wl
 
 
-def load_workload(path: str | Path) -> Workload:
+def load_workload(path: str | Path, hardware: str | Path | None = None) -> Workload:
     """Load and validate a workload YAML file; raises UserError on any mistake.
 
     Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
+    ``hardware``: a hardware YAML file that replaces the workload's hardware.
     """
     path = Path(path)
     data = read_yaml(path)
+    if hardware is not None:
+        data = dict(data, hardware=str(Path(hardware).resolve()))
     data = _resolve_hardware(data, path.parent, path)
     wl = workload_from_dict(data, path)
     wl._source = str(path)

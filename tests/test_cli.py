@@ -20,13 +20,15 @@ GOOD = (WORKLOADS / "small.yaml").read_text()
 
 def test_run_writes_summary_ledger_results_and_plot(tmp_path):
     out = tmp_path / "o"
-    res = CliRunner().invoke(main, ["run", str(WORKLOADS / "small.yaml"), "--out", str(out)])
+    res = CliRunner().invoke(main, ["run", str(WORKLOADS / "small.yaml"), "--out", str(out), "--engine", "analytical"])
     assert res.exit_code == 0, res.output
     assert "paper #MAC (M)" in res.output and "TESS" in res.output
-    assert sorted(p.name for p in out.iterdir()) == ["complexity.png", "ledger.csv", "report.html", "report.md",
-                                                "results.json", "summary.csv"]
-    ledger = pd.read_csv(out / "ledger.csv")
-    assert list(ledger.columns) == ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits"]
+    assert sorted(p.name for p in out.iterdir()) == ["activity.csv", "complexity.png", "energy.csv",
+                                                     "energy_breakdown.csv", "ledger.csv", "placement.csv",
+                                                     "report.html", "report.md", "results.json", "summary.csv"]
+    ledger = pd.read_csv(out / "ledger.csv", keep_default_na=False)
+    assert list(ledger.columns) == ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits",
+                                    "memory"]
     summary = pd.read_csv(out / "summary.csv", index_col="rule")
     # the summary is the ledger, summed: check one figure both ways
     paper = ledger[(ledger.convention == "paper") & (ledger.unit == "pe")]

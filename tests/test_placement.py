@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.api import run
+from simulator.api import make_rules, run
+from simulator.engines.analytical import run_analytical
+from simulator.network import build_network
 from simulator.placement import place, with_memory
-from simulator.workload import Hardware, load_workload
+from simulator.workload import Hardware, load_workload, workload_from_dict
 
 from .conftest import WORKLOADS
 
@@ -30,11 +32,51 @@ def test_dvs_on_edge_spills_and_conserves():
         for m in hw.memories:
             if m.kind == "sram":
                 assert g[g.memory == m.name]["on_chip_bytes"].sum() <= m.capacity_bytes
-    led = with_memory(res.ledger, pl)
-    a = led.groupby(["rule", "unit", "action"])["count"].sum()
-    b = res.ledger[res.ledger.convention == "full"].groupby(["rule", "unit", "action"])["count"].sum()
+    # the run's ledger splits every access between memories and conserves counts
+    raw = run_analytical(make_rules(res.workload, res.net), res.activity, hw.precision, res.workload.input.batch)
+    a = res.ledger[res.ledger.convention == "full"].groupby(["rule", "unit", "action"])["count"].sum()
+    b = raw[raw.convention == "full"].groupby(["rule", "unit", "action"])["count"].sum()
     assert (a - b).abs().max() < 1e-6 * b.abs().max()
-    assert (led[led.unit != "pe"]["memory"] != "").all()
+    full = res.ledger[res.ledger.convention == "full"]
+    assert (full[full.unit != "pe"]["memory"] != "").all()
+    # streamed spills fetch each spilled slice once per phase and step: never more DRAM traffic
+    # than the proportional bound, and strictly less here (membranes are re-used per synapse)
+    prop = with_memory(raw, pl)
+    dram = {m.name for m in hw.memories if m.kind == "dram"}
+    acc = ["read", "write"]
+    streamed = full[full.memory.isin(dram) & full.action.isin(acc)].groupby("rule")["count"].sum()
+    bound = prop[prop.memory.isin(dram) & prop.action.isin(acc)].groupby("rule")["count"].sum()
+    assert (streamed < bound).all()
+
+
+def test_streamed_spill_by_hand(small_dict):
+    """A membrane SRAM that holds a quarter of the membranes: DRAM serves, per step and phase,
+    3/4 of min(accesses, the layer's membranes)."""
+    small_dict["activity"] = {"source": "dense"}
+    small_dict["rules"] = {"tess": {"lsg_pool": [2, 1, 1]}}
+    wl = workload_from_dict(small_dict)
+    net = build_network(wl)
+    bits = wl.hardware.precision.membrane
+    n_mem = sum(b.N_pre for b in net.layers)  # membranes of every layer, readout included
+    small_dict["hardware"]["memories"] = [
+        {"name": "mem", "kind": "sram", "capacity_bytes": n_mem * bits // 8 // 4, "word_bits": 16},
+        {"name": "dram", "kind": "dram"}]
+    small_dict["hardware"]["placement"] = {"membrane": "mem"}
+    wl = workload_from_dict(small_dict)
+    led = run(wl).ledger
+    c1 = net.blocks[0]
+    rows = led[(led.layer == c1.name) & (led.phase == "fwd") & (led.unit == "membrane") & (led.action == "read")]
+    by_mem = rows.set_index("memory")["count"]
+    T = wl.input.T
+    # fwd reads one membrane per synaptic operation (S per step) of the layer's N_pre membranes
+    assert by_mem["dram"] == pytest.approx(0.75 * T * min(c1.S, c1.N_pre))
+    assert by_mem["mem"] + by_mem["dram"] == pytest.approx(T * c1.S)
+    # the proportional policy charges 3/4 of every access instead
+    small_dict["hardware"]["spill"] = "proportional"
+    led_p = run(workload_from_dict(small_dict)).ledger
+    rows_p = led_p[(led_p.layer == c1.name) & (led_p.phase == "fwd") & (led_p.unit == "membrane")
+                   & (led_p.action == "read")].set_index("memory")["count"]
+    assert rows_p["dram"] == pytest.approx(0.75 * T * c1.S)
 
 
 def test_every_accessed_buffer_is_held():

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -212,3 +213,27 @@ def test_result_from_a_worker_of_another_version_is_a_failure(tmp_path, monkeypa
     assert not res.computed and set(res.failures) == {p.key for p in plan.points}
     assert all("runs tess-sim 0.0.0-other" in e for e in res.failures.values())
     assert not list((tmp_path / "points").glob("*.json"))
+
+
+def test_energy_columns_from_the_workloads_cost_models(tmp_path):
+    """cost_models is a sweepable key; the energy columns equal cost_report on a direct run."""
+    from cost_models import cost_report
+
+    from simulator.api import run
+    from simulator.workload import load_workload
+
+    plan = plan_sweep(SMALL, {"T": "2,4", "cost_models": "[horowitz45],[counts]"})
+    res = run_sweep(plan, tmp_path, "serial")
+    for T in (2, 4):
+        wl = load_workload(SMALL)
+        wl.input.T = T
+        direct = cost_report(run(wl, "analytical"), specs=["horowitz45"]).summary.set_index("rule")
+        got = res.table[(res.table["input.T"] == T) & (res.table["cost_models"].astype(str) == "['horowitz45']")]
+        got = got.set_index("rule")
+        assert (got["energy_model"] == "horowitz45").all()
+        for part in ("compute", "sram", "dram"):
+            assert np.allclose(got[f"energy_{part}_pJ"], direct.loc[got.index, part], rtol=1e-12)
+        assert np.allclose(got["energy_pJ"], direct.loc[got.index, "total"], rtol=1e-12)
+    counts = res.table[res.table["cost_models"].astype(str) == "['counts']"]
+    assert counts["energy_pJ"].isna().all()  # the counts model prices in counts, not pJ
+    assert set(res.tables["energy"]["model"]) == {"horowitz45", "counts"}

@@ -9,7 +9,8 @@ import pandas as pd
 from ..activity import ActivityProfile
 from ..ledger import make_ledger
 from ..rules import Rule
-from ..workload import Precision
+from ..placement import place, touched, with_memory
+from ..workload import Hardware, Precision
 
 PAPER_BITS = 32  # the paper counts 4-byte values
 
@@ -51,3 +52,16 @@ def run_analytical(rules: list[Rule], act: ActivityProfile, precision: Precision
     for rule in rules:
         rows += paper_rows(rule) + full_rows(rule, act, precision, batch)
     return make_ledger(rows)
+
+
+def run_placed(rules: list[Rule], act: ActivityProfile, hw: Hardware, batch: int,
+               where: str = "hardware") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger with its ``memory`` column (spills by ``hw.spill``) and the placement."""
+    raw = run_analytical(rules, act, hw.precision, batch)
+    placement = place(raw, hw, where)
+    touch: dict = {}
+    for rule in rules:
+        touch.update(touched(rule.name, rule.works(act), rule.state(), rule.net.T, batch,
+                             lambda prec: bits_of(prec, hw.precision)))
+    paper = raw[raw["convention"] == "paper"].assign(memory="")
+    return pd.concat([paper, with_memory(raw, placement, hw, touch)], ignore_index=True), placement

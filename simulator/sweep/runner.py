@@ -69,9 +69,22 @@ class SweepResult:
 
 
 def resolved(wl: Workload) -> dict:
-    """The fully resolved configuration of a workload (defaults filled, hardware inline, no sweep
-    section): what a point's hash is computed from, and what a worker rebuilds it from."""
-    return wl.model_dump(mode="json", exclude_none=True, exclude={"sweep"})
+    """The fully resolved configuration of a workload (defaults filled, hardware inline, cost-model
+    table paths absolute, no sweep section): what a point's hash is computed from, and what a
+    worker rebuilds it from."""
+    data = wl.model_dump(mode="json", exclude_none=True, exclude={"sweep"})
+    base = Path(wl.source).resolve().parent if wl.source else Path.cwd()
+
+    def absolute(spec):
+        if isinstance(spec, str) and spec.endswith((".yaml", ".yml")) and not Path(spec).is_absolute():
+            return str(base / spec)
+        if isinstance(spec, dict) and isinstance(spec.get("model"), str):
+            return dict(spec, model=absolute(spec["model"]))
+        return spec
+
+    if "cost_models" in data:
+        data["cost_models"] = [absolute(s) for s in data["cost_models"]]
+    return data
 
 
 def _settings(wl: Workload, where: str, sets: list[str] | dict[str, Any] | None) -> dict[str, list[Any]]:
@@ -114,6 +127,7 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
             pwl = workload_from_dict(data, where)
         except UserError as exc:
             raise UserError(exc.where, exc.field, f"{exc.reason} (sweep point {_describe(values)})") from None
+        pwl._source = wl.source
         config = resolved(pwl)
         key = point_key(config, engine)
         if key not in seen:

@@ -1,0 +1,174 @@
+"""Pricing: a ledger + a hardware description + a cost model (+ optional simulated time) →
+energy per sample, per rule, with its breakdown.
+
+Interface for the engines (the SimPy engine plugs in here)::
+
+    price(ledger, hw, model, seconds=None) -> Priced
+
+- ``ledger``: any engine's ledger (:mod:`simulator.ledger`), with or without a ``memory`` column.
+  Without one, :func:`simulator.placement.place` + ``with_memory`` decide which memory serves each
+  access (SRAM for the on-chip fraction of a buffer, DRAM for the spilled rest); with one (the
+  SimPy engine's) it is used as given.
+- ``seconds``: simulated seconds per sample — a number (every rule) or ``{rule: seconds}``.
+  None: leakage is priced over a *cycle estimate*, ``ops / (pe.units × cores) / clock``
+  (labelled ``estimate`` in every output), never over a hidden time.
+
+Categories: ``compute`` (PE ops), ``sram`` and ``dram`` (accesses, by the kind of the memory
+serving them), ``leakage`` (Σ leakage power of the SRAMs × cores × seconds; DRAM leakage is not
+priced). Every action the model cannot price stops the run with an error naming it.
+
+Units: ``energy`` in the model's unit (pJ, or actions for ``counts``), per sample.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import UserError
+from simulator.placement import place, with_memory
+from simulator.workload import Hardware
+
+CATEGORIES = ("compute", "sram", "dram", "leakage")
+ESTIMATE = "estimate: ops / (pe.units × cores) / clock"
+SIMULATED = "simulated"
+PRICED_COLUMNS = ["rule", "layer", "phase", "unit", "action", "memory", "bits", "count", "each",
+                  "energy", "category"]
+
+
+@dataclass
+class Priced:
+    """One model's pricing of one ledger.
+
+    ``rows``: PRICED_COLUMNS (``each`` = energy of one action, ``energy = count × each``);
+    ``leakage``: one row per rule — seconds per sample, basis, power (mW), energy (NaN when the
+    model prices no leakage); ``area_mm2``: Σ memory areas × cores, None if not priced.
+    """
+
+    model: dict
+    unit: str
+    rows: pd.DataFrame
+    leakage: pd.DataFrame
+    area_mm2: float | None
+
+
+def access_ledger(ledger: pd.DataFrame, hw: Hardware, where: str = "hardware") -> pd.DataFrame:
+    """The ``full`` ledger's ops and accesses, each access with the memory serving it."""
+    if "memory" in ledger.columns:
+        full = ledger[ledger["convention"] == "full"] if "convention" in ledger.columns else ledger
+    else:
+        full = with_memory(ledger, place(ledger, hw, where))
+    return full[full["action"] != "hold"].reset_index(drop=True)
+
+
+def estimate_seconds(ledger: pd.DataFrame, hw: Hardware) -> pd.Series:
+    """Seconds per sample per rule from the stated cycle estimate ops / (pe.units × cores) / clock."""
+    full = ledger[ledger["convention"] == "full"] if "convention" in ledger.columns else ledger
+    o = full[full["unit"] == "pe"]
+    ops = o.groupby("rule", sort=False)["count"].sum()
+    return ops / (hw.pe.units * hw.cores) / (hw.clock_mhz * 1e6)
+
+
+def _each(model, acc: pd.DataFrame, hw: Hardware) -> np.ndarray:
+    """Energy of one action for every row (vectorised per op kind / memory and action)."""
+    mems = {m.name: m for m in hw.memories}
+    each = np.full(len(acc), np.nan)
+    is_op = (acc["unit"] == "pe").to_numpy()
+    for kind, idx in acc[is_op].groupby("action").groups.items():
+        if not model.can_price("pe", kind):
+            raise UserError(f"cost model {model.name}", f"pe.{kind}",
+                            f"cannot price op '{kind}' (it prices no such action; give it in the table)")
+        each[idx] = model.op_energy(kind, acc.loc[idx, "bits"].to_numpy(float))
+    for (mem_name, action), idx in acc[~is_op].groupby(["memory", "action"]).groups.items():
+        mem = mems.get(mem_name)
+        if mem is None:
+            raise UserError("ledger", "memory", f"names memory '{mem_name}', which the hardware does not have")
+        if not model.can_price(mem.kind, action):
+            raise UserError(f"cost model {model.name}", f"{mem.kind}.{action}",
+                            f"cannot price a {mem.kind} {action} (memory '{mem_name}')")
+        each[idx] = model.access_energy(mem, action, acc.loc[idx, "bits"].to_numpy(float))
+    return each
+
+
+def price(ledger: pd.DataFrame, hw: Hardware, model, seconds: float | dict | None = None,
+          where: str = "hardware") -> Priced:
+    """Price every op and access of ``ledger`` with ``model`` (see the module docstring)."""
+    acc = access_ledger(ledger, hw, where)
+    kinds = {m.name: m.kind for m in hw.memories}
+    each = _each(model, acc, hw)
+    rows = acc.assign(memory=acc["memory"].fillna(""), each=each, energy=acc["count"].to_numpy(float) * each)
+    rows["category"] = np.where(rows["unit"] == "pe", "compute", rows["memory"].map(kinds).fillna(""))
+    rows = rows[PRICED_COLUMNS]
+
+    rules = list(dict.fromkeys(rows["rule"]))
+    if seconds is None:
+        est = estimate_seconds(ledger, hw)
+        secs, basis = {r: float(est.get(r, 0.0)) for r in rules}, ESTIMATE
+    elif isinstance(seconds, dict):
+        secs, basis = {r: float(seconds[r]) for r in rules}, SIMULATED
+    else:
+        secs, basis = {r: float(seconds) for r in rules}, SIMULATED
+    srams = [m for m in hw.memories if m.kind == "sram"]
+    powers = [model.leakage_mw(m) for m in srams]
+    power = None if any(p is None for p in powers) or model.unit != "pJ" else hw.cores * float(sum(powers))
+    leak = pd.DataFrame([{"rule": r, "seconds": secs[r], "basis": basis,
+                          "power_mw": np.nan if power is None else power,
+                          "energy": np.nan if power is None else power * secs[r] * 1e9}  # mW·s → pJ
+                         for r in rules], columns=["rule", "seconds", "basis", "power_mw", "energy"])
+    areas = [model.area_mm2(m) for m in srams]
+    area = None if not areas or any(a is None for a in areas) else hw.cores * float(sum(areas))
+    return Priced(model.describe(), model.unit, rows, leak, area)
+
+
+def synaptic_ops(ledger: pd.DataFrame) -> pd.Series:
+    """Synaptic operations per sample per rule: the forward phase's ACs and MACs (``full``)."""
+    full = ledger[ledger["convention"] == "full"] if "convention" in ledger.columns else ledger
+    s = full[(full["unit"] == "pe") & (full["phase"] == "fwd") & full["action"].isin(["ac", "mac"])]
+    return s.groupby("rule", sort=False)["count"].sum()
+
+
+def energy_summary(priced: Priced, ledger: pd.DataFrame) -> pd.DataFrame:
+    """One row per rule: the model's label and parameters (JSON), total, compute, sram, dram, leakage (NaN if not priced), dynamic, SOPs,
+    energy per SOP (total and dynamic), ratio of the total to BPTT's; the model's unit."""
+    rows = priced.rows
+    cat = rows.groupby(["rule", "category"], sort=False)["energy"].sum().unstack(fill_value=0.0)
+    sops = synaptic_ops(ledger)
+    leak = priced.leakage.set_index("rule")
+    out = []
+    for rule in leak.index:
+        r = {"model": priced.model.get("label", priced.model["name"]), "unit": priced.unit, "rule": rule,
+             "params": json.dumps(priced.model.get("params", {}), sort_keys=True, default=str)}
+        for c in ("compute", "sram", "dram"):
+            r[c] = float(cat.loc[rule, c]) if (rule in cat.index and c in cat.columns) else 0.0
+        r["dynamic"] = r["compute"] + r["sram"] + r["dram"]
+        r["leakage"] = float(leak.loc[rule, "energy"])
+        r["leakage_basis"] = leak.loc[rule, "basis"]
+        r["seconds"] = float(leak.loc[rule, "seconds"])
+        r["total"] = r["dynamic"] + (0.0 if np.isnan(r["leakage"]) else r["leakage"])
+        r["sops"] = float(sops.get(rule, 0.0))
+        r["per_sop"] = r["total"] / r["sops"] if r["sops"] else np.nan
+        r["per_sop_dynamic"] = r["dynamic"] / r["sops"] if r["sops"] else np.nan
+        out.append(r)
+    df = pd.DataFrame(out)
+    base = df.loc[df["rule"] == "bptt", "total"]
+    df["total_vs_bptt"] = df["total"] / float(base.iloc[0]) if len(base) and float(base.iloc[0]) else np.nan
+    return df
+
+
+def breakdown(priced: Priced) -> pd.DataFrame:
+    """Tidy breakdown: model, rule, by (category | phase | layer | memory | buffer), part, energy
+    (``buffer``: the buffer kind of an access, ``pe`` for ops).
+    Leakage appears as its own part in every view (it is not attributed to phases or layers)."""
+    rows, name = priced.rows, priced.model.get("label", priced.model["name"])
+    parts = []
+    for by in ("category", "phase", "layer", "memory", "buffer"):
+        key = {"memory": rows["memory"].replace("", "pe"), "buffer": rows["unit"]}.get(by, rows.get(by))
+        g = rows.groupby([rows["rule"], key], sort=False)["energy"].sum()
+        parts += [(name, rule, by, part, float(v)) for (rule, part), v in g.items()]
+        for lr in priced.leakage.itertuples():
+            if not np.isnan(lr.energy):
+                parts.append((name, lr.rule, by, "leakage", float(lr.energy)))
+    return pd.DataFrame(parts, columns=["model", "rule", "by", "part", "energy"])

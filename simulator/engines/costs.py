@@ -1,0 +1,122 @@
+"""Cycles of a piece of work on one core: compute on the PE array, traffic on each memory.
+
+Per action, in cycles (fractional: the model is cycle-approximate, ideal packing):
+
+- PE op of kind k: ``cycles_per_<k>`` / ``units`` (``cycles_per_mac``, ``cycles_per_ac``, else
+  ``cycles_per_op[k]``, default 1); plus ``event_push_cycles`` per input spike event of an
+  event-driven synaptic phase (the push is serial, not spread over the units).
+- Memory access of one element of b bits: SRAM b / (word_bits · ports) cycles (elements packed
+  into words); DRAM b / 8 / bandwidth_bytes_per_cycle (or b / (word_bits · ports) without a
+  bandwidth). A buffer with a fraction f of its bytes on chip sends f of its accesses to its home
+  memory and 1 − f to the DRAM (:mod:`simulator.placement`).
+
+A task lasts max(compute, cycles of each memory instance) plus, for the first piece of a phase
+at a step, the largest read/write latency among the memories it touches (later pieces stream).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..placement import slice_of
+
+from ..rules.program import Work
+from ..workload import Hardware, Memory
+from .analytical import bits_of
+
+
+@dataclass(frozen=True)
+class MemInstance:
+    """One memory instance: an SRAM of one core, or a DRAM shared by every core."""
+
+    memory: Memory
+    core: int | None  # None: shared (DRAM)
+    indexed: bool = False  # several cores: label SRAM copies name[core]
+
+    @property
+    def label(self) -> str:
+        return f"{self.memory.name}[{self.core}]" if self.indexed else self.memory.name
+
+
+def instances(hw: Hardware) -> list[MemInstance]:
+    """SRAMs once per core (each core has its own), DRAMs once (shared)."""
+    out = []
+    for m in hw.memories:
+        if m.kind == "dram":
+            out.append(MemInstance(m, None))
+        else:
+            out += [MemInstance(m, c, hw.cores > 1) for c in range(hw.cores)]
+    return out
+
+
+def cycles_per_element(m: Memory, bits: int) -> float:
+    """Cycles one element of ``bits`` costs on memory ``m`` (see the module docstring)."""
+    if m.kind == "dram" and m.bandwidth_bytes_per_cycle:
+        return bits / 8.0 / m.bandwidth_bytes_per_cycle
+    return bits / float(m.word_bits * m.ports)
+
+
+def op_cycles(hw: Hardware, kind: str) -> float:
+    pe = hw.pe
+    if kind == "mac":
+        return float(pe.cycles_per_mac)
+    if kind == "ac":
+        return float(pe.cycles_per_ac)
+    return float(pe.cycles_per_op.get(kind, 1))
+
+
+@dataclass(frozen=True)
+class WorkCosts:
+    """Per-element costs of a Work's counts on one core: ``pe`` [K] compute cycles per action,
+    ``mem`` [K, instances] memory cycles per action, ``push`` [K] push cycles per action (1 on the
+    spike-event column of an event-driven phase), ``latency`` cycles once per step."""
+
+    pe: np.ndarray
+    mem: np.ndarray
+    push: np.ndarray
+    latency: float
+
+
+def dram_share(c, layer: str, row, hw: Hardware, buffer_slices: dict | None) -> float:
+    """Fraction of a Count's accesses served by the DRAM (see :mod:`simulator.placement`):
+    streamed, spilled · Σ_t min(n_t, E) / Σ_t n_t; proportional (or no slices), spilled."""
+    spilled = float(row["spilled_bytes"] / row["bytes"]) if row["bytes"] > 0 else 0.0
+    total = float(np.sum(c.per_step))
+    if spilled == 0.0 or buffer_slices is None or hw.spill != "streamed" or total == 0.0:
+        return spilled
+    E = slice_of(buffer_slices, layer, c.unit, c.prec)
+    return spilled * float(np.minimum(c.per_step, E).sum()) / total
+
+
+def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
+               placement: pd.DataFrame, event_driven: bool,
+               buffer_slices: dict | None = None) -> WorkCosts:
+    """The cost coefficients of ``work`` on ``core`` under the rule's ``placement`` rows
+    (indexed by unit) and the rule's buffer slices (:func:`simulator.placement.slices`)."""
+    K, M = len(work.counts), len(insts)
+    pe, mem, push = np.zeros(K), np.zeros((K, M)), np.zeros(K)
+    index = {}
+    for i, inst in enumerate(insts):
+        if inst.core is None or inst.core == core:
+            index[inst.memory.name] = i
+    latency = 0.0
+    for k, c in enumerate(work.counts):
+        if c.unit == "pe":
+            pe[k] = op_cycles(hw, c.action) / hw.pe.units
+            continue
+        if event_driven and c.unit == "spikes" and c.action == "read":
+            push[k] = float(hw.pe.event_push_cycles)
+        bits = bits_of(c.prec, hw.precision)
+        row = placement.loc[c.unit]
+        to_dram = dram_share(c, work.layer, row, hw, buffer_slices)
+        for name, share in ((row["memory"], 1.0 - to_dram), (row["spill_memory"], to_dram)):
+            if share <= 0 or not name:
+                continue
+            i = index[name]
+            m = insts[i].memory
+            mem[k, i] += share * cycles_per_element(m, bits)
+            latency = max(latency, float(m.read_latency if c.action == "read" else m.write_latency))
+    return WorkCosts(pe, mem, push, latency)

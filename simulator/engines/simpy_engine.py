@@ -1,0 +1,380 @@
+"""The SimPy engine: an event-driven, cycle-approximate neuromorphic core (SPEC §7).
+
+It reads the same rule programs as the analytical engine (``Rule.works(act)``) and never
+re-derives a count: each Work's per-step counts are cut into pieces (:mod:`.pieces`), each piece
+is one task whose duration comes from the hardware (:mod:`.costs`).
+
+Processes, as the hardware reads:
+
+- one **controller per core** walks the program of the layers mapped to it: the ``forward`` Works
+  step by step, then (BPTT) the ``backward`` Works steps in reverse, then the ``batch`` optimizer
+  step (its time amortised over the mini-batch: 1/batch of it per sample). A controller issues one
+  task at a time, so the PE array and the SRAM ports of a core need no arbitration;
+- **spike packets**: the neuron phase of a layer emits its output spikes piece by piece; when the
+  next layer sits on another core they travel as address events through the **router** (a shared
+  ``simpy.Resource``: ``packets_per_cycle``, then ``hop_latency`` per hop, cores on a line) into a
+  ``simpy.Container`` at the consumer, whose event-driven synaptic pieces wait for them — so cores
+  pipeline across layers and steps;
+- **errors** of a backward phase (S-TLLR's per-step learning signal, BPTT's pass through time)
+  travel the same way to the core of the layer below;
+- the **DRAM** is one shared ``simpy.Resource``: with several cores, a task holds it for its DRAM
+  cycles and waits when another core holds it (contention comes out of the simulation).
+
+Everything a task can wait for is recorded as a stall by cause.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from ..errors import UserError
+from ..network import Net
+from ..rules import Rule
+from ..rules.program import Count, Work
+from ..workload import Hardware
+from ..placement import slices
+from .costs import MemInstance, instances, work_costs
+from .pieces import Pieces, split
+
+#: event granularity refuses to plan more tasks than this (use ``tile``)
+MAX_TASKS = 3_000_000
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = 0
+
+    def schedule(self, event, priority=1, delay=0):
+        self.events += 1
+        super().schedule(event, priority, delay)
+
+
+@dataclass
+class Plan:
+    """One Work of one rule, ready to run: its pieces and each piece's cycles."""
+
+    index: int
+    work: Work
+    core: int
+    pieces: Pieces
+    compute: np.ndarray  # [P] PE cycles
+    mem: np.ndarray  # [P, instances] memory cycles
+    latency: np.ndarray  # [P] latency cycles (first piece of each step)
+    duration: np.ndarray  # [P] cycles
+    dram: np.ndarray  # [P] cycles on shared DRAM instances
+    spikes_out: np.ndarray | None = None  # [P] output spike events (neuron phases)
+    spike_from: "Plan | None" = None  # producer of this Work's input spikes on another core
+    spike_to: "Plan | None" = None
+    error_from: "Plan | None" = None  # backward phase of the layer above on another core
+    error_to: list = field(default_factory=list)
+
+
+@dataclass
+class SimRun:
+    """What the engine produced for one rule: executed Works (counts as run), the timing table,
+    the per-task records (when kept), and the figures of the sample."""
+
+    rule: str
+    works: list[Work]
+    timing: pd.DataFrame
+    tasks: pd.DataFrame | None
+    cycles: float
+    events: int
+
+
+def _driver(work: Work, net: Net) -> tuple[np.ndarray, bool]:
+    """The driver of a Work's pieces and whether it is event-driven synaptic integration."""
+    block = net.block(work.layer)
+    T = len(work.counts[0].per_step) if work.counts else 1
+    if work.phase == "fwd" and not block.analog_input:
+        for c in work.counts:
+            if c.unit == "spikes" and c.action == "read":
+                return c.per_step, True
+        return np.zeros(T), True
+    return np.full(T, float(block.N_pre)), False
+
+
+class CoreSim:
+    """One rule's program on the hardware: plans, processes and statistics."""
+
+    def __init__(self, rule: Rule, works: list[Work], net: Net, hw: Hardware, placement: pd.DataFrame,
+                 cores: dict[str, int], granularity: str, tile: int, batch: int, keep_tasks: bool = False,
+                 where: str = "<workload>"):
+        self.rule, self.net, self.hw, self.batch = rule, net, hw, batch
+        self.insts: list[MemInstance] = instances(hw)
+        self.shared = np.array([i.core is None for i in self.insts])
+        self.cores = cores
+        self.keep = keep_tasks
+        pl = placement[placement["rule"] == rule.name].set_index("unit")
+        buffer_slices = slices(rule.state(), net.T)
+        self.plans: list[Plan] = []
+        n_tasks = 0
+        for idx, w in enumerate(works):
+            driver, event_driven = _driver(w, net)
+            size = {"phase": math.inf, "tile": float(tile)}.get(granularity, 1.0 if event_driven else float(tile))
+            counts = np.array([c.per_step for c in w.counts]) if w.counts else np.zeros((0, len(driver)))
+            pieces = split(counts, driver, size)
+            n_tasks += len(pieces.step)
+            if granularity == "event" and n_tasks > MAX_TASKS:
+                raise UserError(where, "simulation.granularity", f"event granularity needs more than "
+                                f"{MAX_TASKS:,} tasks for rule {rule.name}; use 'tile' for a network this size")
+            costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices)
+            scale = 1.0 / batch if w.direction == "batch" else 1.0
+            c = pieces.counts
+            compute = (c @ costs.pe + c @ costs.push) * scale
+            mem = (c @ costs.mem) * scale
+            first = np.zeros(len(pieces.step), dtype=bool)
+            first[pieces.start[pieces.n > 0]] = True
+            lat = np.where(first, costs.latency, 0.0)
+            dur = np.maximum(compute, mem.max(axis=1) if mem.shape[1] else 0.0) + lat
+            dram = mem[:, self.shared].sum(axis=1) if self.shared.any() else np.zeros(len(dur))
+            plan = Plan(idx, w, cores[w.layer], pieces, compute, mem, lat, dur, dram)
+            if w.phase == "neuron":
+                k = [i for i, cc in enumerate(w.counts) if cc.unit == "spikes" and cc.action == "write"]
+                plan.spikes_out = c[:, k[0]] if k else np.zeros(len(dur))
+            self.plans.append(plan)
+        self._link()
+
+    # ------------------------------------------------------------------ dependencies
+    def _link(self):
+        """Cross-core edges: spikes (neuron of layer l-1 -> fwd of layer l) and errors (bwd of
+        layer l+1 -> bwd of layer l). Edges inside a core need nothing: program order holds them."""
+        by = {(p.work.layer, p.work.phase): p for p in self.plans}
+        names = [b.name for b in self.net.layers]
+        for i, name in enumerate(names):
+            fwd = by.get((name, "fwd"))
+            if i > 0 and fwd is not None:
+                prod = by.get((names[i - 1], "neuron"))
+                if prod is not None and prod.core != fwd.core:
+                    fwd.spike_from, prod.spike_to = prod, fwd
+            bwd = by.get((name, "bwd"))
+            if bwd is not None and i + 1 < len(names):
+                up = by.get((names[i + 1], "bwd"))
+                if up is not None and up.core != bwd.core and up.work.direction == bwd.work.direction:
+                    bwd.error_from = up
+                    up.error_to.append(bwd)
+
+    # ------------------------------------------------------------------ simulation
+    def run(self) -> SimRun:
+        env = self.env = CountingEnvironment()
+        self.router = simpy.Resource(env, capacity=1)
+        self.dram = simpy.Resource(env, capacity=1)
+        self.inbox: dict[tuple[int, int], simpy.Container] = {}
+        self.done: dict[tuple[int, int], simpy.Event] = {}
+        self.stall = {"dependency": 0.0, "dram_contention": 0.0, "router_queue": 0.0}
+        self.router_busy = 0.0
+        self.router_hops = 0.0
+        self.packets = {"spikes": 0.0, "errors": 0.0}
+        self.records: list[tuple] = []
+        self.multi = self.hw.cores > 1
+        procs = [env.process(self._controller(c)) for c in sorted(set(self.cores.values()))]
+        env.run()
+        if not all(p.processed for p in procs):  # program order is topological: cannot happen
+            raise RuntimeError(f"{self.rule.name}: a core controller deadlocked")
+        works = [replace(p.work, counts=tuple(Count(c.unit, c.action, c.prec, ps) for c, ps in
+                                              zip(p.work.counts, p.pieces.per_step())))
+                 for p in self.plans]
+        tasks = None
+        if self.keep:
+            tasks = pd.DataFrame(self.records, columns=["layer", "phase", "step", "core", "start", "end",
+                                                         "duration", "compute", "memory", "latency"])
+        return SimRun(self.rule.name, works, self.timing(env.now), tasks, float(env.now), env.events)
+
+    def _box(self, plan: Plan, t: int) -> simpy.Container:
+        key = (plan.index, t)
+        if key not in self.inbox:
+            self.inbox[key] = simpy.Container(self.env, init=0)
+        return self.inbox[key]
+
+    def _event(self, plan: Plan, t: int) -> simpy.Event:
+        key = (plan.index, t)
+        if key not in self.done:
+            self.done[key] = self.env.event()
+        return self.done[key]
+
+    def _controller(self, core: int):
+        T = self.net.T
+        order = (("forward", range(T)), ("backward", range(T - 1, -1, -1)), ("batch", range(1)))
+        for direction, steps in order:
+            plans = [p for p in self.plans if p.core == core and p.work.direction == direction]
+            if not plans:
+                continue
+            for t in steps:
+                for p in plans:
+                    yield from self._work(p, t)
+
+    def _work(self, p: Plan, t: int):
+        env = self.env
+        s, n = int(p.pieces.start[t]), int(p.pieces.n[t])
+        if p.error_from is not None:
+            ev = self._event(p.error_from, t)
+            if not ev.triggered:
+                t0 = env.now
+                yield ev
+                self.stall["dependency"] += env.now - t0
+        box, got, n_prod = None, 0, 0
+        if p.spike_from is not None:
+            box, n_prod = self._box(p, t), int(p.spike_from.pieces.n[t])
+        for j in range(n):
+            i = s + j
+            if box is not None:
+                need = -(-(j + 1) * n_prod // n)
+                if need > got:
+                    t0 = env.now
+                    yield box.get(need - got)
+                    self.stall["dependency"] += env.now - t0
+                    got = need
+            t0 = env.now
+            d = p.duration[i]
+            if self.multi and p.dram[i] > 0:
+                req = self.dram.request()
+                yield req
+                self.stall["dram_contention"] += env.now - t0
+                yield env.timeout(p.dram[i])
+                self.dram.release(req)
+                if d > p.dram[i]:
+                    yield env.timeout(d - p.dram[i])
+            else:
+                yield env.timeout(d)
+            if self.keep:
+                self.records.append((p.work.layer, p.work.phase, t, p.core, t0, env.now, d, p.compute[i],
+                                     float(p.mem[i].max()) if p.mem.shape[1] else 0.0, p.latency[i]))
+            if p.spike_to is not None:
+                env.process(self._send(p, p.spike_to, t, float(p.spikes_out[i]), "spikes"))
+        for dst in p.error_to:
+            if n:
+                elements = float(self.net.block(p.work.layer).N_in)
+                bits = self.hw.precision.gradient
+                packets = math.ceil(elements * bits / self.hw.router.packet_bits)
+                env.process(self._send(p, dst, t, packets, "errors"))
+            elif not self._event(p, t).triggered:
+                self._event(p, t).succeed()
+
+    def _send(self, src: Plan, dst: Plan, t: int, packets: float, kind: str):
+        """Packets from ``src``'s core to ``dst``'s core through the router."""
+        env, r = self.env, self.hw.router
+        t0 = env.now
+        with self.router.request() as req:
+            yield req
+            self.stall["router_queue"] += env.now - t0
+            busy = packets / r.packets_per_cycle
+            yield env.timeout(busy)
+        hops = abs(dst.core - src.core)
+        if r.hop_latency and hops:
+            yield env.timeout(r.hop_latency * hops)
+        self.router_busy += busy
+        self.router_hops += r.hop_latency * hops
+        self.packets[kind] += packets
+        if kind == "spikes":
+            yield self._box(dst, t).put(1)
+        else:
+            ev = self._event(src, t)
+            if not ev.triggered:
+                ev.succeed()
+
+    # ------------------------------------------------------------------ statistics
+    def timing(self, cycles: float) -> pd.DataFrame:
+        """The timing table of the sample (tidy: rule, scope, name, metric, value).
+
+        scopes: ``sample`` (cycles, latency_us, tasks, simpy_events, the perfect-overlap and the
+        no-overlap bounds), ``phase`` / ``layer`` / ``layer_phase`` (``layer:phase``) busy cycles
+        (Σ task durations; ``update`` amortised over the batch), ``core`` (PE busy cycles and
+        utilisation), ``port`` (busy cycles and utilisation per memory instance), ``stall``
+        (cycles by cause: ``memory:<name>`` where a task is memory-bound, ``latency``,
+        ``dependency`` waiting for spikes / errors from another core, ``dram_contention``,
+        ``router_queue`` (packet waiting time in the router, summed over packets; it overlaps
+        compute)), ``router`` (spike and error packets, busy cycles)."""
+        r, rows = self.rule.name, []
+        mhz = self.hw.clock_mhz
+
+        def add(scope, name, metric, value):
+            rows.append((r, scope, name, metric, float(value)))
+
+        compute = {c: 0.0 for c in sorted(set(self.cores.values()))}
+        mem_busy = np.zeros(len(self.insts))
+        stall_mem = np.zeros(len(self.insts))
+        latency = serial = 0.0
+        phase, layer, both = {}, {}, {}
+        tasks = 0
+        for p in self.plans:
+            tasks += len(p.duration)
+            compute[p.core] += p.compute.sum()
+            mem_busy += p.mem.sum(axis=0)
+            latency += p.latency.sum()
+            serial += (p.compute + p.mem.sum(axis=1) + p.latency).sum()
+            if p.mem.shape[1] and len(p.duration):
+                mmax = p.mem.max(axis=1)
+                bound = mmax > p.compute
+                np.add.at(stall_mem, p.mem.argmax(axis=1)[bound], (mmax - p.compute)[bound])
+            key = p.work.phase
+            phase[key] = phase.get(key, 0.0) + p.duration.sum()
+            layer[p.work.layer] = layer.get(p.work.layer, 0.0) + p.duration.sum()
+            lp = f"{p.work.layer}:{key}"
+            both[lp] = both.get(lp, 0.0) + p.duration.sum()
+        serial += self.router_busy + self.router_hops
+        overlap = max(max(compute.values()), mem_busy.max() if len(mem_busy) else 0.0, self.router_busy)
+        add("sample", "-", "cycles", cycles)
+        add("sample", "-", "latency_us", cycles / mhz)
+        add("sample", "-", "tasks", tasks)
+        add("sample", "-", "simpy_events", self.env.events)
+        add("sample", "-", "bound_overlap_cycles", overlap)
+        add("sample", "-", "bound_serial_cycles", serial)
+        for k, v in phase.items():
+            add("phase", k, "cycles", v)
+        for k, v in layer.items():
+            add("layer", k, "cycles", v)
+            add("layer", k, "core", self.cores[k])
+        for k, v in both.items():
+            add("layer_phase", k, "cycles", v)
+        for c, v in compute.items():
+            add("core", f"core{c}", "pe_busy_cycles", v)
+            add("core", f"core{c}", "pe_utilisation", v / cycles if cycles else 0.0)
+        for i, inst in enumerate(self.insts):
+            add("port", inst.label, "busy_cycles", mem_busy[i])
+            add("port", inst.label, "utilisation", mem_busy[i] / cycles if cycles else 0.0)
+        by_mem: dict[str, float] = {}
+        for i, inst in enumerate(self.insts):
+            by_mem[inst.memory.name] = by_mem.get(inst.memory.name, 0.0) + stall_mem[i]
+        for name, v in by_mem.items():
+            add("stall", f"memory:{name}", "cycles", v)
+        add("stall", "latency", "cycles", latency)
+        for k, v in self.stall.items():
+            add("stall", k, "cycles", v)
+        add("router", "-", "spike_packets", self.packets["spikes"])
+        add("router", "-", "error_packets", self.packets["errors"])
+        add("router", "-", "busy_cycles", self.router_busy)
+        return pd.DataFrame(rows, columns=TIMING_COLUMNS)
+
+
+TIMING_COLUMNS = ["rule", "scope", "name", "metric", "value"]
+
+
+def memory_table(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware) -> pd.DataFrame:
+    """Reads / writes per memory in words and bits, DRAM traffic, peak occupancy (per sample),
+    from the ``full`` ledger with its ``memory`` column and the placement."""
+    rows = []
+    mems = {m.name: m for m in hw.memories}
+    acc = ledger[ledger["action"].isin(["read", "write"]) & (ledger["memory"] != "")]
+    bits = (acc["count"] * acc["bits"]).groupby([acc["rule"], acc["memory"], acc["action"]]).sum()
+    for (rule, mem, action), b in bits.items():
+        rows.append((rule, "memory", mem, f"{action}_bits", b))
+        rows.append((rule, "memory", mem, f"{action}_words", b / mems[mem].word_bits))
+        if mems[mem].kind == "dram":
+            rows.append((rule, "memory", mem, f"dram_{action}_bytes", b / 8))
+    for rule, g in placement.groupby("rule", sort=False):
+        occ: dict[str, float] = {}
+        for row in g.itertuples():
+            occ[row.memory] = occ.get(row.memory, 0.0) + row.on_chip_bytes
+            if row.spilled_bytes:
+                occ[row.spill_memory] = occ.get(row.spill_memory, 0.0) + row.spilled_bytes
+        for mem, v in occ.items():
+            rows.append((rule, "memory", mem, "peak_bytes", v))
+    return pd.DataFrame(rows, columns=TIMING_COLUMNS)

@@ -1,0 +1,26 @@
+"""Event-camera data: readers and writers of the real formats, framing, synthetic recordings.
+
+Public API::
+
+    EVENT_DTYPE                       # structured dtype t int64 µs, x int16, y int16, p int8
+    read_events(path)                 # any supported file → events
+    aedat31.read / write / iter_chunks, aerdat2.read / write / iter_chunks, npy.read / write
+    read_labels(path) / write_labels(path, rows)      # DVS Gesture CSV
+    frame_events(events, T, mode=..., bin_us=..., events_per_frame=..., out_size=..., last=...)
+    frame_aedat31(path, T, ...)       # same frames as frame_events(aedat31.read(path)), fused
+    synthetic.generate(label, seed, duration_us) / write_dvsgesture / write_class_folders
+    load_frames(source, T, shape, n_samples, seed) -> (frames, labels, description)
+    describe(path)                    # tess-sim data info
+"""
+
+from simulator.events.core import DVS128, EVENT_DTYPE, empty_events, make_events
+from simulator.events.formats import aedat31, aerdat2, npy, read_events
+from simulator.events.fastframe import frame_aedat31
+from simulator.events.framing import frame_events
+from simulator.events.info import describe
+from simulator.events.labels import read_labels, write_labels
+from simulator.events.loader import load_frames
+
+__all__ = ["DVS128", "EVENT_DTYPE", "empty_events", "make_events", "aedat31", "aerdat2", "npy",
+           "read_events", "frame_events", "frame_aedat31", "describe", "read_labels", "write_labels",
+           "load_frames"]

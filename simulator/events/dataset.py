@@ -1,0 +1,133 @@
+"""Labelled samples of a dataset folder, in three layouts:
+
+* ``"dvsgesture"``: ``*.aedat`` AEDAT 3.1 recordings, each with ``<stem>_labels.csv``
+  (IBM DVS Gesture: ``user01_fluorescent.aedat`` + ``user01_fluorescent_labels.csv``). One
+  sample per label row: the events with ``start <= t < end``; label = CSV class - 1 (0..10).
+* ``"cifar10dvs"``: one sub-folder per class holding AER-DAT 2.0 ``.aedat`` files
+  (``airplane/cifar10_airplane_0.aedat`` …). Label = index of the folder name in sorted order
+  (which for CIFAR10-DVS's names is CIFAR-10's class order).
+* ``"npy"``: one sub-folder per class holding ``.npy`` structured event arrays; label as above.
+
+Folders are searched recursively (so the real DVS Gesture's ``DvsGesture/`` sub-folder works).
+Files are listed in sorted order, so the sample list is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simulator.errors import UserError
+from simulator.events.formats import aedat31, aerdat2, npy
+from simulator.events.labels import read_labels
+
+LAYOUTS = ("dvsgesture", "cifar10dvs", "npy")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One labelled sample: a file, its label (0-based) and its time window in µs
+    (``None`` = the whole recording)."""
+
+    path: Path
+    label: int
+    t_start: int | None = None
+    t_end: int | None = None
+
+
+@dataclass
+class Dataset:
+    """The samples of a folder and the names of its classes (index = label)."""
+
+    layout: str
+    root: Path
+    classes: list[str]
+    samples: list[Sample]
+
+
+def _require_dir(root, field="root"):
+    root = Path(root)
+    if not root.exists():
+        raise UserError(str(root), field, "no such folder")
+    if not root.is_dir():
+        raise UserError(str(root), field, "not a folder")
+    return root
+
+
+SPLITS = ("all", "train", "test")
+
+
+def _split_files(root: Path, split: str):
+    """Recording names listed in DVS Gesture's ``trials_to_<split>.txt`` (searched under root)."""
+    lists = sorted(root.rglob(f"trials_to_{split}.txt"))
+    if not lists:
+        raise UserError(str(root), "split", f"split {split!r} needs trials_to_{split}.txt "
+                        "(as shipped with DVS Gesture) under the root folder")
+    return {line.strip() for line in lists[0].read_text().splitlines() if line.strip()}
+
+
+def scan(layout: str, root, split: str = "all") -> Dataset:
+    """List the samples of ``root`` in ``layout``; :class:`UserError` if there are none.
+
+    ``split`` (DVS Gesture only): ``"all"`` recordings, or those named in
+    ``trials_to_train.txt`` / ``trials_to_test.txt``.
+    """
+    if layout not in LAYOUTS:
+        raise UserError(str(root), "format", f"unknown dataset layout {layout!r}; choose one of "
+                        f"{', '.join(LAYOUTS)}")
+    if split not in SPLITS or (split != "all" and layout != "dvsgesture"):
+        raise UserError(str(root), "split", f"split must be one of {', '.join(SPLITS)} (train / "
+                        f"test only for dvsgesture), got {split!r}")
+    root = _require_dir(root)
+    if layout == "dvsgesture":
+        samples = []
+        names = None if split == "all" else _split_files(root, split)
+        for f in sorted(root.rglob("*.aedat")):
+            if names is not None and f.name not in names:
+                continue
+            csv = f.with_name(f.stem + "_labels.csv")
+            if not csv.exists():
+                continue
+            for lab, start, end in read_labels(csv):
+                samples.append(Sample(f, int(lab) - 1, int(start), int(end)))
+        classes = [str(i) for i in range(1, 12)]
+        if not samples:
+            raise UserError(str(root), "root", "no DVS Gesture recordings found: need *.aedat "
+                            "files each with a <name>_labels.csv beside it")
+        return Dataset(layout, root, classes, samples)
+    ext = ".aedat" if layout == "cifar10dvs" else ".npy"
+    dirs = sorted(d for d in root.iterdir() if d.is_dir() and any(d.rglob("*" + ext)))
+    if not dirs:
+        raise UserError(str(root), "root", f"no class folders with {ext} files found (layout "
+                        f"{layout}: one sub-folder per class)")
+    samples = [Sample(f, i) for i, d in enumerate(dirs) for f in sorted(d.rglob("*" + ext))]
+    return Dataset(layout, root, [d.name for d in dirs], samples)
+
+
+def read_file(layout: str, path, **options) -> np.ndarray:
+    """Read one recording of ``layout`` (``options``: ``convention=`` for cifar10dvs)."""
+    if layout == "dvsgesture":
+        return aedat31.read(path)
+    if layout == "cifar10dvs":
+        return aerdat2.read(path, **options)
+    return npy.read(path)
+
+
+def iter_samples(ds: Dataset, indices, **options):
+    """Yield ``(sample, events)`` for ``ds.samples[i]``, ``i`` in ``indices`` (in that order).
+
+    A recording is read once for consecutive samples from the same file (DVS Gesture); the
+    events of a sample are those of its time window.
+    """
+    cache_path, cache = None, None
+    for i in indices:
+        s = ds.samples[i]
+        if s.path != cache_path:
+            cache_path, cache = s.path, read_file(ds.layout, s.path, **options)
+        ev = cache
+        if s.t_start is not None:
+            t = ev["t"]
+            ev = ev[(t >= s.t_start) & (t < s.t_end)]
+        yield s, ev

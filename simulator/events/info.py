@@ -1,0 +1,92 @@
+"""``describe(path)``: a short text description of a recording or a dataset folder."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from simulator.errors import UserError
+from simulator.events import dataset as ds_mod
+from simulator.events.formats import aedat31, aerdat2, npy, read_events, sniff_format
+from simulator.events.labels import read_labels
+
+_NAMES = {"aedat3.1": "AEDAT 3.1", "aerdat2.0": "AER-DAT 2.0", "npy": ".npy event array"}
+
+
+def count_events(path) -> int:
+    """Number of events in ``path`` from its headers only (no decoding).
+
+    AEDAT 3.1: the sum of eventValid of polarity packets; AER-DAT 2.0: records (including any
+    non-pixel records the reader drops); .npy: array length.
+    """
+    fmt = sniff_format(path)
+    if fmt == "aedat3.1":
+        return sum(p.valid for p in aedat31.scan_packets(path) if p.type == aedat31.POLARITY_EVENT)
+    if fmt == "aerdat2.0":
+        return len(aerdat2._body(path))
+    return len(npy._open(path))
+
+
+def _file_info(path: Path) -> list[str]:
+    fmt = sniff_format(path)
+    ev = read_events(path)
+    lines = [f"{path}: {_NAMES[fmt]} recording"]
+    n = len(ev)
+    lines.append(f"  events      {n}")
+    if n:
+        t0, t1 = int(ev["t"].min()), int(ev["t"].max())
+        dur = t1 - t0
+        rate = n / (dur * 1e-6) if dur else float("nan")
+        lines.append(f"  time        {t0} .. {t1} µs (duration {dur / 1e6:.6f} s)")
+        lines.append(f"  rate        {rate:,.0f} events/s")
+        lines.append(f"  pixels      x {int(ev['x'].min())}..{int(ev['x'].max())}, "
+                     f"y {int(ev['y'].min())}..{int(ev['y'].max())} (sensor 128x128 assumed "
+                     f"for DVS Gesture / CIFAR10-DVS)")
+        lines.append(f"  polarity    {int(ev['p'].sum())} ON, {n - int(ev['p'].sum())} OFF")
+        if not bool(np.all(ev["t"][1:] >= ev["t"][:-1])):
+            lines.append("  note        timestamps are not sorted")
+    if fmt == "aedat3.1":
+        lines.append(f"  packets     {len(aedat31.scan_packets(path))}")
+        csv = path.with_name(path.stem + "_labels.csv")
+        if csv.exists():
+            rows = read_labels(csv)
+            lines.append(f"  labels      {csv.name}: {len(rows)} gestures, classes "
+                         f"{sorted(set(int(c) for c in rows['label']))}")
+    return lines
+
+
+def _folder_info(root: Path) -> list[str]:
+    found = None
+    for layout in ds_mod.LAYOUTS:
+        try:
+            found = ds_mod.scan(layout, root)
+            break
+        except UserError:
+            continue
+    if found is None:
+        raise UserError(str(root), "", "no recognised event dataset here: expected DVS Gesture "
+                        "(*.aedat + *_labels.csv), CIFAR10-DVS (class folders of .aedat) or class "
+                        "folders of .npy files")
+    files = sorted({s.path for s in found.samples})
+    total = sum(count_events(f) for f in files)
+    per_class = Counter(s.label for s in found.samples)
+    lines = [f"{root}: {found.layout} dataset",
+             f"  files       {len(files)}",
+             f"  samples     {len(found.samples)}",
+             f"  events      {total} (from file headers)",
+             f"  classes     {len(found.classes)}: " + ", ".join(
+                 f"{found.classes[c]}={per_class[c]}" for c in sorted(per_class))]
+    if found.layout == "dvsgesture":
+        dur = sum(s.t_end - s.t_start for s in found.samples)
+        lines.append(f"  labelled    {dur / 1e6:.3f} s of gestures in all")
+    return lines
+
+
+def describe(path) -> str:
+    """Events, duration (µs), rate (events/s), pixel range and classes of a file or folder."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(str(path), "", "no such file or folder")
+    return "\n".join(_folder_info(p) if p.is_dir() else _file_info(p))

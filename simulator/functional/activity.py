@@ -1,0 +1,75 @@
+"""Measured activity of a forward pass: events, effective synaptic operations, spikes.
+
+All counts are per step ``[T]``, averaged per sample (summed over the batch, divided by it).
+``syn_ops`` counts, for each non-zero input element, its border-exact fan-out: the number of
+output neurons whose receptive field contains that element (padding is not an input, so an
+element near a border reaches fewer output positions).  Analog inputs count the same way.
+The fan-out map is separable, ``C_out * fan_h[h] * fan_w[w]``, and computed in closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.functional.network import forward
+from simulator.network import taps_per_input
+from simulator.functional.spec import BlockSpec, NetSpec, block_shapes
+
+
+def axis_fanout(n_in: int, k: int, stride: int, padding: int) -> np.ndarray:
+    """For each input index along one axis, how many output positions' windows contain it."""
+    return taps_per_input(n_in, (n_in + 2 * padding - k) // stride + 1, k, stride, padding)
+
+
+def fanout_map(block: BlockSpec) -> np.ndarray:
+    """Synaptic fan-out of each input element: conv ``[H, W]`` (same for every channel),
+    linear a scalar array (= out features)."""
+    if block.kind == "linear":
+        return np.asarray(block.out)
+    _, h, w = block.in_shape
+    fh = axis_fanout(h, block.kernel, block.stride, block.padding)
+    fw = axis_fanout(w, block.kernel, block.stride, block.padding)
+    return block.out * np.outer(fh, fw)
+
+
+def dense_syn_ops(block: BlockSpec) -> int:
+    """MACs of the dense layer per step per sample (C_out*C_in*k*k*Ho*Wo, or out*in)."""
+    if block.kind == "linear":
+        return block.out * block.in_shape[0]
+    neuron, _ = block_shapes(block)
+    return int(np.prod(neuron)) * block.in_shape[0] * block.kernel ** 2
+
+
+def _events_ops(x: np.ndarray, fan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x [T, B, *shape] -> (in_events [T], syn_ops [T]) per sample."""
+    t, b = x.shape[:2]
+    nz = (x != 0)
+    ev = nz.reshape(t, -1).sum(axis=1) / b
+    if fan.ndim == 0:
+        ops = ev * float(fan)
+    else:  # [T,B,C,H,W] against [H,W]
+        per_pos = nz.sum(axis=(1, 2))  # [T, H, W] non-zero count per position
+        ops = np.tensordot(per_pos.astype(np.float64), fan.astype(np.float64),
+                           axes=([1, 2], [0, 1])) / b
+    return ev.astype(np.float64), ops
+
+
+def measure_activity(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32) -> dict:
+    """Forward ``x [T, B, *input_shape]`` and count, per block name: ``in_events``,
+    ``syn_ops``, ``out_spikes`` (pre-pool), ``post_events`` (non-zero outputs after pools);
+    under the readout name: ``in_events`` and ``syn_ops``.  Each a float64 array ``[T]``."""
+    records, _ = forward(net, weights, x, dtype)
+    out = {}
+    for b, rec in zip(net.blocks, records):
+        t, bt = rec.o.shape[:2]
+        ev, ops = _events_ops(rec.x, fanout_map(b))
+        out[b.name] = {
+            "in_events": ev,
+            "syn_ops": ops,
+            "out_spikes": rec.o.reshape(t, -1).sum(axis=1).astype(np.float64) / bt,
+            "post_events": (rec.z != 0).reshape(t, -1).sum(axis=1).astype(np.float64) / bt,
+        }
+    z = records[-1].z
+    ev, ops = _events_ops(z.reshape(z.shape[0], z.shape[1], -1), np.asarray(net.readout.out_features))
+    out[net.readout.name] = {"in_events": ev, "syn_ops": ops}
+    return out

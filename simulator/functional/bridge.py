@@ -1,0 +1,141 @@
+"""From a workload to the functional engine: its network spec, rule parameters, samples, and the
+measured activity profile the cost engines price."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..activity import ActivityProfile, LayerActivity
+from ..errors import UserError
+from ..network import Net, build_network
+from ..workload import MeasuredActivity, Workload
+from .spec import BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec, RuleParams
+
+POOL_KINDS = {"max": "max", "avg": "avg", "adaptive_avg": "adaptive_avg"}
+
+
+def net_spec(net: Net) -> NetSpec:
+    """The functional engine's description of a resolved network."""
+    blocks = []
+    for b in net.blocks:
+        n = b.neuron
+        neuron = NeuronParams(beta=n.beta, theta=n.theta, v_reset=n.v_reset, reset=n.reset,
+                              psi=n.psi.shape, gamma=n.psi.gamma, width=n.psi.width, slope=n.psi.slope)
+        blocks.append(BlockSpec(name=b.name, kind=b.kind, in_shape=b.in_shape, out=b.pre_shape[0],
+                                kernel=b.kernel, stride=b.stride, padding=b.padding, bias=b.bias,
+                                neuron=neuron, pools=tuple(PoolSpec(POOL_KINDS[p.kind], p.size) for p in b.pools)))
+    ro = net.readout
+    return NetSpec(input_shape=net.input_shape, blocks=tuple(blocks),
+                   readout=ReadoutSpec(ro.name, ro.N_in, ro.N_pre, ro.bias))
+
+
+def rule_params(wl: Workload, rule: str) -> RuleParams:
+    """The functional parameters of a rule (BPTT and the readout-only control take defaults)."""
+    p = wl.rules.enabled().get(rule)
+    if rule in ("stllr", "tess") and p is not None:
+        pools = tuple(p.lsg_pool) if getattr(p, "lsg_pool", None) else ()
+        return RuleParams(p.lambda_pre, p.lambda_post, p.alpha_pre, p.alpha_post, p.window, pools)
+    return RuleParams()
+
+
+def resolve(wl: Workload, rel: str) -> Path:
+    """A path from the workload, relative to the workload file."""
+    p = Path(rel)
+    if not p.is_absolute() and wl.source:
+        p = Path(wl.source).parent / p
+    return p
+
+
+def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
+    """``n`` samples as ``(x [T, n, *shape] float32, labels [n], description)``.
+
+    From ``npz`` (a D.npz) when given, else the workload's ``data`` section: digits → the test
+    split rate-coded with ``seed``; event formats → framed recordings (binarised for spike
+    input). An npz holding fewer than ``n`` samples gives all it has.
+    """
+    where = wl.source or "<workload>"
+    T = wl.input.T
+    spec = net_spec(build_network(wl, where))
+    if npz is not None:
+        from .golden import load_data
+
+        path = resolve(wl, npz)
+        if not path.exists():
+            raise UserError(where, "activity.data", f"data file '{npz}' not found (looked at {path})")
+        x, labels = load_data(path, spec, T)
+        return x[:, :n].astype(np.float32), labels[:n], f"{path} ({min(n, x.shape[1])} samples)"
+    d = wl.data
+    if d is None:
+        raise UserError(where, "data", "measured activity and training need a 'data' section "
+                        "(or activity.data: a D.npz)")
+    if d.format == "digits":
+        from .data import load_digits_spikes
+
+        if tuple(wl.input.shape) != (64,):
+            raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
+        ds = load_digits_spikes(T)
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(len(ds.y_test), size=min(n, len(ds.y_test)), replace=False)
+        x = ds.encode(ds.x_test[idx], rng)
+        return x, ds.y_test[idx], f"scikit-learn digits, {len(idx)} test images rate-coded over T = {T}"
+    if d.format == "npz":
+        return load_samples(wl, n, seed, d.path)
+    return _event_samples(wl, n, seed)
+
+
+def _event_samples(wl: Workload, n: int, seed: int):
+    """Framed event recordings [T, n, 2, H, W]; binarised when the input is spikes."""
+    try:
+        from ..events import load_frames
+    except ImportError:  # pragma: no cover - the events package ships with tess-sim
+        raise UserError(wl.source or "<workload>", "data.format", "event readers are not installed") from None
+    source = {k: v for k, v in wl.data.model_dump().items() if v is not None and k != "path"}
+    if "root" in source:
+        source["root"] = str(resolve(wl, source["root"]))
+    source["where"] = wl.source or "<workload>"
+    frames, labels, desc = load_frames(source, wl.input.T, tuple(wl.input.shape), n, seed)
+    x = np.moveaxis(frames, 0, 1).astype(np.float32)
+    if wl.input.encoding == "spikes":
+        x = (x > 0).astype(np.float32)
+    return x, labels, desc
+
+
+def load_or_init_weights(wl: Workload, spec: NetSpec, path: str | None, seed: int) -> tuple[dict, str]:
+    """Weights from a W.npz, or the seeded initialisation of ``training.init``; and which."""
+    if path:
+        from .golden import load_weights
+
+        p = resolve(wl, path)
+        if not p.exists():
+            raise UserError(wl.source or "<workload>", "activity.weights", f"weights file '{path}' not found (looked at {p})")
+        return load_weights(p, spec), f"weights {p}"
+    from .network import init_scheme
+
+    return init_scheme(spec, seed, wl.training.init), f"{wl.training.init} initialisation, seed {seed}"
+
+
+def measured_profile(wl: Workload, net: Net, spec: MeasuredActivity, batch: int = 64) -> ActivityProfile:
+    """Per-layer, per-step counts averaged over ``spec.samples`` samples of a real forward pass."""
+    from .activity import measure_activity
+
+    fspec = net_spec(net)
+    x, _, data_desc = load_samples(wl, spec.samples, spec.seed, spec.data)
+    weights, w_desc = load_or_init_weights(wl, fspec, spec.weights, spec.seed)
+    n = x.shape[1]
+    sums: dict[str, dict[str, np.ndarray]] = {}
+    for i in range(0, n, batch):
+        chunk = x[:, i:i + batch]
+        got = measure_activity(fspec, weights, chunk)
+        for layer, counts in got.items():
+            acc = sums.setdefault(layer, {})
+            for k, v in counts.items():
+                acc[k] = acc.get(k, 0.0) + v * chunk.shape[1]
+    zeros = np.zeros(net.T)
+    layers = {}
+    for b in net.layers:
+        c = sums[b.name]
+        layers[b.name] = LayerActivity(c["in_events"] / n, c["syn_ops"] / n,
+                                       c.get("out_spikes", zeros * n) / n, c.get("post_events", zeros * n) / n)
+    return ActivityProfile("measured", f"measured: {n} samples of {data_desc}; {w_desc}", layers)

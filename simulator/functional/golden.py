@@ -1,0 +1,138 @@
+"""Golden-model API: weight gradients of one mini-batch in float64, plus validated npz I/O.
+
+``compute_gradients`` returned keys
+    ``<layer>``            dL/dW (conv ``[C_out, C_in, k, k]``, linear / readout ``[out, in]``)
+    ``<layer>.bias``       dL/db ``[out]`` (layers with a bias)
+    ``spikes``             ``[n_blocks, T]`` total pre-pool spikes per block per step, whole batch
+  with ``trace=True`` also, per block (all ``[T, batch, ...]``):
+    ``<block>.u``          pre-reset membrane u[t]           ``<block>.o``   spikes o[t] (pre-pool)
+    ``<block>.psi``        Psi[t]                            ``<block>.z``   output after pools
+    ``<block>.m``          learning signal dL/do[t] (BPTT: the exact adjoint of o[t];
+                           local rules: zero outside the learning window)
+    ``<block>.delta``      BPTT only: dL/du[t]
+    ``<block>.tr_x``       S-TLLR/TESS: pre-synaptic trace (same shape as the block input)
+    ``<block>.tr_psi``     S-TLLR/TESS: post-synaptic trace tr_Psi[t] (zeros if alpha_post = 0)
+    ``<block>.p``          TESS: local logits ``[T, batch, n_classes]`` (zero outside the window)
+    ``<readout>.y``        readout ``[T, batch, n_classes]``
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+
+from simulator.errors import UserError
+from simulator.functional.network import forward
+from simulator.functional.rules import ALIASES, RULES, gradients
+from simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
+
+
+def compute_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict,
+                      x: np.ndarray, labels: np.ndarray, dtype=np.float64,
+                      trace: bool = False) -> dict:
+    """dL/dW of one mini-batch for ``rule`` in bptt | stllr | tess | readout (see
+    :mod:`simulator.functional.rules`).  ``x [T, batch, *input_shape]``, ``labels [batch]``
+    (ints in 0..n_classes-1).  Returns the dict documented in this module."""
+    validate_net(net)
+    rule = ALIASES.get(rule, rule)
+    if rule not in RULES:
+        raise UserError("rule", "", f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
+    x = np.asarray(x)
+    labels = np.asarray(labels)
+    if x.ndim != 2 + len(net.input_shape) or tuple(x.shape[2:]) != tuple(net.input_shape):
+        raise UserError("data", "x", f"shape {x.shape} is not [T, batch, *{net.input_shape}]")
+    if labels.shape != (x.shape[1],):
+        raise UserError("data", "labels", f"shape {labels.shape}, expected ({x.shape[1]},)")
+    for key, shape in weight_shapes(net).items():
+        if key not in weights:
+            raise UserError("weights", key, f"missing; expected shape {list(shape)}")
+        if tuple(np.shape(weights[key])) != tuple(shape):
+            raise UserError("weights", key,
+                            f"has shape {list(np.shape(weights[key]))}, expected {list(shape)}")
+    grads, info = gradients(net, rule, params, weights, x, labels, dtype, trace)
+    out = dict(grads)
+    out["spikes"] = info["spikes"]
+    if trace:
+        records, y = forward(net, weights, x, dtype)
+        for b, rec in zip(net.blocks, records):
+            out[b.name + ".u"] = rec.u
+            out[b.name + ".o"] = rec.o
+            out[b.name + ".psi"] = rec.psi
+            out[b.name + ".z"] = rec.z
+        out[net.readout.name + ".y"] = y
+        for k, v in info.items():
+            if "." in k:
+                out[k] = v
+    return out
+
+
+def _open_npz(path) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise UserError(str(path), "", "file not found") from None
+    except (ValueError, OSError, zipfile.BadZipFile) as e:
+        raise UserError(str(path), "", f"not a readable .npz file ({e})") from None
+
+
+def _check_finite(path, key, a):
+    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+        raise UserError(str(path), key, f"dtype {a.dtype} is not a real number type")
+    if not np.all(np.isfinite(a)):
+        raise UserError(str(path), key, f"contains {int(np.sum(~np.isfinite(a)))} NaN/inf values")
+
+
+def load_weights(path, net: NetSpec) -> dict[str, np.ndarray]:
+    """Read weights (keys as :func:`~simulator.functional.spec.weight_shapes`) as float64;
+    raises ``UserError(path, key, reason)`` on a missing / unexpected key, wrong shape or NaN."""
+    arrays = _open_npz(path)
+    shapes = weight_shapes(net)
+    out = {}
+    for key, shape in shapes.items():
+        if key not in arrays:
+            raise UserError(str(path), key, f"missing; expected an array of shape {list(shape)}")
+        a = arrays[key]
+        if tuple(a.shape) != tuple(shape):
+            raise UserError(str(path), key, f"has shape {list(a.shape)}, expected {list(shape)}")
+        _check_finite(path, key, a)
+        out[key] = a.astype(np.float64)
+    extra = sorted(set(arrays) - set(shapes))
+    if extra:
+        raise UserError(str(path), extra[0],
+                        f"unexpected array; the network has {', '.join(shapes)}")
+    return out
+
+
+def load_data(path, net: NetSpec, T: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``x [T, batch, *input_shape]`` (float64) and ``labels [batch]`` (int64) from an npz;
+    checks shapes, T, NaNs and that labels are integers in 0..n_classes-1."""
+    arrays = _open_npz(path)
+    for key in ("x", "labels"):
+        if key not in arrays:
+            raise UserError(str(path), key, "missing (the data file needs 'x' and 'labels')")
+    x, lab = arrays["x"], arrays["labels"]
+    want = ["T", "batch"] + list(net.input_shape)
+    if x.ndim != len(want) or tuple(x.shape[2:]) != tuple(net.input_shape):
+        raise UserError(str(path), "x", f"has shape {list(x.shape)}, expected {want}")
+    if T is not None and x.shape[0] != T:
+        raise UserError(str(path), "x", f"has {x.shape[0]} time steps, the workload has T = {T}")
+    _check_finite(path, "x", x)
+    if lab.shape != (x.shape[1],):
+        raise UserError(str(path), "labels", f"has shape {list(lab.shape)}, expected [{x.shape[1]}]")
+    _check_finite(path, "labels", lab)
+    if np.any(lab != np.round(lab)):
+        raise UserError(str(path), "labels", "must be integers")
+    n = net.readout.out_features
+    if lab.size and (lab.min() < 0 or lab.max() >= n):
+        raise UserError(str(path), "labels", f"must lie in 0..{n - 1}")
+    return x.astype(np.float64), lab.astype(np.int64)
+
+
+def save_npz_atomic(path, arrays: dict) -> None:
+    """Write an uncompressed npz atomically (readers never see a partial file)."""
+    from simulator.atomic import atomic_output
+
+    with atomic_output(path) as fh:
+        np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})

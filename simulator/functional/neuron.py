@@ -1,0 +1,73 @@
+"""LIF neuron and eligibility traces as pure step functions with explicit state (MATH §1, §3).
+
+State is passed in and returned; nothing is hidden.  Shapes: any (batch-first) array shape,
+elementwise.  Membrane potentials are dimensionless (threshold units as in the paper).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.functional.spec import NeuronParams
+
+
+def psi(u: np.ndarray, p: NeuronParams) -> np.ndarray:
+    """Surrogate derivative dH/du, the "secondary activation" of the traces."""
+    z = np.abs(u - p.theta)
+    if p.psi == "triangle":
+        return (p.gamma * np.maximum(0.0, 1.0 - z / p.width)).astype(u.dtype, copy=False)
+    return (1.0 / (p.slope * z + 1.0) ** 2).astype(u.dtype, copy=False)
+
+
+def psi_integral(u: np.ndarray, p: NeuronParams) -> np.ndarray:
+    """A smooth step S with S' = Psi (test-only smooth forward, see NeuronParams)."""
+    x = u - p.theta
+    if p.psi == "triangle":
+        w = p.width
+        a = np.clip(x, -w, w)
+        # integral of gamma*(1-|v|/w) from -w to a, plus 0 below -w
+        val = p.gamma * (a + w - np.sign(a) * a * a / (2 * w) - w / 2)
+        return val.astype(u.dtype, copy=False)
+    s = p.slope
+    return (np.sign(x) * (1.0 - 1.0 / (s * np.abs(x) + 1.0)) / s).astype(u.dtype, copy=False)
+
+
+def lif_step(u_plus: np.ndarray, current: np.ndarray, p: NeuronParams):
+    """One LIF step.
+
+    Args: ``u_plus`` the post-reset membrane u+[t-1] (zeros at t = 0), ``current`` I[t].
+    Returns ``(o, u, u_plus_new)``: the Heaviside spike o[t] = H(u[t]-theta) (strict >, same
+    dtype as u), the pre-reset membrane u[t] = beta*u+[t-1] + I[t], and u+[t].
+    """
+    u = p.beta * u_plus + current
+    o = (u > p.theta).astype(u.dtype)
+    if p.reset == "subtract":
+        u_new = u - p.v_reset_value * o
+    else:
+        u_new = u * (1.0 - o)
+    return o, u, u_new
+
+
+def lif_sequence(current: np.ndarray, p: NeuronParams) -> tuple[np.ndarray, np.ndarray]:
+    """Run :func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``."""
+    o = np.empty_like(current)
+    u = np.empty_like(current)
+    state = np.zeros_like(current[0])
+    for t in range(current.shape[0]):
+        o[t], u[t], state = lif_step(state, current[t], p)
+    return o, u
+
+
+def trace_step(trace: np.ndarray, x: np.ndarray, lam: float) -> np.ndarray:
+    """tr[t] = lam * tr[t-1] + x[t]."""
+    return lam * trace + x
+
+
+def trace_sequence(x: np.ndarray, lam: float) -> np.ndarray:
+    """Traces over the leading time axis (tr[-1] = 0), same shape as x."""
+    out = np.empty_like(x)
+    tr = np.zeros_like(x[0])
+    for t in range(x.shape[0]):
+        tr = trace_step(tr, x[t], lam)
+        out[t] = tr
+    return out

@@ -1,0 +1,200 @@
+"""Weight gradients of the three learning rules (MATH §2-4) — the gradient, not the update.
+
+* ``bptt``: gradient of CE(softmax(sum_t y[t])) (batch mean) by exact reverse mode through time
+  and layers; dH/du := Psi, the reset term v_reset*o[t] is a constant (for "zero" reset
+  u+ = u*(1-o) the factor (1-o) is kept, o constant).  ``window`` does not apply.
+* ``stllr`` / ``tess``: sum over the learning window (t >= T - window) of the per-step local
+  gradients ``alpha_pre*corr(tr_x[t], m⊙Psi) + alpha_post*corr(x[t], m⊙tr_Psi[t-1])`` with the
+  S-TLLR (per-step backprop through the layers of that step) or TESS (LSG) learning signal m.
+  The readout gets the gradient of its per-step CE(y[t]) (batch mean) summed over the window.
+* ``readout``: the frozen-hidden control — only the readout gradient of the local rules.
+
+Biases (optional) of spiking blocks: for the local rules a bias is a synapse from a constant-1
+input whose pre-trace is tr_1[t] = sum_{k<=t} lambda_pre^k; for BPTT the exact gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.errors import UserError
+from simulator.functional.lsg import lsg_signal, onehot, softmax
+from simulator.functional.network import (block_corr, block_transpose, forward, readout_input,
+                                          spike_counts)
+from simulator.functional.neuron import trace_sequence
+from simulator.functional.pool import pools_backward
+from simulator.functional.spec import NetSpec, RuleParams, lsg_sizes
+
+RULES = ("bptt", "stllr", "tess", "readout")
+ALIASES = {"s-tllr": "stllr", "s_tllr": "stllr", "frozen": "readout"}
+
+
+def _fold(a):
+    return a.reshape((a.shape[0] * a.shape[1],) + a.shape[2:])
+
+
+def _unfold(a, t):
+    return a.reshape((t, a.shape[0] // t) + a.shape[1:])
+
+
+def _bias_axes(e: np.ndarray) -> tuple[int, ...]:
+    """Sum over all axes but the channel axis (axis 2 of [T,B,C,...])."""
+    return tuple(i for i in range(e.ndim) if i != 2)
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Batch-mean CE of softmax(logits [B, C])."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=-1))
+    return float(np.mean(lse - z[np.arange(len(labels)), labels]))
+
+
+def bptt_loss(net: NetSpec, weights: dict, x: np.ndarray, labels: np.ndarray,
+              dtype=np.float64) -> float:
+    """The BPTT objective CE(softmax(sum_t y[t])), batch mean."""
+    _, y = forward(net, weights, x, dtype)
+    return cross_entropy(y.sum(axis=0), np.asarray(labels))
+
+
+def bptt_gradients(net: NetSpec, weights: dict, x: np.ndarray, labels: np.ndarray,
+                   dtype=np.float64, trace: bool = False) -> tuple[dict, dict]:
+    """Returns (grads, info) with info keys ``y``, ``spikes``, ``loss`` and, with trace, per block
+    ``<name>.m`` (dL/d spike) and ``<name>.delta`` (dL/du), ``[T, B, *neuron]``."""
+    labels = np.asarray(labels)
+    records, y = forward(net, weights, x, dtype)
+    t_steps, batch, n_cls = y.shape
+    r = net.readout
+    gy = (softmax(y.sum(axis=0)) - onehot(labels, n_cls, dtype)) / batch  # [B, C]
+    h = readout_input(records)
+    grads = {r.name: gy.T @ h.sum(axis=0)}
+    if r.bias:
+        grads[r.name + ".bias"] = t_steps * gy.sum(axis=0)
+    info = {"y": y, "spikes": spike_counts(records),
+            "loss": cross_entropy(y.sum(axis=0), labels)}
+    dh = np.broadcast_to(gy @ weights[r.name].astype(dtype, copy=False), h.shape)
+    dz = dh.reshape(records[-1].z.shape)
+    for li in range(len(net.blocks) - 1, -1, -1):
+        b, rec = net.blocks[li], records[li]
+        p = b.neuron
+        ds = _unfold(pools_backward(_fold(dz), rec.pool_caches), t_steps)
+        delta = np.empty_like(ds)
+        carry = np.zeros_like(ds[0])  # beta * dL/du[t+1]
+        for t in range(t_steps - 1, -1, -1):
+            keep = 1.0 if p.reset == "subtract" else (1.0 - rec.o[t])
+            d = ds[t] * rec.psi[t] + carry * keep
+            delta[t] = d
+            carry = p.beta * d
+        grads[b.name] = block_corr(b, rec.x, delta, cols=rec.cols)
+        if b.bias:
+            grads[b.name + ".bias"] = delta.sum(axis=_bias_axes(delta))
+        if trace:
+            info[b.name + ".m"] = ds
+            info[b.name + ".delta"] = delta
+        if li > 0:
+            w = weights[b.name].astype(dtype, copy=False)
+            dz = block_transpose(b, w, delta).reshape(records[li - 1].z.shape)
+    return grads, info
+
+
+def local_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict, x: np.ndarray,
+                    labels: np.ndarray, dtype=np.float32, trace: bool = False,
+                    where: str = "rule") -> tuple[dict, dict]:
+    """S-TLLR / TESS / readout-only gradients.  Returns (grads, info); info has ``y``,
+    ``spikes`` and, with trace, per block ``<name>.tr_x [T,B,*in]``, ``<name>.tr_psi``
+    ``[T,B,*neuron]`` (zeros when alpha_post = 0), ``<name>.m [T,B,*neuron]`` (learning signal,
+    zero outside the window) and for TESS ``<name>.p [T,B,n_classes]`` (local logits, zero
+    outside the window)."""
+    rule = ALIASES.get(rule, rule)
+    labels = np.asarray(labels)
+    records, y = forward(net, weights, x, dtype, keep_cols=rule != "readout")
+    t_steps, batch, n_cls = y.shape
+    win = t_steps if params.window is None else int(params.window)
+    if not 1 <= win <= t_steps:
+        raise UserError(where, "window", f"must be in 1..T={t_steps}, got {params.window}")
+    w0 = t_steps - win
+    r = net.readout
+    gy = (softmax(y[w0:]) - onehot(labels, n_cls, dtype)[None]) / batch  # [W, B, C]
+    h = readout_input(records)[w0:]
+    grads = {r.name: _fold(gy).T @ _fold(h)}
+    if r.bias:
+        grads[r.name + ".bias"] = gy.sum(axis=(0, 1))
+    info = {"y": y, "spikes": spike_counts(records)}
+    if rule == "readout":
+        return grads, info
+
+    # learning signals m[l] over the window, [W, B, *neuron]
+    signals: list = [None] * len(net.blocks)
+    if rule == "stllr":
+        dz = (gy @ weights[r.name].astype(dtype, copy=False)).reshape(records[-1].z[w0:].shape)
+        for li in range(len(net.blocks) - 1, -1, -1):
+            b, rec = net.blocks[li], records[li]
+            caches = _window_caches(rec.pool_caches, w0 * batch)
+            m = _unfold(pools_backward(_fold(dz), caches), win)
+            signals[li] = m
+            if li > 0:
+                w = weights[b.name].astype(dtype, copy=False)
+                e = m * rec.psi[w0:]
+                dz = block_transpose(b, w, e).reshape(records[li - 1].z[w0:].shape)
+    elif rule == "tess":
+        sizes = lsg_sizes(net, params, where)
+        for li, rec in enumerate(records):
+            caches = _window_caches(rec.pool_caches, w0 * batch)
+            m, p = lsg_signal(rec.z[w0:], labels, n_cls, sizes[li], caches)
+            signals[li] = m
+            if trace:
+                info[net.blocks[li].name + ".p"] = _pad_window(p, w0)
+    else:
+        raise UserError(where, "rule", f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
+
+    for li, (b, rec) in enumerate(zip(net.blocks, records)):
+        m = signals[li]
+        tr_x = trace_sequence(rec.x, params.lambda_pre)
+        e1 = m * rec.psi[w0:]
+        g = params.alpha_pre * block_corr(b, tr_x[w0:], e1)
+        tr_psi = None
+        if params.alpha_post != 0:
+            tr_psi = trace_sequence(rec.psi, params.lambda_post)
+            tr_prev = np.concatenate([np.zeros_like(tr_psi[:1]), tr_psi[:-1]])[w0:]
+            e2 = m * tr_prev
+            cols = None
+            if rec.cols is not None:
+                cols = rec.cols[w0 * (rec.cols.shape[0] // t_steps):]
+            g = g + params.alpha_post * block_corr(b, rec.x[w0:], e2, cols=cols)
+        grads[b.name] = g
+        if b.bias:
+            tr1 = np.array([np.sum(params.lambda_pre ** np.arange(t + 1)) for t in range(t_steps)])
+            gb = params.alpha_pre * np.tensordot(tr1[w0:].astype(dtype),
+                                                 e1.sum(axis=_bias_axes(e1)[1:]), axes=(0, 0))
+            if tr_psi is not None:
+                gb = gb + params.alpha_post * e2.sum(axis=_bias_axes(e2))
+            grads[b.name + ".bias"] = gb
+        if trace:
+            info[b.name + ".tr_x"] = tr_x
+            info[b.name + ".tr_psi"] = (tr_psi if tr_psi is not None
+                                        else np.zeros_like(rec.psi))
+            info[b.name + ".m"] = _pad_window(m, w0)
+    return grads, info
+
+
+def _pad_window(a: np.ndarray, w0: int) -> np.ndarray:
+    if w0 == 0:
+        return a
+    return np.concatenate([np.zeros((w0,) + a.shape[1:], dtype=a.dtype), a])
+
+
+def _window_caches(caches: list, start: int) -> list:
+    """Pool caches restricted to the folded rows ``start:`` (the learning window)."""
+    out = []
+    for kind, shape, kh, kw, idx in caches:
+        n = shape[0] - start
+        out.append((kind, (n,) + tuple(shape[1:]), kh, kw, None if idx is None else idx[start:]))
+    return out
+
+
+def gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict, x: np.ndarray,
+              labels: np.ndarray, dtype=np.float32, trace: bool = False) -> tuple[dict, dict]:
+    """Dispatch on the rule name (bptt | stllr | tess | readout)."""
+    rule = ALIASES.get(rule, rule)
+    if rule == "bptt":
+        return bptt_gradients(net, weights, x, labels, dtype, trace)
+    return local_gradients(net, rule, params, weights, x, labels, dtype, trace)

@@ -1,0 +1,143 @@
+"""Optional cross-check against torch autograd (skipped when torch is not installed)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from simulator.functional.golden import compute_gradients  # noqa: E402
+from simulator.functional.network import init_weights  # noqa: E402
+from simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec,  # noqa: E402
+                                       ReadoutSpec, RuleParams)
+
+NEURON = NeuronParams(beta=0.5, theta=0.6, v_reset=1.0)
+
+
+class Spike(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, u):
+        ctx.save_for_backward(u)
+        return (u > NEURON.theta).to(u.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (u,) = ctx.saved_tensors
+        return g * NEURON.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta) / NEURON.width, min=0)
+
+
+def net_spec():
+    return NetSpec((2, 8, 8), (
+        BlockSpec("c1", "conv", (2, 8, 8), 4, kernel=3, stride=1, padding=1, neuron=NEURON,
+                  pools=(PoolSpec("max", 2),)),
+        BlockSpec("c2", "conv", (4, 4, 4), 6, kernel=3, stride=2, padding=1, neuron=NEURON,
+                  pools=(PoolSpec("adaptive_avg", 1),)),
+        BlockSpec("f1", "linear", (6,), 7, neuron=NEURON)), ReadoutSpec("out", 7, 5))
+
+
+def torch_forward(net, tw, x, detach_state=False):
+    """Returns per block list of (input, u, o, z) per step and the readout outputs.
+    ``detach_state``: no gradient path through time (S-TLLR's per-step backprop)."""
+    T = x.shape[0]
+    state = [None] * len(net.blocks)
+    rec = [[] for _ in net.blocks]
+    ys = []
+    for t in range(T):
+        h = x[t]
+        for i, b in enumerate(net.blocks):
+            if b.kind == "conv":
+                cur = torch.nn.functional.conv2d(h, tw[b.name], stride=b.stride, padding=b.padding)
+            else:
+                h = h.reshape(h.shape[0], -1)
+                cur = h @ tw[b.name].T
+            u = cur if state[i] is None else NEURON.beta * state[i] + cur
+            o = Spike.apply(u)
+            state[i] = u - NEURON.v_reset_value * o.detach()
+            if detach_state:
+                state[i] = state[i].detach()
+            z = o
+            for p in b.pools:
+                z = (torch.nn.functional.max_pool2d(z, p.size) if p.kind == "max"
+                     else torch.nn.functional.adaptive_avg_pool2d(z, p.size))
+            rec[i].append((h, u, o, z))
+            h = z
+        ys.append(h.reshape(h.shape[0], -1) @ tw["out"].T + tw["out.bias"])
+    return rec, ys
+
+
+def data(seed):
+    net = net_spec()
+    w = init_weights(net, seed, np.float64, negative_slope=0.0)
+    w["f1"] *= 3.0  # enough activity that every layer spikes
+    rng = np.random.default_rng(seed)
+    x = (rng.random((5, 3, 2, 8, 8)) < 0.4).astype(float)
+    return net, w, x, rng.integers(0, 5, 3)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bptt_matches_torch_autograd(seed):
+    net, w, x, labels = data(seed)
+    tw = {k: torch.tensor(v, requires_grad=True) for k, v in w.items()}
+    _, ys = torch_forward(net, tw, torch.tensor(x))
+    loss = torch.nn.functional.cross_entropy(sum(ys), torch.tensor(labels))
+    loss.backward()
+    got = compute_gradients(net, "bptt", RuleParams(), w, x, labels)
+    for k in tw:
+        assert tw[k].grad.abs().max() > 0
+        np.testing.assert_allclose(got[k], tw[k].grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("rule", ["tess", "stllr"])
+def test_local_rules_match_torch_signals(rule):
+    """m by torch autograd (TESS: of the LSG loss, incl. torch's max-pool routing; S-TLLR: of
+    CE(y[t]) with the membrane state detached), corr by torch.nn.grad, traces by explicit sums."""
+    net, w, x, labels = data(2)
+    sizes = (2, 1, 0)
+    lp, lq, ap_, aq = 0.5, 0.2, 1.0, 1.0
+    params = RuleParams(lambda_pre=lp, lambda_post=lq, alpha_pre=ap_, alpha_post=aq,
+                        lsg_pool=sizes)
+    got = compute_gradients(net, rule, params, w, x, labels)
+    tw = {k: torch.tensor(v) for k, v in w.items()}
+    lab = torch.tensor(labels)
+    T = x.shape[0]
+    if rule == "stllr":
+        twg = {k: v.clone().requires_grad_(True) for k, v in tw.items()}
+        rec, ys = torch_forward(net, twg, torch.tensor(x), detach_state=True)
+        step_m = [torch.autograd.grad(torch.nn.functional.cross_entropy(ys[t], lab),
+                                      [rec[i][t][2] for i in range(len(net.blocks))])
+                  for t in range(T)]
+    else:
+        rec, _ = torch_forward(net, tw, torch.tensor(x))
+    for i, b in enumerate(net.blocks):
+        expect = torch.zeros_like(tw[b.name])
+        psis, hs = [], []
+        for t in range(T):
+            h, u, o, _ = rec[i][t]
+            u = u.detach()
+            o = o.detach().requires_grad_(True)
+            z = o
+            for p in b.pools:
+                z = (torch.nn.functional.max_pool2d(z, p.size) if p.kind == "max"
+                     else torch.nn.functional.adaptive_avg_pool2d(z, p.size))
+            a = z if b.kind == "linear" else torch.nn.functional.adaptive_avg_pool2d(z, sizes[i])
+            a = a.reshape(a.shape[0], -1)
+            D = a.shape[1]
+            f = torch.linspace(50, 512, 5, dtype=torch.float64)
+            B = torch.sign(torch.sin(f[:, None] * torch.arange(D, dtype=torch.float64)[None])) / D
+            L = torch.nn.functional.cross_entropy(a @ B.T, lab)
+            (m,) = torch.autograd.grad(L, o)
+            if rule == "stllr":
+                m = step_m[t][i]
+            ps = NEURON.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta), min=0)
+            psis.append(ps)
+            h = h.detach()
+            hs.append(h)
+            tr_x = sum(lp ** (t - k) * hs[k] for k in range(t + 1))
+            tr_p = sum(lq ** (t - 1 - k) * psis[k] for k in range(t)) if t else torch.zeros_like(ps)
+            for inp, e, c in ((tr_x, m * ps, ap_), (h.detach(), m * tr_p, aq)):
+                if b.kind == "conv":
+                    expect += c * torch.nn.grad.conv2d_weight(inp, tw[b.name].shape, e,
+                                                              stride=b.stride, padding=b.padding)
+                else:
+                    expect += c * e.T @ inp
+        assert expect.abs().max() > 0
+        np.testing.assert_allclose(got[b.name], expect.numpy(), rtol=1e-9, atol=1e-13)

@@ -237,3 +237,15 @@ def test_energy_columns_from_the_workloads_cost_models(tmp_path):
     counts = res.table[res.table["cost_models"].astype(str) == "['counts']"]
     assert counts["energy_pJ"].isna().all()  # the counts model prices in counts, not pJ
     assert set(res.tables["energy"]["model"]) == {"horowitz45", "counts"}
+
+
+def test_simpy_engine_sweep_identical_serial_and_process(tmp_path):
+    plan = plan_sweep(SMALL, {"hardware.pe.units": "4,64", "T": "2,4"}, engine="simpy")
+    serial = run_sweep(plan, tmp_path / "s", "serial")
+    process = run_sweep(plan, tmp_path / "p", "process", workers=2)
+    assert {"cycles", "latency_ms"} <= set(serial.table.columns) and serial.table["cycles"].gt(0).all()
+    pd.testing.assert_frame_equal(serial.table, process.table, check_exact=True)
+    pd.testing.assert_frame_equal(serial.tables["timing"], process.tables["timing"], check_exact=True)
+    # more PEs never make a sample slower
+    c = serial.table.pivot_table(index=["input.T", "rule"], columns="hardware.pe.units", values="cycles")
+    assert (c[64] <= c[4]).all()

@@ -136,8 +136,9 @@ def test_sigkill_loses_only_points_in_flight(tmp_path, monkeypatch):
     assert len(res.table) == N_KILL * 3
 
 
-def test_ctrl_c_exits_130_quietly_and_keeps_finished_points(tmp_path, monkeypatch):
-    proc, out = _start_and_wait(tmp_path, "process")
+@pytest.mark.parametrize("executor", ["serial", "process"])
+def test_ctrl_c_exits_130_quietly_and_keeps_finished_points(tmp_path, monkeypatch, executor):
+    proc, out = _start_and_wait(tmp_path, executor)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground process group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -249,3 +250,17 @@ def test_simpy_engine_sweep_identical_serial_and_process(tmp_path):
     # more PEs never make a sample slower
     c = serial.table.pivot_table(index=["input.T", "rule"], columns="hardware.pe.units", values="cycles")
     assert (c[64] <= c[4]).all()
+
+
+def test_first_ctrl_c_waits_for_a_safe_point_second_interrupts():
+    stop = executors.Interrupts()
+    with stop:
+        os.kill(os.getpid(), signal.SIGINT)  # delivered to this (main) thread
+        time.sleep(0.05)
+        assert stop.requested  # flagged, nothing raised mid-operation
+        with pytest.raises(KeyboardInterrupt):
+            stop.check()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert signal.getsignal(signal.SIGINT) != stop._handler  # restored

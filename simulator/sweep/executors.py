@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..errors import UserError
 from .point import compute_point
@@ -23,13 +24,47 @@ Task = tuple[str, dict]
 OnDone = Callable[[str, dict | None, str | None], None]
 
 
+class Interrupts:
+    """Ctrl-C during a sweep, made safe: the first SIGINT only sets a flag that the executors check
+    between points (so no pool or queue internals are interrupted half-way, which can hang the
+    exit); a second SIGINT interrupts at once. Inactive outside the main thread, and when SIGINT
+    is ignored (a background job)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> "Interrupts":
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None):
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt here (a safe point) if Ctrl-C was pressed."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
-def run_serial(tasks: Iterable[Task], engine: str, on_done: OnDone, **_) -> None:
-    """One point after the other in this process."""
+def run_serial(tasks: Iterable[Task], engine: str, on_done: OnDone, stop: Interrupts | None = None,
+               **_) -> None:
+    """One point after the other in this process (Ctrl-C: after the point in flight)."""
     for key, config in tasks:
+        if stop is not None:
+            stop.check()
         try:
             result = compute_point(config, engine)
         except Exception as exc:  # a failing point is reported, the others go on
@@ -44,8 +79,10 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_process(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: int | None = None, **_) -> None:
-    """A local process pool (``workers`` processes, default all cores)."""
+def run_process(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: int | None = None,
+                stop: Interrupts | None = None, **_) -> None:
+    """A local process pool (``workers`` processes, default all cores). Ctrl-C cancels the queued
+    points; the ones in flight finish in their workers and are not stored."""
     tasks = list(tasks)
     if not tasks:
         return
@@ -53,9 +90,14 @@ def run_process(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: in
     pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
     try:
         futures = {pool.submit(compute_point, config, engine): key for key, config in tasks}
-        for fut in as_completed(futures):
-            exc = fut.exception()
-            on_done(futures[fut], None if exc else fut.result(), _error(exc) if exc else None)
+        pending = set(futures)
+        while pending:
+            if stop is not None:
+                stop.check()
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                exc = fut.exception()
+                on_done(futures[fut], None if exc else fut.result(), _error(exc) if exc else None)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -63,7 +105,7 @@ def run_process(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: in
 
 
 def run_dask(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: int | None = None,
-             scheduler: str | None = None, **_) -> None:
+             scheduler: str | None = None, stop: Interrupts | None = None, **_) -> None:
     """A Dask ``distributed`` cluster at ``scheduler`` (tcp://HOST:PORT), or a local cluster of
     ``workers`` single-threaded processes when no scheduler is given. Workers must be able to
     import this package (same version)."""
@@ -90,6 +132,8 @@ def run_dask(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: int |
         futures = {client.submit(compute_point, config, engine, key=f"tess-sim-point-{key}", pure=False): key
                    for key, config in tasks}
         for fut in dask_completed(list(futures)):
+            if stop is not None:
+                stop.check()
             key = futures[fut]
             if fut.status == "finished":
                 on_done(key, fut.result(), None)
@@ -105,7 +149,9 @@ RUNNERS = {"serial": run_serial, "process": run_process, "dask": run_dask}
 
 
 def execute(executor: str, tasks: Iterable[Task], engine: str, on_done: OnDone, **options) -> None:
-    """Run ``tasks`` on the named executor (see :data:`EXECUTORS`)."""
+    """Run ``tasks`` on the named executor (see :data:`EXECUTORS`); Ctrl-C raises
+    KeyboardInterrupt at the next safe point (see :class:`Interrupts`)."""
     if executor not in RUNNERS:
         raise UserError("--executor", executor, f"unknown executor (available: {', '.join(EXECUTORS)})")
-    RUNNERS[executor](tasks, engine, on_done, **options)
+    with Interrupts() as stop:
+        RUNNERS[executor](tasks, engine, on_done, stop=stop, **options)

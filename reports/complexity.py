@@ -16,21 +16,37 @@ PANELS = [("paper", "memory_MB", "Memory, paper convention (MB)"),
           ("full", "learning_ops", "Learning ops, full convention")]
 
 
+def style_loglog(ax, xlabel: str, ylabel: str, base: int = 2, xticks=None) -> None:
+    """The house style of a cost-versus-x panel: log-log axes with plain tick labels (no
+    mathtext: it costs more than the whole plot) and no minor ticks, light grid, small legend
+    in a fixed corner (``loc="best"`` is slow); x ticks at ``xticks`` when given."""
+    ax.set_xscale("log", base=base)
+    ax.set_yscale("log")
+    if xticks is not None:
+        ax.set_xticks(xticks, [f"{t:g}" for t in xticks])
+    else:
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.yaxis.set_minor_locator(ticker.NullLocator())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left")
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 100) -> bytes:
+    """A Figure as ``png`` or ``svg`` bytes (no pyplot, no global state)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi)
+    return buf.getvalue()
+
+
 def _slope(slopes: pd.DataFrame, rule: str, conv: str, metric: str, part: str) -> float | None:
     s = slopes[(slopes["rule"] == rule) & (slopes["convention"] == conv)
                & (slopes["metric"] == metric) & (slopes["part"] == part)]
     return round(float(s["slope"].iloc[0]), 2) + 0.0 if len(s) else None  # no "-0.00"
-
-
-def log_axes(ax, xticks) -> None:
-    """Log-log axes with plain tick labels (no mathtext: it costs more than the whole plot) and
-    no minor ticks; x ticks at the given values."""
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xticks(xticks, [f"{t:g}" for t in xticks])
-    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
-    ax.xaxis.set_minor_locator(ticker.NullLocator())
-    ax.yaxis.set_minor_locator(ticker.NullLocator())
 
 
 def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: str,
@@ -60,12 +76,6 @@ def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: 
                     ax.plot(h["T"], h["value"], "--", color=colour,
                             label=f"BPTT history only (slope {kh:.2f})")
         ax.axvline(T_mark, color="grey", ls=":", lw=1, label=f"workload T = {T_mark}")
-        log_axes(ax, sorted(cx["T"].unique()))
-        ax.set_xlabel("time steps T")
-        ax.set_ylabel(label)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        style_loglog(ax, "time steps T", label, xticks=sorted(cx["T"].unique()))
     fig.suptitle(f"{title}: cost per sample versus T (slopes fitted over T = 16…1024)")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=100)
-    return buf.getvalue()
+    return figure_bytes(fig, fmt)

@@ -81,6 +81,8 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_mode
     if plot is not None:
         write_bytes(out / "complexity.png", plot)
         files["complexity.png"] = plot
+    _write_report(out)
+    files.update({"report.html": "", "report.md": ""})
     i = wl.input
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
                f"batch {i.batch}, {len(res.net.blocks)} spiking blocks, engine {engine}")
@@ -225,6 +227,123 @@ def pd_format(t):
                          "full memory (MB)": t["full_memory_MB"].map(f(".4f")),
                          "spike rate": t["spike_rate"].map(f(".3f")),
                          "wall (s)": t["seconds"].map(f(".1f"))}).set_index("rule")
+
+
+def _write_report(folder: Path) -> None:
+    """report.html (self-contained) and report.md of a run or sweep folder."""
+    from reports.page import build_report
+
+    from .atomic import write_text
+
+    page_html, page_md = build_report(folder)
+    write_text(folder / "report.html", page_html)
+    write_text(folder / "report.md", page_md)
+
+
+@main.command("sweep")
+@click.argument("workload", type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2,…",
+              help="A swept workload key and its values: a list (1,2,4), a range a..b, a..b+STEP or "
+                   "geometric a..b*FACTOR (T=1..1024*2). Repeat for more keys; the grid is their product.")
+@click.option("--executor", type=click.Choice(["serial", "process", "dask"]), default="process",
+              show_default=True, help="process: local processes; dask: a distributed cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler (tcp://HOST:PORT); default: a local Dask cluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes / local Dask workers (default: all cores).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Sweep folder (default: out/sweep-<workload name>).")
+@click.option("--force", is_flag=True, help="Recompute points already stored.")
+@click.option("--engine", default="analytical", show_default=True, help="Any engine of simulator.api.ENGINES.")
+@click.option("--no-plot", is_flag=True, help="Skip the plots and the report.")
+@user_errors
+def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engine, no_plot):
+    """Run WORKLOAD over the grid of --set values (and its sweep: section); store each point as it
+    finishes (re-running skips stored points), write sweep.csv, the plots and report.html."""
+    import time
+
+    from .sweep import plan_sweep, run_sweep
+    from .sweep.progress import Progress
+
+    if scheduler and executor != "dask":
+        raise UserError("--scheduler", "", "only used with --executor dask")
+    t0 = time.perf_counter()
+    plan = plan_sweep(workload, list(sets), engine)
+    if not plan.settings:
+        raise UserError("--set", "", "nothing to sweep: give --set KEY=V1,V2,… or a sweep: section")
+    out = Path(out_dir) if out_dir else Path("out") / f"sweep-{plan.name}"
+    progress = Progress()
+    try:
+        res = run_sweep(plan, out, executor, workers, scheduler, force, log=progress.note, progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo(f"interrupted: finished points are stored in {out}/points; run the same command "
+                   "again to compute only the missing ones", err=True)
+        sys.exit(130)
+    files = ["sweep.csv", "failures.json"]
+    if not no_plot:
+        files += _write_sweep_plots(out, plan.title)
+        _write_report(out)
+        files += ["report.html", "report.md"]
+    dt = time.perf_counter() - t0
+    n_rules = res.table["rule"].nunique() if len(res.table) else 0
+    click.echo(f"{len(plan.points)} points × {n_rules} rules: "
+               f"{len(res.computed)} computed, {len(res.skipped)} already stored, {len(res.corrupt)} corrupt "
+               f"recomputed, {len(res.failures)} failed; {executor} executor, {dt:.1f} s")
+    click.echo(f"wrote {out}/: " + ", ".join(files))
+    if res.failures:
+        click.echo(f"{len(res.failures)} point(s) failed (see {out}/failures.json); re-run to retry them", err=True)
+        sys.exit(1)
+
+
+def _write_sweep_plots(folder: Path, title: str, formats=("png", "svg"), dpi: int = 100) -> list[str]:
+    """The sweep's figures (see reports.sweep.sweep_figures) as PNG and SVG files; returns names."""
+    import json as _json
+
+    import pandas as pd
+
+    from reports.sweep import sweep_figures
+
+    from .atomic import write_bytes
+
+    meta = _json.loads((folder / "sweep.json").read_text())
+    table = pd.read_csv(folder / "sweep.csv")
+    names = []
+    for fmt in formats:
+        for stem, image in sweep_figures(table, list(meta["settings"]), title, fmt, dpi).items():
+            names.append(write_bytes(folder / f"{stem}.{fmt}", image).name)
+    return names
+
+
+@main.command("plot")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--format", "formats", default="png,svg", show_default=True, help="Comma-separated: png, svg.")
+@click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True)
+@user_errors
+def plot_cmd(folder, formats, dpi):
+    """Draw the plots of a finished sweep FOLDER (cost versus each swept key, heatmaps, energy)."""
+    folder = Path(folder)
+    if not (folder / "sweep.json").exists() or not (folder / "sweep.csv").exists():
+        raise UserError(str(folder), "", "not a finished sweep folder (sweep.json, sweep.csv)")
+    fmts = [f.strip() for f in formats.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in ("png", "svg")]
+    if bad or not fmts:
+        raise UserError("--format", "", f"unknown format '{(bad or [formats])[0]}' (png, svg)")
+    import json as _json
+
+    meta = _json.loads((folder / "sweep.json").read_text())
+    names = _write_sweep_plots(folder, meta.get("title", meta["name"]), fmts, dpi)
+    click.echo(f"wrote {folder}/: " + (", ".join(names) or "(nothing to plot)"))
+
+
+@main.command("report")
+@click.argument("folder", type=click.Path(file_okay=False))
+@user_errors
+def report_cmd(folder):
+    """Build report.html (self-contained) and report.md of a run or sweep FOLDER."""
+    folder = Path(folder)
+    _write_report(folder)
+    click.echo(f"wrote {folder}/report.html, {folder}/report.md")
 
 
 @main.command("validate")

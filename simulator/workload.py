@@ -476,6 +476,7 @@ class Workload(Strict):
     cost_models: list[str | dict[str, Any]] = ["counts"]
     report: Report = Report()
     simulation: Simulation = Simulation()
+    sweep: dict[str, Any] | None = None  # KEY: values or a range spec, as `tess-sim sweep --set`
     _source: str | None = PrivateAttr(default=None)
 
     @property

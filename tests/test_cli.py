@@ -25,7 +25,7 @@ def test_run_writes_summary_ledger_results_and_plot(tmp_path):
     assert "paper #MAC (M)" in res.output and "TESS" in res.output
     assert sorted(p.name for p in out.iterdir()) == ["activity.csv", "complexity.png", "energy.csv",
                                                      "energy_breakdown.csv", "ledger.csv", "placement.csv",
-                                                     "results.json", "summary.csv"]
+                                                     "report.html", "report.md", "results.json", "summary.csv"]
     ledger = pd.read_csv(out / "ledger.csv", keep_default_na=False)
     assert list(ledger.columns) == ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits",
                                     "memory"]
@@ -119,3 +119,15 @@ def test_bad_hardware_file_names_that_file(tmp_path):
     r = subprocess.run([sys.executable, "-m", "simulator.cli", "validate", str(wl)], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip().startswith(f"error: {tmp_path / 'hw' / 'edge.yaml'}: memories: ")
+
+
+def test_outputs_have_the_usual_permissions(tmp_path):
+    import os
+
+    from simulator.atomic import write_text
+
+    p = write_text(tmp_path / "sub" / "x.csv", "a\n")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~mask)
+    assert [q.name for q in p.parent.iterdir()] == ["x.csv"]  # no temporary left behind

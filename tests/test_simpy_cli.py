@@ -23,7 +23,7 @@ def test_run_defaults_to_simpy_and_writes_timing(tmp_path):
     assert "history fits on chip up to T = " in r.output
     names = sorted(p.name for p in out.iterdir())
     assert names == ["activity.csv", "energy.csv", "energy_breakdown.csv", "ledger.csv", "placement.csv",
-                     "results.json", "summary.csv", "timing.csv"]
+                     "report.html", "report.md", "results.json", "summary.csv", "timing.csv"]
     timing = pd.read_csv(out / "timing.csv")
     assert list(timing.columns) == ["rule", "scope", "name", "metric", "value"]
     ledger = pd.read_csv(out / "ledger.csv", keep_default_na=False)

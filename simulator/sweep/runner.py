@@ -1,0 +1,235 @@
+"""Plan a sweep (validate every key and every point before anything runs), run the points that
+are not stored yet, and assemble the tidy table.
+
+Sweep folder layout::
+
+    DIR/sweep.json        what was swept: workload, engine, version, settings, point keys
+    DIR/points/KEY.json   one finished point (see :mod:`.store`)
+    DIR/sweep.csv         the tidy table: one row per (point, rule); sweep.parquet with pyarrow
+    DIR/sweep_NAME.csv    an extra table NAME of the runs (engines / cost models), stacked per point
+    DIR/failures.json     the points that raised this time, with their settings and error
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import __version__
+from ..atomic import write_bytes, write_text
+from ..errors import UserError
+from ..workload import Workload, load_workload, set_dotted, workload_from_dict
+from .executors import execute
+from .grid import build_grid, check_key, parse_set, parse_values
+from .store import PointStore, point_key
+
+
+@dataclass
+class Point:
+    """One grid point: the settings (canonical key -> value), its store key and resolved config."""
+
+    settings: dict[str, Any]
+    key: str
+    config: dict
+
+
+@dataclass
+class Plan:
+    """A validated sweep: every point resolved and keyed, nothing run yet."""
+
+    workload: str
+    name: str
+    engine: str
+    settings: dict[str, list[Any]]
+    points: list[Point]
+    title: str = ""
+
+    def to_dict(self) -> dict:
+        return {"tool": "tess-sim", "version": __version__, "workload": self.workload, "name": self.name,
+                "title": self.title or self.name, "engine": self.engine, "settings": self.settings,
+                "points": [{"key": p.key, "settings": p.settings} for p in self.points]}
+
+
+@dataclass
+class SweepResult:
+    """What a sweep run did: the table of every stored point, and what happened to each point."""
+
+    plan: Plan
+    table: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    computed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def resolved(wl: Workload) -> dict:
+    """The fully resolved configuration of a workload (defaults filled, hardware inline, cost-model
+    table paths absolute, no sweep section): what a point's hash is computed from, and what a
+    worker rebuilds it from."""
+    data = wl.model_dump(mode="json", exclude_none=True, exclude={"sweep"})
+    base = Path(wl.source).resolve().parent if wl.source else Path.cwd()
+
+    def absolute(spec):
+        if isinstance(spec, str) and spec.endswith((".yaml", ".yml")) and not Path(spec).is_absolute():
+            return str(base / spec)
+        if isinstance(spec, dict) and isinstance(spec.get("model"), str):
+            return dict(spec, model=absolute(spec["model"]))
+        return spec
+
+    if "cost_models" in data:
+        data["cost_models"] = [absolute(s) for s in data["cost_models"]]
+    return data
+
+
+def _settings(wl: Workload, where: str, sets: list[str] | dict[str, Any] | None) -> dict[str, list[Any]]:
+    """The workload's ``sweep:`` section overridden by ``sets`` (``--set`` wins on the same key)."""
+    out: dict[str, list[Any]] = {}
+    for key, spec in (wl.sweep or {}).items():
+        out[check_key(key, where=f"{where}: sweep")] = parse_values(key, spec, where=f"{where}: sweep")
+    if isinstance(sets, dict):
+        for key, spec in sets.items():
+            out[check_key(key)] = parse_values(key, spec)
+    else:
+        for text in sets or []:
+            key, values = parse_set(text)
+            out[key] = values
+    return out
+
+
+def _describe(settings: dict[str, Any]) -> str:
+    return " ".join(f"{k}={json.dumps(v)}" for k, v in settings.items()) or "(base workload)"
+
+
+def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any] | None = None,
+               engine: str = "analytical") -> Plan:
+    """Validate the keys, expand the grid and resolve every point (UserError on any mistake,
+    naming the point's settings)."""
+    from ..api import ENGINES
+
+    if engine not in ENGINES:
+        raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
+    wl = workload if isinstance(workload, Workload) else load_workload(workload)
+    where = wl.source or "<workload>"
+    settings = _settings(wl, where, sets)
+    base = resolved(wl)
+    points, seen = [], set()
+    for values in build_grid(settings):
+        data = base
+        for key, v in values.items():
+            data = set_dotted(data, key, v, where="--set")
+        try:
+            pwl = workload_from_dict(data, where)
+        except UserError as exc:
+            raise UserError(exc.where, exc.field, f"{exc.reason} (sweep point {_describe(values)})") from None
+        pwl._source = wl.source
+        config = resolved(pwl)
+        key = point_key(config, engine)
+        if key not in seen:
+            seen.add(key)
+            points.append(Point(values, key, config))
+    return Plan(where, wl.name, engine, settings, points, wl.dataset or wl.name)
+
+
+def build_table(plan: Plan, results: dict[str, dict], name: str = "summary") -> pd.DataFrame:
+    """The points' ``name`` tables stacked in grid order, each row led by the point's settings and
+    key: for the summary, one row per (point, rule). Other names are the extra tables of a run."""
+    rows, cols = [], list(plan.settings) + ["point"]
+    for p in plan.points:
+        res = results.get(p.key, {})
+        tab = res.get("summary") if name == "summary" else res.get("tables", {}).get(name)
+        if tab:
+            cols += [c for c in tab["columns"] if c not in cols]
+            rows += [{**p.settings, "point": p.key, **dict(zip(tab["columns"], row))} for row in tab["data"]]
+    if not rows:
+        return pd.DataFrame(columns=cols + (["rule"] if name == "summary" else []))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def write_table(table: pd.DataFrame, out: Path) -> list[str]:
+    """sweep.csv, and sweep.parquet when pyarrow is installed; returns the file names written."""
+    written = [write_text(out / "sweep.csv", table.to_csv(index=False)).name]
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return written
+    import io
+
+    buf = io.BytesIO()
+    table.to_parquet(buf, index=False)
+    written.append(write_bytes(out / "sweep.parquet", buf.getvalue()).name)
+    return written
+
+
+def run_sweep(plan: Plan, out: str | Path, executor: str = "process", workers: int | None = None,
+              scheduler: str | None = None, force: bool = False,
+              log: Callable[[str], None] = lambda msg: None, progress=None) -> SweepResult:
+    """Run the points of ``plan`` that are not stored in ``out`` yet (all of them with ``force``),
+    storing each as it finishes; then write the table. ``progress`` (optional) gets
+    ``start(total)``, ``advance(failed: bool, message)`` and ``close()``."""
+    out = Path(out)
+    store = PointStore(out)
+    res = SweepResult(plan, pd.DataFrame())
+    done: dict[str, dict] = {}
+    todo = []
+    for p in plan.points:
+        status, body = ("missing", None) if force else store.read(p.key)
+        if status == "ok":
+            done[p.key] = body["result"]
+            res.skipped.append(p.key)
+            continue
+        if status.startswith("corrupt"):
+            res.corrupt.append(p.key)
+            log(f"corrupt point file {store.path(p.key)} ({status[9:]}), recomputing: {_describe(p.settings)}")
+        todo.append(p)
+    by_key = {p.key: p for p in todo}
+
+    def on_done(key: str, result: dict | None, error: str | None) -> None:
+        if error is None and result.get("version") != __version__:  # a cluster worker of another version
+            error = f"the worker runs tess-sim {result.get('version')}, this is {__version__}"
+        if error is None:
+            store.write(key, plan.engine, by_key[key].settings, result)
+            done[key] = result
+            res.computed.append(key)
+            msg = None
+        else:
+            res.failures[key] = error
+            msg = f"point failed: {_describe(by_key[key].settings)}: {error}"
+            log(msg)
+        if progress is not None:
+            progress.advance(error is not None, msg)
+
+    if progress is not None:
+        progress.start(len(todo))
+    try:
+        execute(executor, [(p.key, p.config) for p in todo], plan.engine, on_done,
+                workers=workers, scheduler=scheduler)
+    finally:
+        if progress is not None:
+            progress.close()
+    write_text(out / "sweep.json", json.dumps(plan.to_dict(), indent=1))
+    failures = [{"point": k, "settings": by_key[k].settings, "error": e} for k, e in res.failures.items()]
+    write_text(out / "failures.json", json.dumps(failures, indent=1))
+    res.table = build_table(plan, done)
+    write_table(res.table, out)
+    for name in sorted({n for r in done.values() for n in r.get("tables", {})}):
+        res.tables[name] = build_table(plan, done, name)
+        write_text(out / f"sweep_{name}.csv", res.tables[name].to_csv(index=False))
+    return res
+
+
+def sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any] | None = None,
+          out: str | Path | None = None, engine: str = "analytical", executor: str = "process",
+          workers: int | None = None, scheduler: str | None = None, force: bool = False) -> SweepResult:
+    """Plan and run a sweep; the Python form of ``tess-sim sweep``.
+
+    >>> res = sweep("workloads/dvs.yaml", {"T": "1..1024*2"}, out="out/sweep-dvs")
+    >>> res.table[["input.T", "rule", "paper_memory_MB"]]
+    """
+    plan = plan_sweep(workload, sets, engine)
+    return run_sweep(plan, out or Path("out") / f"sweep-{plan.name}", executor, workers, scheduler, force)

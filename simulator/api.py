@@ -176,7 +176,8 @@ def complexity(wl: Workload, Ts: list[int] | None = None,
         net = dataclasses.replace(base, T=T)
         act = activity.at_T(T)
         for rule in make_rules(wl, net, where):
-            rows += [(T,) + r for r in paper_rows(rule) + full_rows(rule, act, wl.hardware.precision, wl.input.batch)]
+            rows += [(T,) + r for r in paper_rows(rule)
+                     + full_rows(rule, rule.works(act), wl.hardware.precision, wl.input.batch)]
     led = pd.DataFrame(rows, columns=["T"] + LEDGER_COLUMNS)
     out = []
     h = held(led).assign(value=lambda d: d["count"] * d["bits"] / 8 / 2**20)

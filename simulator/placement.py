@@ -121,23 +121,22 @@ def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware | No
     ``touched_rows`` or with ``hw.spill == "proportional"`` the split is proportional; held
     elements always split by the on-chip fraction); op rows get ``memory = ""``. Counts are
     conserved: the split rows of one original row sum to it."""
-    full = ledger[ledger["convention"] == "full"]
-    p = placement.set_index(["rule", "unit"])
-    streamed = touched_rows is not None and (hw is None or hw.spill == "streamed")
-    out = []
-    for row in full.itertuples(index=False):
-        base = row._asdict()
-        if row.unit == "pe":
-            out.append({**base, "memory": ""})
-            continue
-        pl = p.loc[(row.rule, row.unit)]  # every accessed buffer kind is held (a test checks)
-        spilled = pl["spilled_bytes"] / pl["bytes"]
-        dram = row.count * spilled
-        if streamed and row.action != "hold":
-            dram = spilled * touched_rows.get((row.rule, row.layer, row.phase, row.unit, row.action, row.bits),
-                                              row.count)
-        if row.count - dram > 0:
-            out.append({**base, "count": row.count - dram, "memory": pl["memory"]})
-        if dram > 0:
-            out.append({**base, "count": dram, "memory": pl["spill_memory"]})
-    return pd.DataFrame(out, columns=list(ledger.columns) + ["memory"])
+    full = ledger[ledger["convention"] == "full"].reset_index(drop=True)
+    cols = list(ledger.columns) + ["memory"]
+    is_op = full["unit"] == "pe"
+    acc = full[~is_op].merge(placement[["rule", "unit", "memory", "bytes", "spilled_bytes", "spill_memory"]],
+                             on=["rule", "unit"], how="left", validate="many_to_one")
+    if acc["bytes"].isna().any():  # every accessed buffer kind is held (a test checks)
+        bad = acc[acc["bytes"].isna()].iloc[0]
+        raise ValueError(f"{bad['rule']}: buffer '{bad['unit']}' is accessed but never held")
+    spilled = (acc["spilled_bytes"] / acc["bytes"]).to_numpy()
+    dram = acc["count"].to_numpy() * spilled
+    if touched_rows is not None and (hw is None or hw.spill == "streamed"):
+        keys = zip(acc["rule"], acc["layer"], acc["phase"], acc["unit"], acc["action"], acc["bits"])
+        touch = np.array([touched_rows.get(k, c) for k, c in zip(keys, acc["count"])], dtype=float)
+        dram = np.where(acc["action"].to_numpy() == "hold", dram, spilled * touch)
+    on_chip = acc.assign(count=acc["count"].to_numpy() - dram)
+    off_chip = acc.assign(count=dram, memory=acc["spill_memory"])
+    parts = [full[is_op].assign(memory=""), on_chip[on_chip["count"] > 0][cols],
+             off_chip[off_chip["count"] > 0][cols]]
+    return pd.concat(parts, ignore_index=True)[cols]

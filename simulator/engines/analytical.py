@@ -20,10 +20,11 @@ def bits_of(prec: str, precision: Precision) -> int:
     return PAPER_BITS if prec == "fp32" else int(getattr(precision, prec))
 
 
-def full_rows(rule: Rule, act: ActivityProfile, precision: Precision, batch: int) -> list[tuple]:
-    """Ledger rows of the ``full`` convention: summed Works, then held state."""
+def full_rows(rule: Rule, works, precision: Precision, batch: int) -> list[tuple]:
+    """Ledger rows of the ``full`` convention: the rule's ``works`` (``rule.works(act)``, or the
+    pieces an engine executed) summed, then the rule's held state."""
     totals: dict[tuple, float] = defaultdict(float)
-    for work in rule.works(act):
+    for work in works:
         for unit, action, prec, n in work.total(batch):
             totals[(work.layer, work.phase, unit, action, bits_of(prec, precision))] += n
     rows = [("full", rule.name, layer, phase, unit, action, n, bits)
@@ -50,18 +51,21 @@ def run_analytical(rules: list[Rule], act: ActivityProfile, precision: Precision
     """The ledger of every rule, both conventions."""
     rows: list[tuple] = []
     for rule in rules:
-        rows += paper_rows(rule) + full_rows(rule, act, precision, batch)
+        rows += paper_rows(rule) + full_rows(rule, rule.works(act), precision, batch)
     return make_ledger(rows)
 
 
 def run_placed(rules: list[Rule], act: ActivityProfile, hw: Hardware, batch: int,
                where: str = "hardware") -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ledger with its ``memory`` column (spills by ``hw.spill``) and the placement."""
-    raw = run_analytical(rules, act, hw.precision, batch)
-    placement = place(raw, hw, where)
+    rows: list[tuple] = []
     touch: dict = {}
     for rule in rules:
-        touch.update(touched(rule.name, rule.works(act), rule.state(), rule.net.T, batch,
+        works = rule.works(act)
+        rows += paper_rows(rule) + full_rows(rule, works, hw.precision, batch)
+        touch.update(touched(rule.name, works, rule.state(), rule.net.T, batch,
                              lambda prec: bits_of(prec, hw.precision)))
+    raw = make_ledger(rows)
+    placement = place(raw, hw, where)
     paper = raw[raw["convention"] == "paper"].assign(memory="")
     return pd.concat([paper, with_memory(raw, placement, hw, touch)], ignore_index=True), placement

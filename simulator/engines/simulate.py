@@ -35,19 +35,6 @@ class Simulated:
     runs: dict[str, SimRun]
 
 
-class _Executed:
-    """A rule whose Works are the ones the simulation executed (for the ledger aggregation)."""
-
-    def __init__(self, rule: Rule, works):
-        self.name, self._rule, self._works = rule.name, rule, works
-
-    def works(self, act):
-        return self._works
-
-    def state(self):
-        return self._rule.state()
-
-
 def capacity_view(hw: Hardware) -> Hardware:
     """The hardware as placement sees it: every core has its own copy of each SRAM, so with
     several cores a buffer kind may use ``cores ×`` the capacity (buffers spread over cores)."""
@@ -73,7 +60,7 @@ def simulate(wl: Workload, net: Net, rules: list[Rule], act: ActivityProfile,
         sim = CoreSim(rule, rule.works(act), net, hw, placement, cores, granularity, tile, batch,
                       keep_tasks, where).run()
         runs[rule.name] = sim
-        rows += paper_rows(rule) + full_rows(_Executed(rule, sim.works), act, hw.precision, batch)
+        rows += paper_rows(rule) + full_rows(rule, sim.works, hw.precision, batch)
         touch.update(touched(rule.name, sim.works, rule.state(), net.T, batch,
                              lambda prec: bits_of(prec, hw.precision)))
     raw = make_ledger(rows)

@@ -95,10 +95,16 @@ class WorkBuilder:
         self._counts: dict[tuple[str, str, str], np.ndarray] = {}
 
     def _add(self, unit: str, action: str, prec: str, n) -> "WorkBuilder":
-        arr = np.broadcast_to(np.asarray(n, dtype=float), (self.T,))
-        if np.any(arr):
-            key = (unit, action, prec)
-            self._counts[key] = self._counts.get(key, 0.0) + arr
+        if np.ndim(n) == 0:
+            if n == 0:
+                return self
+            arr = np.full(self.T, float(n))
+        else:
+            arr = np.asarray(n, dtype=float)
+            if not arr.any():
+                return self
+        key = (unit, action, prec)
+        self._counts[key] = self._counts.get(key, 0.0) + arr
         return self
 
     def ops(self, prec: str, **kinds) -> "WorkBuilder":

@@ -125,7 +125,8 @@ def reckon_cmd(workload, rule, cost_models):
     res = run(wl, engine=wl.simulation.engine)
     table = reckon_table(cost_report(res, models=models), rule)
     label = res.summary.loc[rule, "label"]
-    click.echo(reckon_text(table, label, path, res.activity.description, wl.hardware))
+    click.echo(reckon_text(table, label, workload or "workloads/reckon.yaml (shipped)", res.activity.description,
+                           wl.hardware))
 
 
 @main.command("grad")

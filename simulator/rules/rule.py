@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from ..activity import ActivityProfile
 from ..network import Net
-from .program import Hold, Work
+from .program import Hold, Work, learning_mask
 
 
-class Rule:
+class Rule(ABC):
     """A learning rule's program on one network: its Works, its state, and the paper's counts.
 
     ``params`` is the rule's validated workload section (e.g. ``TESSRule``).
@@ -20,17 +22,17 @@ class Rule:
         self.net = net
         self.params = params
 
+    @abstractmethod
     def works(self, act: ActivityProfile) -> list[Work]:
         """Every Work of a sample, in execution order (see :mod:`simulator.rules.program`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def state(self) -> list[Hold]:
         """The buffers the rule keeps, in elements, for the ``full`` convention."""
-        raise NotImplementedError
 
+    @abstractmethod
     def learning_steps(self) -> int:
         """Steps that produce a learning signal per sample."""
-        raise NotImplementedError
 
     def paper_macs(self) -> list[tuple[str, str, float]]:
         """(layer, phase, MACs per sample) of the paper's #MAC: the MACs that propagate the error
@@ -41,6 +43,23 @@ class Rule:
         rows.append((ro.name, "bwd", float(n * ro.N_in * ro.N_pre)))
         return rows
 
+    @abstractmethod
     def paper_memory(self) -> list[Hold]:
         """The paper's memory in elements at 4 bytes (``fp32``)."""
-        raise NotImplementedError
+
+
+class LocalRule(Rule):
+    """What S-TLLR and TESS share: the learning window and the paper's trace memory."""
+
+    def mask(self):
+        """1.0 at the learning steps, shape [T] (see :func:`~simulator.rules.program.learning_mask`)."""
+        return learning_mask(self.net.T, self.params.window)
+
+    def learning_steps(self) -> int:
+        return int(self.mask().sum())
+
+    def paper_memory(self) -> list[Hold]:
+        """k = the number of trace kinds: 2 with the post-synaptic trace (alpha_post ≠ 0), else 1."""
+        from .common import paper_memory
+
+        return paper_memory(self.net, 2 if self.params.alpha_post else 1, "traces")

@@ -11,19 +11,13 @@ local correlations of MATH §3 for every block (see :func:`common.local_wgrad`).
 from __future__ import annotations
 
 from . import common
-from .program import Hold, WorkBuilder, learning_mask
-from .rule import Rule
+from .program import Hold, WorkBuilder
+from .rule import LocalRule
 
 
-class STLLR(Rule):
+class STLLR(LocalRule):
     name = "stllr"
     label = "S-TLLR"
-
-    def mask(self):
-        return learning_mask(self.net.T, self.params.window)
-
-    def learning_steps(self) -> int:
-        return int(self.mask().sum())
 
     def works(self, act):
         net, T, r, p = self.net, self.net.T, self.name, self.params
@@ -55,6 +49,3 @@ class STLLR(Rule):
         out = common.common_state(net, self.params.optimizer) + common.trace_state(net, self.params.alpha_post)
         out.append(Hold("errors", "-", "gradient", max(b.N_pre + b.N_in for b in net.layers)))
         return out
-
-    def paper_memory(self):
-        return common.paper_memory(self.net, 2 if self.params.alpha_post else 1, "traces")

@@ -14,22 +14,16 @@ from __future__ import annotations
 
 from ..network import Block
 from . import common
-from .program import Hold, WorkBuilder, learning_mask
-from .rule import Rule
+from .program import Hold, WorkBuilder
+from .rule import LocalRule
 
 #: The paper's LSG pool sizes for VGG-9 (MATH §4).
 VGG9_LSG_POOL = (4, 2, 2, 2, 2, 2, 2, 1)
 
 
-class TESS(Rule):
+class TESS(LocalRule):
     name = "tess"
     label = "TESS"
-
-    def mask(self):
-        return learning_mask(self.net.T, self.params.window)
-
-    def learning_steps(self) -> int:
-        return int(self.mask().sum())
 
     def lsg_size(self, b: Block) -> int:
         """s_l of a conv block (1 when the workload gives no lsg_pool: global pooling)."""
@@ -86,6 +80,3 @@ class TESS(Rule):
         ro = self.net.readout
         rows.append((ro.name, "wgrad", float(n * ro.N_in * C)))
         return rows
-
-    def paper_memory(self):
-        return common.paper_memory(self.net, 2 if self.params.alpha_post else 1, "traces")

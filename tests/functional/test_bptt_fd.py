@@ -64,7 +64,7 @@ def _fd_check(net, seed):
         if _safe(net, w, x):
             break
     else:
-        pytest.skip("no safe draw")
+        pytest.fail("no draw in 50 keeps every membrane and pool gap clear of the kinks")
     grads, _ = bptt_gradients(net, w, x, labels, np.float64)
     h = 1e-6
     worst = 0.0

@@ -35,12 +35,14 @@ def main():
 @click.option("--hardware", "hardware", type=click.Path(dir_okay=False), default=None,
               help="Hardware YAML replacing the workload's (e.g. workloads/hw/odin.yaml).")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override one workload key (repeatable), e.g. --set activity.source=measured, --set T=40.")
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
               help="Price the ledger with this cost model (repeatable; overrides the workload's "
                    "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
                    "entry-point name, with parameters as NAME,key=value,...")
 @user_errors
-def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_models):
+def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cost_models):
     """Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy
     per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
     energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
@@ -54,7 +56,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_mode
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
-    wl = load_workload(workload, hardware)
+    wl = load_workload(workload, hardware, overrides(sets))
     engine = engine or wl.simulation.engine
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
@@ -87,6 +89,10 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_mode
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
                f"batch {i.batch}, {len(res.net.blocks)} spiking blocks, engine {engine}")
     click.echo(f"activity: {res.activity.description}")
+    if res.activity.source in ("measured", "file"):
+        rates = res.activity.rates(res.net)
+        click.echo("spike rate per layer (spikes / neuron / step): "
+                   + ", ".join(f"{name} {r:.4g}" for name, r in rates.items()))
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
@@ -97,6 +103,19 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, cost_mode
     click.echo("")
     click.echo(energy_text(costs))
     click.echo(f"wrote {out}/: {', '.join(files)}")
+
+
+def overrides(sets) -> dict:
+    """``--set KEY=VALUE`` options as a dict of canonical dotted keys (one YAML value each)."""
+    from .sweep.grid import parse_set
+
+    out = {}
+    for text in sets:
+        key, values = parse_set(text)
+        if len(values) != 1:
+            raise UserError("--set", key, f"run takes one value per key, got {values} (use tess-sim sweep for a grid)")
+        out[key] = values[0]
+    return out
 
 
 @main.command("reckon")

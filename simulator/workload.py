@@ -572,33 +572,37 @@ def _resolve_hardware(data: dict, base: Path, path: Path) -> dict:
     return data
 
 
-def workload_from_dict(data: dict, path: str | Path = "<workload>") -> Workload:
+def workload_from_dict(data: dict, path: str | Path = "<workload>", source: str | None = None) -> Workload:
     """Validate a workload mapping (hardware already inline): schema, network shapes, rule
-    parameters against the network, activity layer names."""
+    parameters against the network, activity layer names. ``source``: the file it came from
+    (relative paths inside resolve against it)."""
     try:
         wl = Workload.model_validate(data)
     except ValidationError as exc:
         raise validation_error(path, exc) from None
+    wl._source = source  # before the checks: paths in the workload are relative to its file
     from .api import check  # shapes, rule parameters and activity are checked at load time
 
     check(wl, where=str(path))
     return wl
 
 
-def load_workload(path: str | Path, hardware: str | Path | None = None) -> Workload:
+def load_workload(path: str | Path, hardware: str | Path | None = None,
+                  overrides: dict[str, Any] | None = None) -> Workload:
     """Load and validate a workload YAML file; raises UserError on any mistake.
 
     Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
-    ``hardware``: a hardware YAML file that replaces the workload's hardware.
+    ``hardware``: a hardware YAML file that replaces the workload's hardware. ``overrides``:
+    dotted keys set after loading (``{"activity.source": "measured"}``, ``T`` = ``input.T``).
     """
     path = Path(path)
     data = read_yaml(path)
     if hardware is not None:
         data = dict(data, hardware=str(Path(hardware).resolve()))
     data = _resolve_hardware(data, path.parent, path)
-    wl = workload_from_dict(data, path)
-    wl._source = str(path)
-    return wl
+    for key, value in (overrides or {}).items():
+        data = set_dotted(data, key, value)
+    return workload_from_dict(data, path, source=str(path))
 
 
 def set_dotted(data: dict, key: str, value: Any, where: str = "--set") -> dict:

@@ -131,3 +131,31 @@ def test_outputs_have_the_usual_permissions(tmp_path):
     os.umask(mask)
     assert (p.stat().st_mode & 0o777) == (0o666 & ~mask)
     assert [q.name for q in p.parent.iterdir()] == ["x.csv"]  # no temporary left behind
+
+
+def test_run_dvs_on_synthetic_events_with_measured_activity(tmp_path):
+    """Issue 7 end to end: synthetic DVS recordings in the real format → frames → functional
+    forward pass → measured counts → the ledger, with the per-layer spike rates printed."""
+    out = tmp_path / "o"
+    r = CliRunner().invoke(main, ["run", str(WORKLOADS / "dvs.yaml"), "--set", "activity.source=measured",
+                                  "--set", "activity.samples=2", "--engine", "analytical", "--no-plot",
+                                  "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "activity: measured: 2 samples of synthetic" in r.output
+    assert "spike rate per layer (spikes / neuron / step): conv1 " in r.output
+    act = pd.read_csv(out / "activity.csv")
+    led = pd.read_csv(out / "ledger.csv", keep_default_na=False)
+    fwd = led[(led.convention == "full") & (led.rule == "tess") & (led.phase == "fwd") & (led.unit == "pe")
+              & (led.action == "ac")].groupby("layer")["count"].sum()
+    syn = act[act.layer != "input"].groupby("layer")["syn_ops"].sum()
+    for layer, n in fwd.items():  # event-driven ACs are the measured synaptic operations
+        assert n == pytest.approx(syn[layer])
+    assert syn["conv1"] > 0 and (act[act.layer == "input"]["spikes"] > 0).all()
+
+
+def test_run_set_bad_key_exit_2(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(WORKLOADS / "small.yaml"),
+                        "--set", "activty.source=measured", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "did you mean 'activity.source'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

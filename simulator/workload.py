@@ -598,6 +598,8 @@ def load_workload(path: str | Path, hardware: str | Path | None = None,
     path = Path(path)
     data = read_yaml(path)
     if hardware is not None:
+        if not Path(hardware).is_file():
+            raise UserError(str(hardware), "", "hardware file not found (--hardware)")
         data = dict(data, hardware=str(Path(hardware).resolve()))
     data = _resolve_hardware(data, path.parent, path)
     for key, value in (overrides or {}).items():

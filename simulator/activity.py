@@ -134,8 +134,8 @@ def build_activity(net: Net, spec, where: str = "<workload>", wl=None) -> Activi
 FILE_COLUMNS = ["layer", "step", "spikes", "in_events", "syn_ops", "post_events"]
 """Activity CSV: one row per layer and step, per sample. ``layer`` is a spiking block name, the
 readout's name, or ``input`` (whose ``spikes`` are the input events). Required: layer, step,
-spikes; the other columns are optional and, when absent, derived: ``in_events`` of a block = the
-previous block's ``post_events`` (the ``input`` row for the first); ``post_events`` = ``spikes``
+spikes; the other columns are optional (``synops`` is accepted for ``syn_ops``) and, when
+absent, derived: ``in_events`` of a block = the previous block's ``post_events`` (the ``input`` row for the first); ``post_events`` = ``spikes``
 for a block without pools, else the independence estimate of :func:`_pooled_rate`; ``syn_ops`` =
 ``in_events`` × the layer's mean border-exact fan-out S / N_in (exact when events spread
 uniformly)."""
@@ -171,6 +171,7 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
         raise UserError(str(path), "", "activity file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise UserError(str(path), "", f"not a readable CSV: {str(exc).splitlines()[0]}") from None
+    df = df.rename(columns={"synops": "syn_ops"})  # NeuroBench's spelling
     for col in ("layer", "step", "spikes"):
         if col not in df.columns:
             raise UserError(str(path), col, f"required column missing (columns: {', '.join(df.columns)})")

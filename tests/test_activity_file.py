@@ -61,3 +61,13 @@ def test_bad_activity_files(small_dict, tmp_path, text, match):
     (tmp_path / "bad.csv").write_text(text)
     with pytest.raises(UserError, match=match):
         read_activity_csv(tmp_path / "bad.csv", net)
+
+
+def test_synops_spelling_is_accepted(small_dict, tmp_path):
+    net = build_network(workload_from_dict(small_dict))
+    T = net.T
+    lines = ["layer,step,spikes,synops"] + [f"input,{t},5," for t in range(T)]
+    lines += [f"{b.name},{t},1,{7 + t}" for b in net.layers for t in range(T)]
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    prof = read_activity_csv(tmp_path / "s.csv", net)
+    np.testing.assert_allclose(prof["c2"].syn_ops, 7 + np.arange(T))

@@ -78,4 +78,4 @@ def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: 
         ax.axvline(T_mark, color="grey", ls=":", lw=1, label=f"workload T = {T_mark}")
         style_loglog(ax, "time steps T", label, xticks=sorted(cx["T"].unique()))
     fig.suptitle(f"{title}: cost per sample versus T (slopes fitted over T = 16…1024)")
-    return figure_bytes(fig, fmt)
+    return figure_bytes(fig, fmt, dpi=80)

@@ -45,13 +45,3 @@ def held(ledger: pd.DataFrame) -> pd.DataFrame:
     """State rows only (action ``hold``)."""
     return ledger[ledger["action"] == "hold"]
 
-
-def accesses(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Memory read / write rows only."""
-    return ledger[ledger["action"].isin(["read", "write"])]
-
-
-def memory_bytes(ledger: pd.DataFrame) -> pd.Series:
-    """Bytes held per rule (sum of count × bits / 8 over the hold rows)."""
-    h = held(ledger)
-    return (h["count"] * h["bits"] / 8).groupby(h["rule"], sort=False).sum()

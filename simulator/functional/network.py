@@ -129,12 +129,6 @@ class BlockRecord:
     cols: np.ndarray | None = None
 
 
-def _to_next(z: np.ndarray, nxt: BlockSpec | None) -> np.ndarray:
-    if nxt is None or nxt.kind == "linear":
-        return z.reshape(z.shape[0], z.shape[1], -1)
-    return z
-
-
 def forward(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32,
             keep_cols: bool = False) -> tuple[list[BlockRecord], np.ndarray]:
     """Run the whole network over T steps.

@@ -154,11 +154,11 @@ def build_table(plan: Plan, results: dict[str, dict], name: str = "summary") -> 
 def write_table(table: pd.DataFrame, out: Path) -> list[str]:
     """sweep.csv, and sweep.parquet when pyarrow is installed; returns the file names written."""
     written = [write_text(out / "sweep.csv", table.to_csv(index=False)).name]
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return written
+    import importlib.util
     import io
+
+    if importlib.util.find_spec("pyarrow") is None:  # to_parquet needs it
+        return written
 
     buf = io.BytesIO()
     table.to_parquet(buf, index=False)

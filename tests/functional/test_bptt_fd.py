@@ -7,7 +7,6 @@ sits near theta).  The test checks that condition (and distance from the kinks o
 max-pool near-ties) and only uses draws that satisfy it.
 """
 
-import dataclasses
 
 import numpy as np
 import pytest

@@ -18,6 +18,7 @@ from simulator.events.core import file_size
 HEADER = ("class", "startTime_usec", "endTime_usec")
 LABEL_DTYPE = np.dtype([("label", "<i8"), ("start", "<i8"), ("end", "<i8")])
 N_CLASSES = 11
+MAX_T = (1 << 62) - 1   # µs: AEDAT 3.1's largest timestamp (the events the labels select)
 
 
 def read_labels(path, n_classes: int = N_CLASSES) -> np.ndarray:
@@ -49,6 +50,9 @@ def read_labels(path, n_classes: int = N_CLASSES) -> np.ndarray:
         if start < 0 or end <= start:
             raise UserError(str(path), f"line {i}", f"need 0 <= startTime_usec < endTime_usec, "
                             f"got {start}, {end}")
+        if end > MAX_T:
+            raise UserError(str(path), f"line {i}", f"times must be at most {MAX_T} µs (2**62 - 1, "
+                            f"the AEDAT 3.1 clock's range), got {start}, {end}")
         rows.append((label, start, end))
     return np.array(rows, dtype=LABEL_DTYPE)
 

@@ -48,10 +48,11 @@ def _base_files() -> dict[str, bytes | dict[str, bytes]]:
         write_labels(t / "l.csv", [(1, 0, 900), (4, 900, 1_500), (11, 1_500, 2_000)])
         synthetic.write_dvsgesture(t / "g", 2, seed=0, gesture_us=2_000, gap_us=500)
         synthetic.write_class_folders(t / "k", 2, seed=0, fmt="cifar10dvs", duration_us=2_000)
+        synthetic.write_class_folders(t / "m", 2, seed=0, fmt="npy", duration_us=2_000)
         out = {k: (t / f).read_bytes() for k, f in
                (("aedat31", "a.aedat"), ("aerdat2", "c.aedat"), ("npy", "n.npy"),
                 ("labels", "l.csv"))}
-        for k, d in (("dvsgesture", "g"), ("cifar10dvs", "k")):
+        for k, d in (("dvsgesture", "g"), ("cifar10dvs", "k"), ("npy_folder", "m")):
             out[k] = {str(p.relative_to(t / d)): p.read_bytes()
                       for p in sorted((t / d).rglob("*")) if p.is_file()}
     return out
@@ -153,7 +154,8 @@ def check_folder(root: Path, layout: str):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(["aedat31", "aerdat2", "npy", "labels", "dvsgesture", "cifar10dvs"]),
+@given(kind=st.sampled_from(["aedat31", "aerdat2", "npy", "labels", "dvsgesture", "cifar10dvs",
+                             "npy_folder"]),
        ops=st.lists(mutation, min_size=1, max_size=3), pick=st.integers(0, 10))
 def test_corrupted_files_parse_or_raise_user_error(kind, ops, pick):
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,7 +168,7 @@ def test_corrupted_files_parse_or_raise_user_error(kind, ops, pick):
                 p = tmp / name
                 p.parent.mkdir(parents=True, exist_ok=True)
                 p.write_bytes(mutate(data, ops) if name == victim else data)
-            check_folder(tmp, kind)
+            check_folder(tmp, "npy" if kind == "npy_folder" else kind)
         else:
             p = tmp / ("f.csv" if kind == "labels" else "f.npy" if kind == "npy" else "f.aedat")
             p.write_bytes(mutate(base, ops))
@@ -255,3 +257,29 @@ def test_pixel_outside_dvs128_names_the_event_byte(tmp_path):
                     n_samples=1, seed=0)
     assert ei.value.where == str(tmp_path / "user01_a.aedat")
     assert ei.value.field == f"byte {body + 3 * 8}" and "event 3" in ei.value.reason
+
+
+def test_measured_run_on_a_corrupted_npy_dataset_exit_2(tmp_path):
+    """`run --set activity.source=measured` on class folders holding a .npy whose header has a
+    negative shape: exit 2 and one line naming the file and the byte (was a ValueError)."""
+    import yaml
+
+    root = tmp_path / "ds"
+    paths = synthetic.write_class_folders(root, 2, seed=0, fmt="npy", duration_us=2_000)
+    good = paths[1].read_bytes()
+    hlen = struct.unpack("<H", good[8:10])[0]
+    hdr = good[10:10 + hlen].decode("latin-1").strip()
+    paths[1].write_bytes(_npy_with_header(re.sub(r"\((\d+),\)", r"(-\1,)", hdr))
+                         + good[10 + hlen:])
+    wl = yaml.safe_load((REPO_ROOT / "workloads" / "small.yaml").read_text())
+    wl.update(data={"format": "npy", "root": str(root)}, hardware=str(REPO_ROOT / "workloads" /
+                                                                       "hw" / "edge.yaml"))
+    wl["activity"] = {"source": "measured", "samples": 2}
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(wl))
+    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(tmp_path / "w.yaml"),
+                        "--engine", "analytical", "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"error: {paths[1]}: byte 10: corrupt .npy header: negative shape")

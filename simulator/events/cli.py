@@ -9,6 +9,7 @@ from simulator.errors import UserError, exit_2_on_user_error
 #: limits of ``data synth`` (a larger request is refused up front rather than run for hours)
 MAX_SAMPLES = 10_000
 MAX_DURATION_US = 60_000_000
+MAX_TOTAL_US = 600_000_000      # all samples together: 10 minutes of recording (about 1 GB)
 
 
 @click.group(name="data")
@@ -74,6 +75,12 @@ def synth(out, layout, samples, seed, classes, duration_us, gap_us):
         raise UserError("--gap-us", "", "only applies to --layout dvsgesture")
     dur = synthetic.DURATION_US if duration_us is None else duration_us
     gap = synthetic.GAP_US if gap_us is None else gap_us
+    total = samples * (dur + (gap if layout == "dvsgesture" else 0))
+    if total > MAX_TOTAL_US:
+        raise UserError("--samples", "", f"{samples} samples of {dur} µs"
+                        + (f" + {gap} µs gaps" if layout == "dvsgesture" else "")
+                        + f" are {total / 1e6:,.0f} s of recording; the limit is "
+                        f"{MAX_TOTAL_US / 1e6:,.0f} s (about 1 GB of events)")
     with new_folder(out) as tmp:
         paths = synthetic.write_layout(tmp, layout, samples, seed, dur, gap, classes)
     k = classes or synthetic.MAX_CLASSES[layout]

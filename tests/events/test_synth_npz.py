@@ -68,6 +68,7 @@ def test_synth_refuses_bad_options_and_leaves_nothing(tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "full") == ["keep.txt"]
     for args, needle in ((["--layout", "cifar10dvs", "--classes", 11], "--classes: must be in 1..10"),
                          (["--samples", 0], "--samples: must be in 1..10000"),
+                         (["--samples", 10_000, "--duration-us", 60_000_000], "limit is 600 s"),
                          (["--layout", "npy", "--gap-us", 5], "--gap-us: only applies")):
         r = invoke("synth", tmp_path / "new", *args)
         assert r.exit_code == 2 and needle in r.output, r.output

@@ -88,7 +88,7 @@ def mutate(data: bytes, ops) -> bytes:
 def _check_user_error(exc: UserError, allowed_where: set[str]):
     assert exc.where in allowed_where, exc.line()
     assert OFFSET.search(exc.field), f"no byte offset / line in: {exc.line()}"
-    assert "\n" not in exc.line()
+    assert "\n" not in exc.line() and len(exc.reason) <= 300, exc.line()
 
 
 def _check_events(ev: np.ndarray, fmt: str):

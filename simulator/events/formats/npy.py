@@ -44,11 +44,17 @@ def _header(path, size: int):
     def bad(off, what):
         return UserError(str(path), f"byte {off}", f"corrupt .npy header: {what}")
 
+    def short(v) -> str:
+        r = repr(v)
+        return r if len(r) <= 80 else r[:77] + "..."
+
     with open(path, "rb") as fh:
         head = fh.read(12)
-        if len(head) < 10 or not head.startswith(MAGIC):
+        if not head.startswith(MAGIC):
             raise bad(0, f"not a .npy file (the first 6 bytes must be {MAGIC!r}, found "
-                      f"{head[:6]!r})" if len(head) >= 6 else f"file of {size} bytes is too short")
+                      f"{head[:6]!r})")
+        if len(head) < 10:
+            raise bad(len(head), f"the file ends after {len(head)} bytes, inside the header")
         version = (head[6], head[7])
         if version not in _VERSIONS:
             raise bad(6, f"unsupported .npy format version {version[0]}.{version[1]}")
@@ -80,22 +86,22 @@ def _header(path, size: int):
     except (ValueError, TypeError, MemoryError, RecursionError) as exc:
         raise bad(start, f"not a plain literal ({type(exc).__name__})") from None
     if not isinstance(d, dict) or set(d) != {"descr", "fortran_order", "shape"}:
-        keys = sorted(map(repr, d)) if isinstance(d, dict) else type(d).__name__
+        keys = short(sorted(map(repr, d))) if isinstance(d, dict) else type(d).__name__
         raise bad(start, f"need a dict with keys 'descr', 'fortran_order', 'shape'; found {keys}")
     shape = d["shape"]
     if not isinstance(shape, tuple) or not all(type(v) is int for v in shape):
-        raise bad(start, f"shape must be a tuple of integers, found {shape!r}")
+        raise bad(start, f"shape must be a tuple of integers, found {short(shape)}")
     if len(shape) != 1:
         raise UserError(str(path), f"byte {start}", f"need a 1-D array of events, found shape "
-                        f"{shape}")
+                        f"{short(shape)}")
     if shape[0] < 0:
         raise bad(start, f"negative shape {shape}")
     if not isinstance(d["fortran_order"], bool):
-        raise bad(start, f"fortran_order must be True or False, found {d['fortran_order']!r}")
+        raise bad(start, f"fortran_order must be True or False, found {short(d['fortran_order'])}")
     try:
         dtype = np.lib.format.descr_to_dtype(d["descr"])
     except Exception as exc:                    # noqa: BLE001 - any malformed descr
-        raise bad(start, f"descr {d['descr']!r} is not a dtype ({type(exc).__name__})") from None
+        raise bad(start, f"descr {short(d['descr'])} is not a dtype ({type(exc).__name__})") from None
     _check_dtype(dtype, path, start)
     return shape, dtype, start + hlen
 
@@ -107,7 +113,7 @@ def _check_dtype(dtype: np.dtype, path, off: int) -> None:
                                                        dtype[f].kind not in _FIELD_KINDS[f])]
     if missing or dtype.hasobject or bad or dtype.itemsize == 0:
         raise UserError(str(path), f"byte {off}", "need a structured array with integer fields "
-                        f"t, x, y and an integer or bool field p; found dtype {dtype}")
+                        f"t, x, y and an integer or bool field p; found dtype {str(dtype)[:120]}")
 
 
 def _open(path):

@@ -113,7 +113,7 @@ class _NeedMore(Exception):
 def _parse_header(head, buf, path, magic, end_marker, limit):
     if not head.startswith(magic.encode()):
         got = head[: len(magic)].decode("latin-1", "replace")
-        raise UserError(str(path), "byte 0", f"not a {magic[2:]} file: first line must start with "
+        raise UserError(str(path), "byte 0", f"not an {magic[2:]} file: first line must start with "
                         f"{magic!r}, found {got!r}")
     cut_short = len(buf) > len(head)
     lines, off = [], 0

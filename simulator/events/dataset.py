@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.errors import UserError
+from simulator.events.core import DVS128
 from simulator.events.formats import aedat31, aerdat2, npy
 from simulator.events.labels import read_labels
 
@@ -107,12 +108,18 @@ def scan(layout: str, root, split: str = "all") -> Dataset:
 
 
 def read_file(layout: str, path, **options) -> np.ndarray:
-    """Read one recording of ``layout`` (``options``: ``convention=`` for cifar10dvs)."""
-    if layout == "dvsgesture":
-        return aedat31.read(path)
+    """Read one recording of ``layout`` (``options``: ``convention=`` for cifar10dvs); every
+    layout is a DVS128 dataset, so a pixel outside 128x128 is a :class:`UserError` naming the
+    byte offset of the first such event."""
     if layout == "cifar10dvs":
-        return aerdat2.read(path, **options)
-    return npy.read(path)
+        return aerdat2.read(path, **options)            # 7-bit addresses: always inside
+    ev = aedat31.read(path) if layout == "dvsgesture" else npy.read(path)
+    if len(ev) and (int(ev["x"].max()) >= DVS128[1] or int(ev["y"].max()) >= DVS128[0]):
+        i = int(np.flatnonzero((ev["x"] >= DVS128[1]) | (ev["y"] >= DVS128[0]))[0])
+        off = aedat31.event_offset(path, i) if layout == "dvsgesture" else npy.event_offset(path, i)
+        raise UserError(str(path), f"byte {off}", f"event {i} at pixel (x={int(ev['x'][i])}, "
+                        f"y={int(ev['y'][i])}) lies outside the 128x128 sensor of {layout}")
+    return ev
 
 
 def iter_samples(ds: Dataset, indices, **options):

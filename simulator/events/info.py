@@ -26,7 +26,7 @@ def count_events(path) -> int:
         return sum(p.valid for p in aedat31.scan_packets(path) if p.type == aedat31.POLARITY_EVENT)
     if fmt == "aerdat2.0":
         return len(aerdat2._body(path))
-    return len(npy._open(path))
+    return npy.count(path)
 
 
 def _file_info(path: Path) -> list[str]:
@@ -63,7 +63,9 @@ def _folder_info(root: Path) -> list[str]:
         try:
             found = ds_mod.scan(layout, root)
             break
-        except UserError:
+        except UserError as exc:
+            if exc.where != str(root):      # a file of this layout is bad: say which and where
+                raise
             continue
     if found is None:
         raise UserError(str(root), "", "no recognised event dataset here: expected DVS Gesture "

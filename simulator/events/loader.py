@@ -20,7 +20,7 @@ _KEYS = {
     "dvsgesture": _COMMON | {"root", "split"},
     "cifar10dvs": _COMMON | {"root", "convention"},
     "npy": _COMMON | {"root"},
-    "synthetic": _COMMON | {"layout", "duration_us", "gap_us"},
+    "synthetic": _COMMON | {"layout", "duration_us", "gap_us", "classes"},
 }
 
 
@@ -43,7 +43,8 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
     ``"all"``, ``"train"``, ``"test"`` from ``trials_to_*.txt``), ``convention`` (cifar10dvs,
     see :mod:`~simulator.events.formats.aerdat2`), and for ``synthetic``: ``layout`` (the real
     format the generated recordings are written in and read back from: ``"dvsgesture"`` default,
-    ``"cifar10dvs"`` or ``"npy"``), ``duration_us`` per sample (default 300 000) and ``gap_us``.
+    ``"cifar10dvs"`` or ``"npy"``), ``duration_us`` per sample (default 300 000), ``gap_us`` and
+    ``classes`` (the first that many motion / CIFAR-10 classes; default all).
     ``where`` names the file the source came from, for error messages.
 
     ``shape = (C, H, W)`` with ``C == 2`` (OFF, ON) and ``H, W <= 128`` (binned down from the
@@ -102,13 +103,14 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
         if layout not in ds_mod.LAYOUTS:
             raise UserError(where, "source.layout", f"must be one of "
                             f"{', '.join(ds_mod.LAYOUTS)}, got {layout!r}")
-        dur = _int_opt(source, "duration_us", where, 300_000)
-        gap = _int_opt(source, "gap_us", where, 50_000, minimum=0)
+        dur = _int_opt(source, "duration_us", where, synthetic.DURATION_US)
+        gap = _int_opt(source, "gap_us", where, synthetic.GAP_US, minimum=0)
+        classes = _int_opt(source, "classes", where)
+        if classes is not None and classes > synthetic.MAX_CLASSES[layout]:
+            raise UserError(where, "source.classes", f"layout {layout} has at most "
+                            f"{synthetic.MAX_CLASSES[layout]} classes, got {classes}")
         with tempfile.TemporaryDirectory(prefix="tess-sim-synthetic-") as tmp:
-            if layout == "dvsgesture":
-                synthetic.write_dvsgesture(tmp, n_samples, seed, gesture_us=dur, gap_us=gap)
-            else:
-                synthetic.write_class_folders(tmp, n_samples, seed, fmt=layout, duration_us=dur)
+            synthetic.write_layout(tmp, layout, n_samples, seed, dur, gap, classes)
             ds = ds_mod.scan(layout, tmp)
             order = np.arange(len(ds.samples))[:n_samples]
             frames, labels = _frame_all(ds, order, T, H, W, mode, bin_us, epf, last, options)

@@ -150,16 +150,27 @@ def gesture_session(labels, seed: int, gesture_us: int = 500_000, gap_us: int = 
     return ev, rows
 
 
+def _n_classes(classes, most: int, where: str) -> int:
+    if classes is None:
+        return most
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) \
+            or not 1 <= classes <= most:
+        raise UserError(where, "classes", f"must be an integer in 1..{most}, got {classes!r}")
+    return int(classes)
+
+
 def write_dvsgesture(root, n_samples: int, seed: int, gesture_us: int = 500_000,
-                     gap_us: int = 100_000, **kw) -> list[Path]:
+                     gap_us: int = 100_000, classes: int | None = None, **kw) -> list[Path]:
     """Write a DVS Gesture-layout folder: ``userNN_synthetic.aedat`` (AEDAT 3.1) with
-    ``userNN_synthetic_labels.csv``; each user performs up to 11 gestures (all classes in a
-    seeded random order), ``n_samples`` gestures in all. Returns the ``.aedat`` paths."""
+    ``userNN_synthetic_labels.csv``; each user performs up to ``classes`` gestures (the first
+    ``classes`` motion classes, default all 11, in a seeded random order), ``n_samples``
+    gestures in all. Returns the ``.aedat`` paths."""
     root = Path(root)
+    k = _n_classes(classes, N_CLASSES, str(root))
     rng = np.random.default_rng(seed)
     paths, left, user = [], int(n_samples), 1
     while left > 0:
-        labels = rng.permutation(N_CLASSES)[: min(left, N_CLASSES)]
+        labels = rng.permutation(k)[: min(left, k)]
         ev, rows = gesture_session(labels, int(rng.integers(2**31)), gesture_us, gap_us, **kw)
         stem = root / f"user{user:02d}_synthetic"
         aedat31.write(stem.with_suffix(".aedat"), ev)
@@ -171,12 +182,15 @@ def write_dvsgesture(root, n_samples: int, seed: int, gesture_us: int = 500_000,
 
 
 def write_class_folders(root, n_samples: int, seed: int, fmt: str = "cifar10dvs",
-                        duration_us: int = 500_000, **kw) -> list[Path]:
+                        duration_us: int = 500_000, classes: int | None = None,
+                        **kw) -> list[Path]:
     """Write a class-folder dataset: ``root/<class>/<class>_NNNN.aedat`` (AER-DAT 2.0,
     CIFAR10-DVS layout, 10 classes named as CIFAR-10's) or ``.npy`` (``fmt="npy"``, 11 motion
-    classes). Sample ``i`` has class ``i % n_classes``; returns the paths."""
+    classes); ``classes`` keeps the first that many. Sample ``i`` has class
+    ``i % n_classes``; returns the paths."""
     root = Path(root)
     names = CIFAR10_CLASSES if fmt == "cifar10dvs" else MOTIONS
+    names = names[: _n_classes(classes, len(names), str(root))]
     rng = np.random.default_rng(seed)
     paths = []
     for i in range(int(n_samples)):
@@ -190,3 +204,25 @@ def write_class_folders(root, n_samples: int, seed: int, fmt: str = "cifar10dvs"
             npy.write(p, ev)
         paths.append(p)
     return paths
+
+
+#: defaults of ``data: {format: synthetic}`` and ``tess-sim data synth``: µs per sample, µs
+#: of noise between DVS Gesture gestures
+DURATION_US = 300_000
+GAP_US = 50_000
+MAX_CLASSES = {"dvsgesture": N_CLASSES, "cifar10dvs": len(CIFAR10_CLASSES), "npy": N_CLASSES}
+
+
+def write_layout(root, layout: str, n_samples: int, seed: int, duration_us: int = DURATION_US,
+                 gap_us: int = GAP_US, classes: int | None = None) -> list[Path]:
+    """Write ``n_samples`` recordings in dataset ``layout`` (``dvsgesture`` | ``cifar10dvs`` |
+    ``npy``) under ``root``; ``duration_us`` per sample, ``gap_us`` between DVS Gesture
+    gestures. Returns the recording paths."""
+    if layout == "dvsgesture":
+        return write_dvsgesture(root, n_samples, seed, gesture_us=duration_us, gap_us=gap_us,
+                                classes=classes)
+    if layout in ("cifar10dvs", "npy"):
+        return write_class_folders(root, n_samples, seed, fmt=layout, duration_us=duration_us,
+                                   classes=classes)
+    raise UserError(str(root), "layout", f"unknown layout {layout!r}; choose one of "
+                    f"{', '.join(MAX_CLASSES)}")

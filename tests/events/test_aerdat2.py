@@ -76,7 +76,7 @@ def test_truncated_body_names_offset(tmp_path, cut):
 def test_bad_header(tmp_path):
     f = tmp_path / "x.aedat"
     f.write_bytes(b"#!AER-DAT3.1\r\n")
-    with pytest.raises(UserError, match="byte 0: not a AER-DAT2.0 file"):
+    with pytest.raises(UserError, match="byte 0: not an AER-DAT2.0 file"):
         aerdat2.read(f)
     f.write_bytes(b"#!AER-DAT2.0\r\n# unterminated")
     with pytest.raises(UserError, match="byte 14: truncated header"):

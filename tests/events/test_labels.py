@@ -21,6 +21,9 @@ def test_read_dvsgesture_csv(tmp_path):
     ("class,startTime_usec,endTime_usec\n1,a,5\n", "line 2: need 3 integers"),
     ("class,startTime_usec,endTime_usec\n1,2\n", "line 2: need 3 comma-separated"),
     ("", "line 1: header must be"),
+    # beyond int64 (was an OverflowError traceback)
+    ("class,startTime_usec,endTime_usec\n1,0,5\n1,0,99999999999999999999999\n",
+     "line 3: times must be at most 4611686018427387903"),
 ])
 def test_bad_csv(tmp_path, text, match):
     f = tmp_path / "l.csv"

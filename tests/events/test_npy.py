@@ -12,7 +12,7 @@ from .conftest import events_strategy
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ev=events_strategy(np.iinfo(np.int64).max, 32767))
+@given(ev=events_strategy(npy.MAX_T, 32767))
 def test_round_trip(tmp_path, ev):
     f = tmp_path / "r.npy"
     npy.write(f, ev)
@@ -51,17 +51,35 @@ def test_truncated_names_offset(tmp_path):
 
 def test_bad_content(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros(3))
-    with pytest.raises(UserError, match="dtype: need a structured array"):
+    with pytest.raises(UserError, match="byte 10: need a structured array with integer fields"):
         npy.read(tmp_path / "a.npy")
     arr = np.zeros(2, dtype=[("t", "<f8"), ("x", "<i2"), ("y", "<i2"), ("p", "i1")])
     np.save(tmp_path / "b.npy", arr)
-    with pytest.raises(UserError, match="t: timestamps must be integer"):
+    with pytest.raises(UserError, match="byte 10: need a structured array with integer fields"):
         npy.read(tmp_path / "b.npy")
     arr = np.zeros(2, dtype=[("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "i1")])
     arr["p"] = [0, 2]
     np.save(tmp_path / "c.npy", arr)
-    with pytest.raises(UserError, match="p: polarity must be"):
+    data_off = len((tmp_path / "c.npy").read_bytes()) - arr.nbytes
+    with pytest.raises(UserError, match=f"byte {data_off + 13}: event 1: polarity must be"):
         npy.read(tmp_path / "c.npy")
+
+
+def test_values_out_of_range_name_the_event_byte(tmp_path):
+    """uint64 values beyond int64 are refused, not wrapped (t) or read as -1 (p)."""
+    dt = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("p", "<u8")])
+    arr = np.zeros(3, dtype=dt)
+    arr["t"] = [0, 1, 2**63 + 5]
+    f = tmp_path / "u.npy"
+    np.save(f, arr)
+    data_off = len(f.read_bytes()) - arr.nbytes
+    with pytest.raises(UserError, match=f"byte {data_off + 2 * dt.itemsize}: event 2: timestamps"):
+        npy.read(f)
+    arr["t"] = [0, 1, 2]
+    arr["p"] = [1, 2**64 - 1, 0]
+    np.save(f, arr)
+    with pytest.raises(UserError, match=f"byte {data_off + dt.itemsize}: event 1: polarity"):
+        npy.read(f)
 
 
 @pytest.mark.parametrize("fmt", ["aedat31", "aerdat2", "npy"])

@@ -199,6 +199,20 @@ def read(path) -> np.ndarray:
     return out
 
 
+def event_offset(path, index: int) -> int:
+    """Byte offset in ``path`` of event ``index`` of :func:`read` (for error messages)."""
+    k = 0
+    for pk in scan_packets(path):
+        if pk.type != POLARITY_EVENT or not pk.number:
+            continue
+        if index < k + pk.valid:
+            with _PacketReader(path, [pk]) as rd:
+                data = rd.read(pk).view(RAW_POLARITY)["data"]
+            return pk.body + 8 * int(np.flatnonzero(data & 1)[index - k])
+        k += pk.valid
+    raise IndexError(index)
+
+
 def _check_writable(events, path):
     ev = as_events(events, str(path))
     if len(ev):

@@ -183,7 +183,8 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
     import numpy as np
 
     from .functional.bridge import net_spec, rule_params
-    from .functional.golden import compute_gradients, load_data, load_weights, save_npz_atomic
+    from .functional.golden import (check_finite_gradients, compute_gradients, load_data, load_weights,
+                                    save_npz_atomic)
     from .network import build_network
     from .workload import load_workload
 
@@ -199,6 +200,7 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
     w = load_weights(weights_path, spec)
     x, labels = load_data(data_path, spec, wl.input.T)
     g = compute_gradients(spec, rule, rule_params(wl, rule), w, x, labels, np.float64, trace)
+    check_finite_gradients(g, data_path, weights_path)
     save_npz_atomic(out_path, g)
     click.echo(f"wrote {out_path}: rule {rule}, {len(w)} weight arrays, batch {x.shape[1]}, T = {x.shape[0]}"
                + (", with traces" if trace else ""))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.cli import main
 from simulator.functional.bridge import net_spec, rule_params
+from simulator.errors import UserError
 from simulator.functional.golden import compute_gradients
 from simulator.functional.network import init_scheme
 from simulator.network import build_network
@@ -174,3 +177,28 @@ def test_grad_overflowing_inputs_write_nothing(golden_files):
     line = _one_line(_grad(tmp, tmp / "W.npz", tmp / "Dbig.npz"))
     assert f"error: {tmp / 'Dbig.npz'}: x: the gradient" in line and "overflow float64" in line, line
     assert not (tmp / "G.npz").exists()
+
+
+@settings(max_examples=25, deadline=None)
+@given(value=st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -1e308]), where=st.integers(0, 10**6),
+       rule=st.sampled_from(["bptt", "stllr", "tess"]))
+def test_bad_numbers_in_x_are_named_or_finite(tmp_path_factory, value, where, rule):
+    """Issue 15.3 property: NaN, ±inf or ±1e308 anywhere in D.npz x → a UserError naming the
+    file and x, or finite gradients."""
+    from simulator.functional.golden import check_finite_gradients, load_data
+
+    wl = load_workload(WORKLOADS / "small.yaml")
+    spec = net_spec(build_network(wl))
+    w = init_scheme(spec, 3, "paper", np.float64)
+    x = (np.random.default_rng(1).random((wl.input.T, 2, *wl.input.shape)) < 0.3).astype(np.float64)
+    x.flat[where % x.size] = value
+    path = tmp_path_factory.mktemp("d") / "D.npz"
+    np.savez(path, x=x, labels=np.array([0, 3]))
+    try:
+        xs, labels = load_data(path, spec, wl.input.T)
+        g = compute_gradients(spec, rule, rule_params(wl, rule), w, xs, labels)
+        check_finite_gradients(g, path, "W.npz")
+    except UserError as exc:
+        assert exc.where == str(path) and exc.field == "x", exc.line()
+        return
+    assert all(np.isfinite(v).all() for v in g.values())

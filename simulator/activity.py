@@ -172,7 +172,7 @@ def _numeric_cells(df, path, col: str):
     number ≥ 0 is a UserError naming its row."""
     import pandas as pd
 
-    raw = df[col].str.strip()
+    raw = df[col].fillna("").str.strip()  # a short row's missing cells are empty
     empty = raw == ""
     vals = pd.to_numeric(raw.where(~empty), errors="coerce").astype(float)
     bad = ~empty & ~(np.isfinite(vals) & (vals >= 0))
@@ -205,7 +205,7 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
     extra = set(df.columns) - set(FILE_COLUMNS)
     if extra:
         raise UserError(str(path), sorted(extra)[0], f"unknown column (known: {', '.join(FILE_COLUMNS)})")
-    df["layer"] = df["layer"].str.strip()
+    df["layer"] = df["layer"].fillna("").str.strip()
     if (df["layer"] == "").any():
         raise UserError(str(path), f"row {int((df['layer'] == '').to_numpy().argmax()) + 2}.layer", "empty")
     names = {b.name: b for b in net.layers}

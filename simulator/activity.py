@@ -133,12 +133,12 @@ def build_activity(net: Net, spec, where: str = "<workload>", wl=None) -> Activi
 # --------------------------------------------------------------------------- recorded activity
 FILE_COLUMNS = ["layer", "step", "spikes", "in_events", "syn_ops", "post_events"]
 """Activity CSV: one row per layer and step, per sample. ``layer`` is a spiking block name, the
-readout's name, or ``input`` (whose ``spikes`` are the input events). Required: layer, step,
-spikes; the other columns are optional (``synops`` is accepted for ``syn_ops``) and, when
+readout's name, or ``input`` (whose ``spikes`` are the input events; its other cells stay empty).
+Required: layer, step, spikes; the other columns are optional (``synops`` is accepted for ``syn_ops``) and, when
 absent, derived: ``in_events`` of a block = the previous block's ``post_events`` (the ``input`` row for the first); ``post_events`` = ``spikes``
 for a block without pools, else the independence estimate of :func:`_pooled_rate`; ``syn_ops`` =
 ``in_events`` × the layer's mean border-exact fan-out S / N_in (exact when events spread
-uniformly)."""
+uniformly). Every cell is a finite number ≥ 0, at most what its layer can do in one step."""
 
 
 def write_activity_csv(profile: ActivityProfile, net: Net) -> str:
@@ -231,6 +231,10 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
         vals, empty = _numeric_cells(df, path, col)
         for layer, rows in df.groupby("layer", sort=False).groups.items():
             e = empty.loc[rows]
+            if layer == "input" and col != "spikes" and not e.all():  # would be ignored: refuse
+                i = int(df.index.get_loc(e[~e].index[0]))
+                raise UserError(str(path), f"row {i + 2}.{col}", "the input rows give only spikes (the input "
+                                f"events); leave {col} empty")
             if e.any() and not e.all():
                 i = int(df.index.get_loc(e[e].index[0]))
                 raise UserError(str(path), f"row {i + 2}.{col}", f"empty, but other rows of layer '{layer}' give "

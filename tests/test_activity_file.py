@@ -82,7 +82,7 @@ from hypothesis import strategies as st  # noqa: E402
 BAD = ["nan", "NaN", "inf", "-inf", "1e300", "1e308"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(col=st.sampled_from(["step", "spikes", "in_events", "syn_ops", "post_events"]),
        value=st.sampled_from(BAD), row=st.integers(0, 10_000))
 def test_bad_numbers_in_any_cell_are_named_or_finite(small_dict, tmp_path_factory, col, value, row):

@@ -86,23 +86,33 @@ def hostile_specs(marker):
 
 
 @pytest.mark.parametrize("name", ["subprocess:run", "os:system", "builtins:exec"])
-def test_workload_naming_a_function_runs_nothing(tmp_path, name):
+def test_workload_naming_a_function_runs_nothing(tmp_path, monkeypatch, name):
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    monkeypatch.delenv(ENV_KEY, raising=False)  # restored after --allow-plugin-modules sets it
     marker = tmp_path / "marker"
     spec = hostile_specs(marker)[name]
     wl = workload(tmp_path, ["counts", spec])
+
+    def invoke(*args):
+        r = CliRunner().invoke(main, [str(a) for a in args])
+        return subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
+
     for args in (["validate", wl], ["run", wl, "--no-plot", "--engine", "analytical", "--out", tmp_path / "o"]):
-        line = one_error_line(cli(args, tmp_path))
+        line = one_error_line(invoke(*args))
         assert f"{wl}: cost_models[1]:" in line and "--allow-plugin-modules" in line, line
         assert not marker.exists() and not (tmp_path / "o").exists()
     # with the opt-in the module is imported, but a function is still not a cost model class
-    line = one_error_line(cli(["validate", wl, "--allow-plugin-modules"], tmp_path))
+    line = one_error_line(invoke("validate", wl, "--allow-plugin-modules"))
     assert f"'{name}' is not a class" in line, line
     assert not marker.exists()
     # the command line's own --cost-model: no opt-in needed, still must name a class
-    params = ",".join(f"{k}={v}" for k, v in spec.items() if k != "model" and k != "source")
-    proc = cli(["run", WORKLOADS / "small.yaml", "--no-plot", "--engine", "analytical", "--out", tmp_path / "o",
-                "--cost-model", f"{name},{params}" if params else name], tmp_path)
-    line = one_error_line(proc)
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    params = ",".join(f"{k}={v}" for k, v in spec.items() if k not in ("model", "source"))
+    line = one_error_line(invoke("run", WORKLOADS / "small.yaml", "--no-plot", "--engine", "analytical", "--out",
+                                 tmp_path / "o", "--cost-model", f"{name},{params}" if params else name))
     assert line.startswith("error: --cost-model:") and "is not a class" in line, line
     assert not marker.exists() and not (tmp_path / "o").exists()
 

@@ -9,11 +9,13 @@
 
 from .builtin import BUILTINS, Cacti28, Counts, Horowitz45
 from .price import Priced, breakdown, energy_summary, estimate_seconds, price, synaptic_ops
-from .registry import GROUP, CostModel, entry_point_names, load_cost_model, parse_cli_spec
+from .registry import (ALLOW_ENV, GROUP, CostModel, allow_plugin_modules, check_file_specs, entry_point_names,
+                       load_cost_model, parse_cli_spec, plugin_modules_allowed)
 from .report import CostReport, cost_report, load_models, simulated_seconds
 from .table import CostTable, TableModel, load_table
 
-__all__ = ["BUILTINS", "Cacti28", "Counts", "Horowitz45", "Priced", "breakdown", "energy_summary",
+__all__ = ["ALLOW_ENV", "allow_plugin_modules", "check_file_specs", "plugin_modules_allowed", "BUILTINS",
+           "Cacti28", "Counts", "Horowitz45", "Priced", "breakdown", "energy_summary",
            "estimate_seconds", "price", "synaptic_ops", "GROUP", "CostModel", "entry_point_names", "load_cost_model",
            "parse_cli_spec", "CostReport", "cost_report", "load_models", "simulated_seconds",
            "CostTable", "TableModel", "load_table"]

@@ -81,7 +81,7 @@ def _each(model, acc: pd.DataFrame, hw: Hardware) -> np.ndarray:
         if not model.can_price("pe", kind):
             raise UserError(f"cost model {model.name}", f"pe.{kind}",
                             f"cannot price op '{kind}' (it prices no such action; give it in the table)")
-        each[idx] = model.op_energy(kind, acc.loc[idx, "bits"].to_numpy(float))
+        each[idx] = _checked(model, f"pe.{kind}", model.op_energy(kind, acc.loc[idx, "bits"].to_numpy(float)))
     for (mem_name, action), idx in acc[~is_op].groupby(["memory", "action"]).groups.items():
         mem = mems.get(mem_name)
         if mem is None:
@@ -89,8 +89,19 @@ def _each(model, acc: pd.DataFrame, hw: Hardware) -> np.ndarray:
         if not model.can_price(mem.kind, action):
             raise UserError(f"cost model {model.name}", f"{mem.kind}.{action}",
                             f"cannot price a {mem.kind} {action} (memory '{mem_name}')")
-        each[idx] = model.access_energy(mem, action, acc.loc[idx, "bits"].to_numpy(float))
+        each[idx] = _checked(model, f"{mem.kind}.{action}",
+                             model.access_energy(mem, action, acc.loc[idx, "bits"].to_numpy(float)))
     return each
+
+
+def _checked(model, field: str, values, what: str = "energy") -> np.ndarray:
+    """A model's numbers, finite and ≥ 0, or a UserError naming the model and the action."""
+    v = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(v) & (v >= 0)):
+        bad = float(v[~(np.isfinite(v) & (v >= 0))][0])
+        raise UserError(f"cost model {model.name}", field, f"gives {what} {bad!r}: every {what} must be finite "
+                        "and ≥ 0 (check its parameters and table)")
+    return v
 
 
 def price(ledger: pd.DataFrame, hw: Hardware, model, seconds: float | dict | None = None,
@@ -99,7 +110,9 @@ def price(ledger: pd.DataFrame, hw: Hardware, model, seconds: float | dict | Non
     acc = access_ledger(ledger, hw, where)
     kinds = {m.name: m.kind for m in hw.memories}
     each = _each(model, acc, hw)
-    rows = acc.assign(memory=acc["memory"].fillna(""), each=each, energy=acc["count"].to_numpy(float) * each)
+    with np.errstate(over="ignore"):
+        energy = _checked(model, "total", acc["count"].to_numpy(float) * each)  # count × each overflows?
+    rows = acc.assign(memory=acc["memory"].fillna(""), each=each, energy=energy)
     rows["category"] = np.where(rows["unit"] == "pe", "compute", rows["memory"].map(kinds).fillna(""))
     rows = rows[PRICED_COLUMNS]
 
@@ -113,6 +126,9 @@ def price(ledger: pd.DataFrame, hw: Hardware, model, seconds: float | dict | Non
         secs, basis = {r: float(seconds) for r in rules}, SIMULATED
     srams = [m for m in hw.memories if m.kind == "sram"]
     powers = [model.leakage_mw(m) for m in srams]
+    for m, p in zip(srams, powers):
+        if p is not None:
+            _checked(model, f"sram.leakage_mw ({m.name})", p, "leakage power")
     power = None if any(p is None for p in powers) or model.unit != "pJ" else hw.cores * float(sum(powers))
     leak = pd.DataFrame([{"rule": r, "seconds": secs[r], "basis": basis,
                           "power_mw": np.nan if power is None else power,

@@ -41,23 +41,28 @@ def simulated_seconds(results) -> dict | None:
     return dict(secs) if secs else None
 
 
-def load_models(specs: list, workload_source: str | None, option: str | None = None) -> list:
+def load_models(specs: list, workload_source: str | None, option: str | None = None,
+                from_file: bool | None = None) -> list:
     """Resolve every spec before any work: from the workload (relative table paths from its
     folder; errors name the file and ``cost_models[i]``) or, with ``option`` (e.g.
-    ``--cost-model``), from the command line (paths from the current folder)."""
+    ``--cost-model``), from the command line (paths from the current folder).
+
+    ``from_file`` (default: no ``option``): the specs were read from the workload file, so
+    ``module:Class`` specs need the opt-in (:mod:`cost_models.registry`)."""
     if option:
-        return [load_cost_model(s, None, option, s.get("model", "") if isinstance(s, dict) else str(s))
-                for s in specs]
+        return [load_cost_model(s, None, option, s.get("model", "") if isinstance(s, dict) else str(s),
+                                from_file=bool(from_file)) for s in specs]
     base = Path(workload_source).parent if workload_source else None
     where = workload_source or "<workload>"
-    return [load_cost_model(s, base, where, f"cost_models[{i}]") for i, s in enumerate(specs)]
+    from_file = True if from_file is None else from_file
+    return [load_cost_model(s, base, where, f"cost_models[{i}]", from_file=from_file) for i, s in enumerate(specs)]
 
 
 def cost_report(results, specs: list | None = None, models: list | None = None) -> CostReport:
     """Price ``results.ledger`` with each model (specs default to the workload's ``cost_models``)."""
     wl = results.workload
-    if models is None:
-        models = load_models(specs if specs is not None else wl.cost_models, wl.source)
+    if models is None:  # specs given in Python are the caller's choice; the workload's need the opt-in
+        models = load_models(specs if specs is not None else wl.cost_models, wl.source, from_file=specs is None)
     secs = simulated_seconds(results)
     where = wl.source or "hardware"
     placed = access_ledger(results.ledger, wl.hardware, where)  # which memory serves each access, once

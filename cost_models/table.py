@@ -37,6 +37,10 @@ Conversions (stated once, here; tested):
 - ``alpha`` replaces the extrapolation exponent of the SRAM read/write curves (capacity scaling).
 - ``dram_pj_per_bit`` replaces both DRAM energies.
 - ``recipes`` replaces op recipes, e.g. ``{div: {mul: 3}}``.
+
+Ranges: every number is finite; table numbers lie in (0, 1e15], exponents in [0, 4], recipe
+counts in [0, 1e6]; parameters as :data:`BOUNDS` (vdd ≤ 10 V, op_scale ≤ 1000, dram_pj_per_bit
+≤ 1e6 pJ, alpha ≤ 4). Anything else is a UserError naming the field, never an inf or NaN energy.
 """
 
 from __future__ import annotations
@@ -54,14 +58,27 @@ from simulator.workload import Memory, Strict, read_yaml, validation_error
 
 from .curve import Curve
 
-PosFloat = Annotated[float, Field(gt=0)]
+MAX_VALUE = 1e15
+"""Largest number a table may give (pJ, mW, mm², bytes, bits): finite, and far enough from
+float64's 1.8e308 that energy = count × each cannot overflow."""
+MAX_EXPONENT = 4.0
+"""Largest scaling exponent (adders 1, multipliers 2, SRAM capacity ~0.5)."""
+MAX_RECIPE = 1e6
+"""Largest count of one op in a recipe."""
+BOUNDS = {"vdd": (0.0, 10.0), "op_scale": (0.0, 1e3), "dram_pj_per_bit": (0.0, 1e6), "alpha": (None, MAX_EXPONENT)}
+"""Parameter ranges (V, factor, pJ per bit, exponent): (exclusive lower or None for ≥ 0, upper)."""
+
+PosFloat = Annotated[float, Field(gt=0, le=MAX_VALUE, allow_inf_nan=False)]
+Exponent = Annotated[float, Field(ge=0, le=MAX_EXPONENT, allow_inf_nan=False)]
+RecipeCount = Annotated[float, Field(ge=0, le=MAX_RECIPE, allow_inf_nan=False)]
+Volts = Annotated[float, Field(gt=0, le=BOUNDS["vdd"][1], allow_inf_nan=False)]
 
 
 class CurveSpec(Strict):
     """Published points {x: y} (x > 0, y > 0), the exponent outside them, and their source."""
 
     points: Annotated[dict[PosFloat, PosFloat], Field(min_length=1)]
-    exponent: Annotated[float, Field(ge=0)]
+    exponent: Exponent
     source: Annotated[str, Field(min_length=1)]
 
     def curve(self, exponent: float | None = None) -> Curve:
@@ -72,8 +89,8 @@ class OpSpec(Strict):
     """One op kind: a curve over operand bits, or a recipe of other op kinds at the same width."""
 
     points: dict[PosFloat, PosFloat] | None = None
-    exponent: Annotated[float, Field(ge=0)] | None = None
-    recipe: dict[str, Annotated[float, Field(ge=0)]] | None = None
+    exponent: Exponent | None = None
+    recipe: dict[str, RecipeCount] | None = None
     source: Annotated[str, Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -88,7 +105,7 @@ class OpSpec(Strict):
 class SramSpec(Strict):
     """SRAM energies per access of ``word_bits`` bits versus capacity in bytes."""
 
-    word_bits: Annotated[int, Field(gt=0)]
+    word_bits: Annotated[int, Field(gt=0, le=2**20)]
     read: CurveSpec
     write: CurveSpec | None = None
     leakage_mw: CurveSpec | None = None
@@ -108,7 +125,7 @@ class CostTable(Strict):
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
-    vdd_ref: PosFloat | None = None
+    vdd_ref: Volts | None = None
     ops: dict[str, OpSpec] = Field(default_factory=dict)
     sram: SramSpec | None = None
     dram: DramSpec | None = None
@@ -155,13 +172,16 @@ def check_params(model: str, given: dict, defaults: dict) -> dict:
     return {**defaults, **given}
 
 
-def _positive(model: str, key: str, v: Any) -> float:
+def _number(model: str, key: str, v: Any) -> float:
+    """Parameter ``key`` as a finite float within :data:`BOUNDS` (UserError naming it otherwise)."""
+    lo, hi = BOUNDS[key]
+    want = (f"a number > {lo:g}" if lo is not None else "a number ≥ 0") + f" and ≤ {hi:g}"
     try:
         x = float(v)
     except (TypeError, ValueError):
-        raise UserError(f"cost model {model}", key, f"must be a positive number (got {v!r})") from None
-    if not x > 0 or not math.isfinite(x):
-        raise UserError(f"cost model {model}", key, f"must be a positive number (got {v!r})")
+        raise UserError(f"cost model {model}", key, f"must be {want} (got {v!r})") from None
+    if isinstance(v, bool) or not math.isfinite(x) or not (x > lo if lo is not None else x >= 0) or x > hi:
+        raise UserError(f"cost model {model}", key, f"must be {want} (got {v!r})")
     return x
 
 
@@ -196,13 +216,9 @@ class TableModel:
         p, n = self.params, self.name
         if p["access"] not in ("bits", "words"):
             raise UserError(f"cost model {n}", "access", f"must be 'bits' or 'words' (got {p['access']!r})")
-        for key in ("op_scale", "dram_pj_per_bit", "vdd"):
+        for key in ("op_scale", "dram_pj_per_bit", "vdd", "alpha"):
             if p[key] is not None:
-                p[key] = _positive(n, key, p[key])
-        if p["alpha"] is not None:
-            a = p["alpha"]
-            if not isinstance(a, (int, float)) or a < 0:
-                raise UserError(f"cost model {n}", "alpha", f"must be a number ≥ 0 (got {a!r})")
+                p[key] = _number(n, key, p[key])
         if p["vdd"] is not None and self.table.vdd_ref is None:
             raise UserError(f"cost model {n}", "vdd", "this table gives no vdd_ref to scale from")
         recipes = p["recipes"]
@@ -211,9 +227,11 @@ class TableModel:
                 raise UserError(f"cost model {n}", "recipes", "must map an op kind to {op: count}")
             for kind, r in recipes.items():
                 for base, c in r.items():
-                    if base not in self.table.ops or not isinstance(c, (int, float)) or c < 0:
+                    if (base not in self.table.ops or isinstance(c, bool) or not isinstance(c, (int, float))
+                            or not math.isfinite(c) or not 0 <= c <= MAX_RECIPE):
                         raise UserError(f"cost model {n}", f"recipes.{kind}.{base}",
-                                        "must be an op kind of the table with a count ≥ 0")
+                                        f"must be an op kind of the table with a count ≥ 0 and ≤ {MAX_RECIPE:g} "
+                                        f"(got {c!r})")
 
     # ----------------------------------------------------------------- the CostModel protocol
     @property

@@ -133,12 +133,12 @@ def build_activity(net: Net, spec, where: str = "<workload>", wl=None) -> Activi
 # --------------------------------------------------------------------------- recorded activity
 FILE_COLUMNS = ["layer", "step", "spikes", "in_events", "syn_ops", "post_events"]
 """Activity CSV: one row per layer and step, per sample. ``layer`` is a spiking block name, the
-readout's name, or ``input`` (whose ``spikes`` are the input events). Required: layer, step,
-spikes; the other columns are optional (``synops`` is accepted for ``syn_ops``) and, when
+readout's name, or ``input`` (whose ``spikes`` are the input events; its other cells stay empty).
+Required: layer, step, spikes; the other columns are optional (``synops`` is accepted for ``syn_ops``) and, when
 absent, derived: ``in_events`` of a block = the previous block's ``post_events`` (the ``input`` row for the first); ``post_events`` = ``spikes``
 for a block without pools, else the independence estimate of :func:`_pooled_rate`; ``syn_ops`` =
 ``in_events`` × the layer's mean border-exact fan-out S / N_in (exact when events spread
-uniformly)."""
+uniformly). Every cell is a finite number ≥ 0, at most what its layer can do in one step."""
 
 
 def write_activity_csv(profile: ActivityProfile, net: Net) -> str:
@@ -158,15 +158,42 @@ def write_activity_csv(profile: ActivityProfile, net: Net) -> str:
     return buf.getvalue()
 
 
+def _limits(net: Net) -> dict[str, dict[str, tuple[int, str]]]:
+    """Per layer (and ``input``) and column: the most a layer can do in one step, and of what."""
+    out = {"input": {"spikes": (net.blocks[0].N_in, "input elements")}}
+    for b in net.layers:
+        out[b.name] = {"spikes": (b.N_pre, "neurons"), "in_events": (b.N_in, "inputs"),
+                       "syn_ops": (b.S, "dense synaptic operations"), "post_events": (b.N_post, "outputs")}
+    return out
+
+
+def _numeric_cells(df, path, col: str):
+    """Column ``col`` as floats (NaN where the cell is empty); a cell that is not a finite
+    number ≥ 0 is a UserError naming its row."""
+    import pandas as pd
+
+    raw = df[col].fillna("").str.strip()  # a short row's missing cells are empty
+    empty = raw == ""
+    vals = pd.to_numeric(raw.where(~empty), errors="coerce").astype(float)
+    bad = ~empty & ~(np.isfinite(vals) & (vals >= 0))
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise UserError(str(path), f"row {i + 2}.{col}", f"must be a finite number ≥ 0, got {df[col].iloc[i]!r}")
+    return vals, empty
+
+
 def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfile:
-    """Read an activity CSV (see :data:`FILE_COLUMNS`) for ``net``; mistakes raise UserError."""
+    """Read an activity CSV (see :data:`FILE_COLUMNS`) for ``net``; mistakes raise UserError
+    naming the file, the row and column: every cell a finite number ≥ 0 and at most what its
+    layer can do in one step (spikes ≤ neurons, in_events ≤ inputs, syn_ops ≤ the dense
+    border-exact count S, post_events ≤ outputs), steps integers 0..T-1, one row per step."""
     import difflib
 
     import pandas as pd
 
     where = where or str(path)
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)  # 'nan' / 'inf' are refused, not missing
     except FileNotFoundError:
         raise UserError(str(path), "", "activity file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -178,27 +205,55 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
     extra = set(df.columns) - set(FILE_COLUMNS)
     if extra:
         raise UserError(str(path), sorted(extra)[0], f"unknown column (known: {', '.join(FILE_COLUMNS)})")
-    numeric = [c for c in FILE_COLUMNS[1:] if c in df.columns]
-    for col in numeric:
-        vals = pd.to_numeric(df[col], errors="coerce")
-        bad = vals.isna() & df[col].notna()
-        if bad.any() or (vals < 0).any():
-            i = int((bad | (vals < 0)).to_numpy().argmax())
-            raise UserError(str(path), f"row {i + 2}.{col}", f"must be a non-negative number, got {df[col].iloc[i]!r}")
-        df[col] = vals
+    df["layer"] = df["layer"].fillna("").str.strip()
+    if (df["layer"] == "").any():
+        raise UserError(str(path), f"row {int((df['layer'] == '').to_numpy().argmax()) + 2}.layer", "empty")
     names = {b.name: b for b in net.layers}
     for name in df["layer"].unique():
         if name != "input" and name not in names:
             hint = difflib.get_close_matches(str(name), sorted(names) + ["input"], n=1)
             raise UserError(str(path), "layer", f"unknown layer '{name}'" + (
                 f" (did you mean '{hint[0]}'?)" if hint else f" (layers: input, {', '.join(names)})"))
+    step, empty = _numeric_cells(df, path, "step")
+    bad = empty | (step != np.round(step)) | (step >= net.T)
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise UserError(str(path), f"row {i + 2}.step", f"must be an integer step in 0..{net.T - 1} (the workload's "
+                        f"T = {net.T}), got {df['step'].iloc[i]!r}")
+    df["step"] = step.astype(int)
+    dup = df.duplicated(["layer", "step"])
+    if dup.any():
+        i = int(dup.to_numpy().argmax())
+        raise UserError(str(path), f"row {i + 2}.step", f"a second row for layer '{df['layer'].iloc[i]}' step "
+                        f"{df['step'].iloc[i]}")
+    limits = _limits(net)
+    for col in [c for c in FILE_COLUMNS[2:] if c in df.columns]:
+        vals, empty = _numeric_cells(df, path, col)
+        for layer, rows in df.groupby("layer", sort=False).groups.items():
+            e = empty.loc[rows]
+            if layer == "input" and col != "spikes" and not e.all():  # would be ignored: refuse
+                i = int(df.index.get_loc(e[~e].index[0]))
+                raise UserError(str(path), f"row {i + 2}.{col}", "the input rows give only spikes (the input "
+                                f"events); leave {col} empty")
+            if e.any() and not e.all():
+                i = int(df.index.get_loc(e[e].index[0]))
+                raise UserError(str(path), f"row {i + 2}.{col}", f"empty, but other rows of layer '{layer}' give "
+                                f"{col}: give it in every row of the layer or in none")
+            if col in limits[layer]:
+                most, what = limits[layer][col]
+                over = vals.loc[rows] > most * (1 + 1e-9)
+                if over.any():
+                    i = int(df.index.get_loc(over[over].index[0]))
+                    raise UserError(str(path), f"row {i + 2}.{col}", f"{vals.iloc[i]:g} is more than layer "
+                                    f"'{layer}' can do in one step ({most} {what})")
+        df[col] = vals
     steps = list(range(net.T))
 
     def column(layer: str, col: str) -> np.ndarray | None:
         rows = df[df["layer"] == layer]
         if rows.empty or col not in rows or rows[col].isna().all():
             return None
-        got = sorted(rows["step"].astype(int))
+        got = sorted(rows["step"])
         if got != steps:
             raise UserError(str(path), f"{layer}.step", f"needs one row for each step 0..{net.T - 1} "
                             f"(the workload's T), got {len(got)} rows")
@@ -211,8 +266,6 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
         if spikes is None and b.spiking:
             raise UserError(str(path), b.name, "no rows for this spiking layer")
         spikes = np.zeros(net.T) if spikes is None else spikes
-        if (spikes > b.N_pre).any():
-            raise UserError(str(path), f"{b.name}.spikes", f"more spikes than the layer's {b.N_pre} neurons")
         in_events = column(b.name, "in_events")
         in_events = prev_post if in_events is None else in_events
         if in_events is None:

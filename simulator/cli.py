@@ -17,6 +17,20 @@ from .errors import exit_2_on_user_error as user_errors
 from .events.cli import data
 
 
+def plugin_modules_option(fn):
+    """``--allow-plugin-modules``: the workload file may name ``module:Class`` cost models (sets
+    TESS_SIM_ALLOW_PLUGIN_MODULES=1, which sweep workers inherit; see cost_models.registry)."""
+    def on(ctx, param, value):
+        if value:
+            from cost_models import allow_plugin_modules
+
+            allow_plugin_modules()
+
+    return click.option("--allow-plugin-modules", is_flag=True, expose_value=False, callback=on,
+                        help="Trust the workload file: let its cost_models name module:Class "
+                             "(importing a module runs its code).")(fn)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tess-sim")
 def main():
@@ -24,6 +38,7 @@ def main():
 
 
 @main.command("run")
+@plugin_modules_option
 @click.argument("workload", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<workload name>).")
@@ -119,6 +134,7 @@ def overrides(sets) -> dict:
 
 
 @main.command("reckon")
+@plugin_modules_option
 @click.argument("workload", type=click.Path(dir_okay=False), required=False)
 @click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
@@ -167,7 +183,8 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
     import numpy as np
 
     from .functional.bridge import net_spec, rule_params
-    from .functional.golden import compute_gradients, load_data, load_weights, save_npz_atomic
+    from .functional.golden import (check_finite_gradients, compute_gradients, load_data, load_weights,
+                                    save_npz_atomic)
     from .network import build_network
     from .workload import load_workload
 
@@ -183,6 +200,7 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
     w = load_weights(weights_path, spec)
     x, labels = load_data(data_path, spec, wl.input.T)
     g = compute_gradients(spec, rule, rule_params(wl, rule), w, x, labels, np.float64, trace)
+    check_finite_gradients(g, data_path, weights_path)
     save_npz_atomic(out_path, g)
     click.echo(f"wrote {out_path}: rule {rule}, {len(w)} weight arrays, batch {x.shape[1]}, T = {x.shape[0]}"
                + (", with traces" if trace else ""))
@@ -261,6 +279,7 @@ def _write_report(folder: Path) -> None:
 
 
 @main.command("sweep")
+@plugin_modules_option
 @click.argument("workload", type=click.Path(dir_okay=False))
 @click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2,…",
               help="A swept workload key and its values: a list (1,2,4), a range a..b, a..b+STEP or "
@@ -289,6 +308,10 @@ def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engi
         raise UserError("--scheduler", "", "only used with --executor dask")
     t0 = time.perf_counter()
     plan = plan_sweep(workload, list(sets), engine)
+    from cost_models import check_file_specs
+
+    for p in plan.points:  # refused here (exit 2), not in every worker
+        check_file_specs(p.config.get("cost_models"), plan.workload)
     if not plan.settings:
         raise UserError("--set", "", "nothing to sweep: give --set KEY=V1,V2,… or a sweep: section")
     out = Path(out_dir) if out_dir else Path("out") / f"sweep-{plan.name}"
@@ -367,6 +390,7 @@ def report_cmd(folder):
 
 
 @main.command("validate")
+@plugin_modules_option
 @click.argument("workload", type=click.Path(dir_okay=False))
 @user_errors
 def validate_cmd(workload):

@@ -257,3 +257,96 @@ def test_table_area_and_leakage_curves():
     assert p.leakage["power_mw"].iloc[0] == pytest.approx(2 * (0.5 * 4 + 0.5))
     assert p.leakage["energy"].iloc[0] == pytest.approx(2 * 2.5 * 1e-3 * 1e-6 * 1e12)
     assert price(led, hw, Horowitz45()).area_mm2 is None
+
+
+# ------------------------------------------------------------- non-finite and impossible numbers
+BAD = [float("nan"), float("inf"), float("-inf"), 1e308]
+PARAM_FIELDS = {  # each built-in model's numeric parameters (a recipe count is one too)
+    "horowitz45": ["vdd", "op_scale", "alpha", "dram_pj_per_bit", "recipes.div.mul"],
+    "cacti28": ["vdd", "op_scale", "alpha", "dram_pj_per_bit", "recipes.exp.add"],
+}
+
+
+def _set(d: dict, path: str, value):
+    *head, last = path.split(".")
+    for k in head:
+        d = d.setdefault(k, {})
+    d[last] = value
+
+
+def _finite_or_named(load, field: str, where: str | None = None):
+    """Either a UserError naming ``field`` (and ``where``), or a finite pricing of the ledger."""
+    try:
+        model = load()
+        _, row = total(model)
+    except UserError as exc:
+        assert field in exc.line(), exc.line()
+        assert where is None or exc.line().startswith(where), exc.line()
+        return
+    assert np.isfinite(row[["compute", "sram", "dram", "dynamic", "total"]].to_numpy(float)).all(), row
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([(m, f) for m, fs in PARAM_FIELDS.items() for f in fs]), st.sampled_from(BAD))
+def test_bad_numbers_in_builtin_parameters_are_refused(model_field, value):
+    """Issue 15.3: cacti28 alpha: nan used to make SRAM energy 0; alpha: inf, op_scale: 1e308 or a
+    recipe of .inf made totals inf."""
+    model, field = model_field
+    spec = {"model": model}
+    _set(spec, field, value)
+    _finite_or_named(lambda: load_cost_model(spec, where="w.yaml", field="cost_models[0]"),
+                     f"cost_models[0].{field}", "w.yaml")
+
+
+TABLE = {"name": "t", "vdd_ref": 0.9,
+         "ops": {"add": {"points": {8: 0.03, 32: 0.1}, "exponent": 1, "source": "s"},
+                 "mul": {"points": {8: 0.2}, "exponent": 2, "source": "s"},
+                 **{k: {"recipe": {"mul": 1, "add": 1}, "source": "s"} for k in ("mac", "div")},
+                 **{k: {"recipe": {"add": 1}, "source": "s"} for k in ("ac", "cmp")}},
+         "sram": {"word_bits": 64, "read": {"points": {8192: 10.0}, "exponent": 0.5, "source": "s"},
+                  "leakage_mw": {"points": {8192: 1.0}, "exponent": 1, "source": "s"}},
+         "dram": {"read_pj_per_bit": 20, "write_pj_per_bit": 20, "source": "s"}}
+TABLE_FIELDS = ["vdd_ref", "ops.add.points.8", "ops.add.exponent", "ops.mul.points.8", "ops.div.recipe.mul",
+                "sram.word_bits", "sram.read.points.8192", "sram.read.exponent", "sram.leakage_mw.points.8192",
+                "dram.read_pj_per_bit", "dram.write_pj_per_bit", "ops.add.points.<key>"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(TABLE_FIELDS), st.sampled_from(BAD))
+def test_bad_numbers_in_a_yaml_table_are_refused(tmp_path_factory, field, value):
+    """A table point, exponent or recipe of .nan / .inf / 1e308 names the file and field."""
+    import copy
+
+    import yaml
+
+    table = copy.deepcopy(TABLE)
+    named = field
+    if field.endswith("<key>"):  # a point's x (bits) itself
+        table["ops"]["add"]["points"] = {value: 0.1}
+        named = "ops.add.points"
+    else:
+        *head, last = field.split(".")
+        d = table
+        for k in head:
+            d = d[k]
+        d[int(last) if last.isdigit() else last] = value
+        named = f"{'.'.join(head)}[{last}]" if last.isdigit() else field
+    path = tmp_path_factory.mktemp("t") / "t.yaml"
+    path.write_text(yaml.safe_dump(table))
+    _finite_or_named(lambda: load_cost_model(str(path)), named, str(path))
+
+
+def test_nan_alpha_no_longer_zeroes_sram_energy():
+    with pytest.raises(UserError, match="alpha: cost model cacti28: must be a number ≥ 0 and ≤ 4 .got nan"):
+        load_cost_model({"model": "cacti28", "alpha": float("nan")})
+
+
+def test_a_plugin_returning_inf_is_named():
+    class Inf(Counts):
+        name = "inf"
+
+        def op_energy(self, kind, bits):
+            return np.full(np.shape(bits), np.inf)
+
+    with pytest.raises(UserError, match=r"cost model inf: pe\.\w+: gives energy inf"):
+        total(Inf())

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.cli import main
 from simulator.functional.bridge import net_spec, rule_params
+from simulator.errors import UserError
 from simulator.functional.golden import compute_gradients
 from simulator.functional.network import init_scheme
 from simulator.network import build_network
@@ -78,3 +81,124 @@ def test_train_cli_short(tmp_path):
     # the cost column comes from the ledger: the paper #MAC of TESS on this MLP is, per step,
     # 2·C·D_l for the two linear blocks (D = 128) plus 128·C for the readout
     assert t.loc["tess", "paper_mac_M"] == pytest.approx(8 * (2 * 10 * 128 * 2 + 128 * 10) / 1e6)
+
+
+def _zip_member(path, members: dict[str, bytes]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def _npy_header(shape, descr="<f8") -> bytes:
+    import io
+
+    from numpy.lib import format as npy_format
+
+    buf = io.BytesIO()
+    npy_format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": tuple(shape)})
+    return buf.getvalue()
+
+
+def _grad(tmp, weights, data):
+    return CliRunner().invoke(main, ["grad", str(WORKLOADS / "small.yaml"), "--weights", str(weights),
+                                     "--data", str(data), "--out", str(tmp / "G.npz"), "--rule", "tess"])
+
+
+def _one_line(r) -> str:
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.output
+    return lines[0]
+
+
+def test_npz_headers_are_checked_before_any_data_is_read(golden_files):
+    """Issue 15.2: a small archive whose header claims a huge array is refused from the header,
+    naming the file and member; members not asked for are never read; nothing is unpickled."""
+    wl, spec, w, x, labels, tmp = golden_files
+    T, shape = wl.input.T, list(wl.input.shape)
+    lab = _npy_header((3,), "<i8") + np.array(labels, "<i8").tobytes()
+    cases = {  # file: (members, expected in the line)
+        "Dhuge.npz": ({"x.npy": _npy_header([T, 10**10, *shape]) + b"\0" * 64, "labels.npy": lab},
+                      "x: header claims shape [4, 10000000000, 2, 8, 8]"),
+        "Dflat.npz": ({"x.npy": _npy_header([10**10]) + b"\0" * 64, "labels.npy": lab},
+                      "x: has shape [10000000000], expected [T, batch, 2, 8, 8]"),
+        "Dshort.npz": ({"x.npy": _npy_header([T, 3, *shape]) + b"\0" * 64, "labels.npy": lab},
+                       "x: header claims shape [4, 3, 2, 8, 8] (12288 bytes of data), the member holds 64"),
+        "Dobj.npz": ({"x.npy": _npy_header([T, 3, *shape], "|O") + b"\0" * 64, "labels.npy": lab},
+                     "x: holds Python objects: refused"),
+    }
+    for name, (members, expected) in cases.items():
+        _zip_member(tmp / name, members)
+        line = _one_line(_grad(tmp, tmp / "W.npz", tmp / name))
+        assert f"error: {tmp / name}: {expected}" in line, line
+        assert not (tmp / "G.npz").exists()
+    # a weights member claiming a huge array: its shape is wrong, read from the header alone
+    big = {f"{k}.npy": _npy_header(v.shape) + v.astype("<f8").tobytes() for k, v in w.items()}
+    big["c1.npy"] = _npy_header([10**10]) + b"\0" * 64
+    _zip_member(tmp / "Whuge.npz", big)
+    line = _one_line(_grad(tmp, tmp / "Whuge.npz", tmp / "D.npz"))
+    assert f"{tmp / 'Whuge.npz'}: c1: has shape [10000000000], expected [4, 2, 3, 3]" in line, line
+    # an extra member of the weights is refused by name, unread
+    big["c1.npy"] = _npy_header(w["c1"].shape) + w["c1"].astype("<f8").tobytes()
+    big["junk.npy"] = _npy_header([10**12]) + b"\0"
+    _zip_member(tmp / "Wextra.npz", big)
+    assert f"{tmp / 'Wextra.npz'}: junk: unexpected array" in _one_line(_grad(tmp, tmp / "Wextra.npz", tmp / "D.npz"))
+    # a data member nobody asks for is never read: the huge claim does not matter
+    xs = _npy_header(x.shape) + x.astype("<f8").tobytes()
+    _zip_member(tmp / "Dextra.npz", {"x.npy": xs, "labels.npy": lab, "junk.npy": _npy_header([10**12]) + b"\0"})
+    r = _grad(tmp, tmp / "W.npz", tmp / "Dextra.npz")
+    assert r.exit_code == 0, r.output
+
+
+def test_grad_malformed_inputs_are_one_line(golden_files):
+    """Issue 15.7: a .npy as W.npz, a zero-length W.npz (was "Aborted!"), batch 0 in D.npz."""
+    wl, spec, w, x, labels, tmp = golden_files
+    np.save(tmp / "W.npy", w["c1"])
+    (tmp / "empty.npz").write_bytes(b"")
+    np.savez(tmp / "D0.npz", x=x[:, :0], labels=labels[:0])
+    (tmp / "text.npz").write_text("not a zip")
+    cases = [(tmp / "W.npy", tmp / "D.npz", f"{tmp / 'W.npy'}: is a single .npy array, not an .npz archive"),
+             (tmp / "empty.npz", tmp / "D.npz", f"{tmp / 'empty.npz'}: empty file (0 bytes)"),
+             (tmp / "text.npz", tmp / "D.npz", f"{tmp / 'text.npz'}: not an .npz archive"),
+             (tmp / "W.npz", tmp / "D0.npz", f"{tmp / 'D0.npz'}: x: has shape [4, 0, 2, 8, 8]: needs at least one")]
+    for weights, data, expected in cases:
+        line = _one_line(_grad(tmp, weights, data))
+        assert expected in line, line
+        assert not (tmp / "G.npz").exists()
+
+
+def test_grad_overflowing_inputs_write_nothing(golden_files):
+    """Issue 15.3: finite but extreme inputs (x = 1e308) overflow float64: exit 2 naming the data
+    file, no G.npz with non-finite entries."""
+    wl, spec, w, x, labels, tmp = golden_files
+    np.savez(tmp / "Dbig.npz", x=np.full_like(x, 1e308), labels=labels)
+    line = _one_line(_grad(tmp, tmp / "W.npz", tmp / "Dbig.npz"))
+    assert f"error: {tmp / 'Dbig.npz'}: x: the gradient" in line and "overflow float64" in line, line
+    assert not (tmp / "G.npz").exists()
+
+
+@settings(max_examples=25, deadline=None)
+@given(value=st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -1e308]), where=st.integers(0, 10**6),
+       rule=st.sampled_from(["bptt", "stllr", "tess"]))
+def test_bad_numbers_in_x_are_named_or_finite(tmp_path_factory, value, where, rule):
+    """Issue 15.3 property: NaN, ±inf or ±1e308 anywhere in D.npz x → a UserError naming the
+    file and x, or finite gradients."""
+    from simulator.functional.golden import check_finite_gradients, load_data
+
+    wl = load_workload(WORKLOADS / "small.yaml")
+    spec = net_spec(build_network(wl))
+    w = init_scheme(spec, 3, "paper", np.float64)
+    x = (np.random.default_rng(1).random((wl.input.T, 2, *wl.input.shape)) < 0.3).astype(np.float64)
+    x.flat[where % x.size] = value
+    path = tmp_path_factory.mktemp("d") / "D.npz"
+    np.savez(path, x=x, labels=np.array([0, 3]))
+    try:
+        xs, labels = load_data(path, spec, wl.input.T)
+        g = compute_gradients(spec, rule, rule_params(wl, rule), w, xs, labels)
+        check_finite_gradients(g, path, "W.npz")
+    except UserError as exc:
+        assert exc.where == str(path) and exc.field == "x", exc.line()
+        return
+    assert all(np.isfinite(v).all() for v in g.values())

@@ -18,12 +18,11 @@
 
 from __future__ import annotations
 
-import zipfile
-
 import numpy as np
 
 from simulator.errors import UserError
 from simulator.functional.network import forward
+from simulator.functional.npz import NpzArchive
 from simulator.functional.rules import ALIASES, RULES, gradients
 from simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
 
@@ -50,11 +49,13 @@ def compute_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict
         if tuple(np.shape(weights[key])) != tuple(shape):
             raise UserError("weights", key,
                             f"has shape {list(np.shape(weights[key]))}, expected {list(shape)}")
-    grads, info = gradients(net, rule, params, weights, x, labels, dtype, trace)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # see check_finite_gradients
+        grads, info = gradients(net, rule, params, weights, x, labels, dtype, trace)
     out = dict(grads)
     out["spikes"] = info["spikes"]
     if trace:
-        records, y = forward(net, weights, x, dtype)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            records, y = forward(net, weights, x, dtype)
         for b, rec in zip(net.blocks, records):
             out[b.name + ".u"] = rec.u
             out[b.name + ".o"] = rec.o
@@ -67,16 +68,6 @@ def compute_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict
     return out
 
 
-def _open_npz(path) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise UserError(str(path), "", "file not found") from None
-    except (ValueError, OSError, zipfile.BadZipFile) as e:
-        raise UserError(str(path), "", f"not a readable .npz file ({e})") from None
-
-
 def _check_finite(path, key, a):
     if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
         raise UserError(str(path), key, f"dtype {a.dtype} is not a real number type")
@@ -86,41 +77,51 @@ def _check_finite(path, key, a):
 
 def load_weights(path, net: NetSpec) -> dict[str, np.ndarray]:
     """Read weights (keys as :func:`~simulator.functional.spec.weight_shapes`) as float64;
-    raises ``UserError(path, key, reason)`` on a missing / unexpected key, wrong shape or NaN."""
-    arrays = _open_npz(path)
+    raises ``UserError(path, key, reason)`` on a missing / unexpected key, wrong shape or NaN.
+    Every member's shape is checked from its header before any data is read."""
     shapes = weight_shapes(net)
-    out = {}
-    for key, shape in shapes.items():
-        if key not in arrays:
-            raise UserError(str(path), key, f"missing; expected an array of shape {list(shape)}")
-        a = arrays[key]
-        if tuple(a.shape) != tuple(shape):
-            raise UserError(str(path), key, f"has shape {list(a.shape)}, expected {list(shape)}")
-        _check_finite(path, key, a)
-        out[key] = a.astype(np.float64)
-    extra = sorted(set(arrays) - set(shapes))
-    if extra:
-        raise UserError(str(path), extra[0],
-                        f"unexpected array; the network has {', '.join(shapes)}")
+    with NpzArchive(path) as npz:
+        extra = sorted(set(npz.keys) - set(shapes))
+        if extra:
+            raise UserError(str(path), extra[0], f"unexpected array; the network has {', '.join(shapes)}")
+        headers = {}
+        for key, shape in shapes.items():
+            if key not in npz.keys:
+                raise UserError(str(path), key, f"missing; expected an array of shape {list(shape)}")
+            h = headers[key] = npz.header(key)
+            if h.shape != tuple(shape):
+                raise UserError(str(path), key, f"has shape {list(h.shape)}, expected {list(shape)}")
+        out = {}
+        for key, h in headers.items():
+            a = npz.read(key, h)
+            _check_finite(path, key, a)
+            out[key] = a.astype(np.float64)
     return out
 
 
 def load_data(path, net: NetSpec, T: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read ``x [T, batch, *input_shape]`` (float64) and ``labels [batch]`` (int64) from an npz;
-    checks shapes, T, NaNs and that labels are integers in 0..n_classes-1."""
-    arrays = _open_npz(path)
-    for key in ("x", "labels"):
-        if key not in arrays:
-            raise UserError(str(path), key, "missing (the data file needs 'x' and 'labels')")
-    x, lab = arrays["x"], arrays["labels"]
-    want = ["T", "batch"] + list(net.input_shape)
-    if x.ndim != len(want) or tuple(x.shape[2:]) != tuple(net.input_shape):
-        raise UserError(str(path), "x", f"has shape {list(x.shape)}, expected {want}")
-    if T is not None and x.shape[0] != T:
-        raise UserError(str(path), "x", f"has {x.shape[0]} time steps, the workload has T = {T}")
+    checks shapes (from the headers, before reading), T, batch ≥ 1, NaNs and that labels are
+    integers in 0..n_classes-1."""
+    with NpzArchive(path) as npz:
+        for key in ("x", "labels"):
+            if key not in npz.keys:
+                raise UserError(str(path), key, "missing (the data file needs 'x' and 'labels')")
+        hx = npz.header("x")
+        want = "[" + ", ".join(["T", "batch", *map(str, net.input_shape)]) + "]"
+        if len(hx.shape) != 2 + len(net.input_shape) or hx.shape[2:] != tuple(net.input_shape):
+            raise UserError(str(path), "x", f"has shape {list(hx.shape)}, expected {want}")
+        if T is not None and hx.shape[0] != T:
+            raise UserError(str(path), "x", f"has {hx.shape[0]} time steps, the workload has T = {T}")
+        if hx.shape[0] == 0 or hx.shape[1] == 0:
+            raise UserError(str(path), "x", f"has shape {list(hx.shape)}: needs at least one time step and "
+                            "one sample")
+        npz.check_size("x", hx)
+        hl = npz.header("labels")
+        if hl.shape != (hx.shape[1],):
+            raise UserError(str(path), "labels", f"has shape {list(hl.shape)}, expected [{hx.shape[1]}]")
+        x, lab = npz.read("x", hx), npz.read("labels", hl)
     _check_finite(path, "x", x)
-    if lab.shape != (x.shape[1],):
-        raise UserError(str(path), "labels", f"has shape {list(lab.shape)}, expected [{x.shape[1]}]")
     _check_finite(path, "labels", lab)
     if np.any(lab != np.round(lab)):
         raise UserError(str(path), "labels", "must be integers")
@@ -128,6 +129,17 @@ def load_data(path, net: NetSpec, T: int | None = None) -> tuple[np.ndarray, np.
     if lab.size and (lab.min() < 0 or lab.max() >= n):
         raise UserError(str(path), "labels", f"must lie in 0..{n - 1}")
     return x.astype(np.float64), lab.astype(np.int64)
+
+
+def check_finite_gradients(grads: dict, data_path, weights_path) -> None:
+    """Every output array finite, before anything is written: finite but extreme inputs can
+    still overflow float64 (UserError naming the data file, the first bad array and the cause)."""
+    for key, a in grads.items():
+        a = np.asarray(a)
+        if np.issubdtype(a.dtype, np.number) and not np.all(np.isfinite(a)):
+            raise UserError(str(data_path), "x", f"the gradient '{key}' has {int(np.sum(~np.isfinite(a)))} "
+                            f"non-finite values: these inputs (with weights {weights_path}) overflow float64; "
+                            "scale x or the weights down")
 
 
 def save_npz_atomic(path, arrays: dict) -> None:

@@ -3,7 +3,8 @@
 The lock belongs to the open file, which forked pool workers share: after a SIGKILL of the sweep
 it stays held until the last of its workers is gone too, so a resumed sweep never runs beside a
 survivor. A second sweep waits up to :data:`WAIT` seconds, then refuses (UserError, exit 2)
-naming the folder and the pid written in the lock file. Without ``fcntl`` (not POSIX) no lock.
+naming the folder and the pid written in the lock file. Without ``fcntl`` (not POSIX), or on a
+file system without ``flock``, no lock.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class SweepLock:
                     raise UserError(str(self.folder), "", f"another sweep is running in this folder "
                                     f"(held by {self._holder()}); wait for it to finish or use another --out") from None
                 time.sleep(0.05)
+            except OSError:  # a file system without flock (ENOLCK, EOPNOTSUPP): run unlocked
+                os.close(fd)
+                return self
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self.fd = fd

@@ -350,14 +350,21 @@ def test_pool_worker_set_up_dies_with_its_parent(tmp_path, how):
         + "pid = os.fork()\n"
         "if pid == 0:\n"
         "    executors._init_worker(os.getppid())\n"
+        "    import ctypes, threading\n"
+        "    sig = ctypes.c_int(0)\n"
+        "    ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)\n"  # PR_GET_PDEATHSIG
+        "    watch = [t.name for t in threading.enumerate() if t.name == 'tess-sim-parent-watch']\n"
+        "    sys.stdout.write(f'{os.getpid()} {sig.value} {len(watch)}\\n')\n"
+        "    sys.stdout.flush()\n"
         "    time.sleep(60)\n"
         "    os._exit(0)\n"
-        "print(pid, flush=True)\n"
         "time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                             stdout=subprocess.PIPE)
-    child = int(proc.stdout.readline())
+    child = None
     try:
+        child, pdeathsig, watchers = map(int, proc.stdout.readline().split())
+        assert (pdeathsig, watchers) == ((signal.SIGKILL, 0) if how == "prctl" else (0, 1))
         time.sleep(0.3)
         assert _alive([child]), "the worker set-up killed a worker whose parent lives"
         proc.kill()
@@ -367,5 +374,7 @@ def test_pool_worker_set_up_dies_with_its_parent(tmp_path, how):
             time.sleep(0.02)
         assert not _alive([child])
     finally:
-        if _alive([child]):
+        proc.kill()
+        proc.wait()
+        if child is not None and _alive([child]):
             os.kill(child, signal.SIGKILL)

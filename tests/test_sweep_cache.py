@@ -209,6 +209,12 @@ def test_a_locked_folder_waits_then_refuses_naming_the_holder(tmp_path, monkeypa
     assert r.stderr == (f"error: {out}: another sweep is running in this folder (held by pid {os.getpid()}); "
                         "wait for it to finish or use another --out\n")
     assert not (out / "sweep.json").exists() and not (out / "points").exists()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    with SweepLock(out):  # held on by the workers of a sweep that was killed
+        (out / ".lock").write_text(f"{gone}\n")
+        with pytest.raises(UserError, match=f"held by the workers of pid {gone}, which has exited"):
+            run_sweep(plan_sweep(SMALL, {"T": "1,2"}), out, "serial")
     # released while the second one waits: it goes ahead
     monkeypatch.setattr(lock, "WAIT", 30)
     held = SweepLock(out).__enter__()

@@ -310,7 +310,7 @@ def test_sigkilled_sweep_leaves_no_worker_and_resumes(tmp_path, monkeypatch):
            "--executor", "process", "--workers", "2", "--out", str(out), "--no-plot"]
     kills, seen, t0 = 0, set(), time.monotonic()
     try:
-        while kills < 5 and (kills < 2 or time.monotonic() - t0 < 14):
+        while kills < 5 and (kills < 2 or time.monotonic() - t0 < 10):
             proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             workers, deadline = set(), time.monotonic() + 60

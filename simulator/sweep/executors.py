@@ -116,7 +116,7 @@ def _init_worker(parent: int | None) -> None:
     ppid = os.getppid()
     if not _set_pdeathsig():
         _watch_parent(ppid)
-    if parent is not None and ppid != parent:  # the parent died before the watch began
+    if parent is not None and os.getppid() != parent:  # the parent died before the watch began
         os._exit(1)
 
 

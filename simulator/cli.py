@@ -332,7 +332,8 @@ def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engi
     n_rules = res.table["rule"].nunique() if len(res.table) else 0
     click.echo(f"{len(plan.points)} points × {n_rules} rules: "
                f"{len(res.computed)} computed, {len(res.skipped)} already stored, {len(res.corrupt)} corrupt "
-               f"recomputed, {len(res.failures)} failed; {executor} executor, {dt:.1f} s")
+               f"recomputed, {len(res.stale)} recomputed (code changed), {len(res.failures)} failed; "
+               f"{executor} executor, {dt:.1f} s")
     click.echo(f"wrote {out}/: " + ", ".join(files))
     if res.failures:
         click.echo(f"{len(res.failures)} point(s) failed (see {out}/failures.json); re-run to retry them", err=True)

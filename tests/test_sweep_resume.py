@@ -110,14 +110,14 @@ def _start_and_wait(tmp_path, executor: str, at_least: int = 3):
     return proc, out
 
 
-def _rerun_counting(out: Path, monkeypatch) -> tuple:
+def _rerun_counting(out: Path, monkeypatch, plan=None) -> tuple:
     """Re-run the sweep with a stand-in point function that records what it is asked to compute
     (and returns a stored point's result): (keys computed, result of the re-run)."""
     stored = {p.stem for p in (out / "points").glob("*.json")}
     canned = PointStore(out).read(next(iter(stored)))[1]["result"]
     asked = []
     monkeypatch.setattr(executors, "compute_point", lambda config, engine: asked.append(config) or canned)
-    res = run_sweep(plan_sweep(WORKLOADS / "dvs.yaml", [f"T=1..{N_KILL}"]), out, "serial")
+    res = run_sweep(plan or plan_sweep(WORKLOADS / "dvs.yaml", [f"T=1..{N_KILL}"]), out, "serial")
     return stored, asked, res
 
 
@@ -264,3 +264,120 @@ def test_first_ctrl_c_waits_for_a_safe_point_second_interrupts():
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.05)
     assert signal.getsignal(signal.SIGINT) != stop._handler  # restored
+
+
+# --------------------------------------------------------------------------- workers die with the sweep
+def _alive(pids) -> set[int]:
+    """The pids that are still running (a zombie waiting for its reaper is not)."""
+    out = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in "ZX":
+            out.add(pid)
+    return out
+
+
+def _children(pid: int) -> set[int]:
+    """Running processes whose parent is ``pid`` (a /proc scan)."""
+    kids = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        kids.add(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return _alive(kids)
+
+
+N_SLOW = 160  # SimPy points of small.yaml (~0.2 s each): far more than a killed run gets through
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_sigkilled_sweep_leaves_no_worker_and_resumes(tmp_path, monkeypatch):
+    """SIGKILL the sweep while its pool computes, again and again on the same folder: within 3 s
+    no worker of it is left; every restart resumes (a survivor would hold the folder's lock and
+    the restart would refuse with exit 2); the last re-run finds every stored point valid and no
+    temporary file."""
+    out = tmp_path / "sw"
+    sets = [f"T=1..{N_SLOW}"]
+    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(SMALL), "--set", *sets, "--engine", "simpy",
+           "--executor", "process", "--workers", "2", "--out", str(out), "--no-plot"]
+    kills, seen, t0 = 0, set(), time.monotonic()
+    try:
+        while kills < 5 and (kills < 2 or time.monotonic() - t0 < 10):
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            workers, deadline = set(), time.monotonic() + 60
+            while proc.poll() is None and len(workers) < 2 and time.monotonic() < deadline:
+                workers = _children(proc.pid)
+                time.sleep(0.02)
+            assert proc.poll() is None and len(workers) >= 2, proc.communicate()[1].decode()
+            seen |= workers
+            if kills == 1:  # once after some points are stored (resumed by the next start), else at once or soon
+                while proc.poll() is None and not list((out / "points").glob("*.json")) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            time.sleep((0.0, 0.1, 0.3, 0.8, 0.5)[kills])
+            proc.kill()
+            proc.wait()
+            kills += 1
+            gone_by = time.monotonic() + 3
+            while _alive(workers) and time.monotonic() < gone_by:
+                time.sleep(0.02)
+            assert not _alive(workers), f"kill {kills}: workers {_alive(workers)} outlived their parent"
+    finally:
+        for pid in _alive(seen):  # only on failure: do not leave them running
+            os.kill(pid, signal.SIGKILL)
+    assert kills >= 2
+    plan = plan_sweep(SMALL, sets, engine="simpy")
+    stored, asked, res = _rerun_counting(out, monkeypatch, plan)
+    assert 1 <= len(stored) < N_SLOW
+    assert set(res.skipped) == stored and not res.corrupt and not res.stale
+    assert len(asked) == N_SLOW - len(stored)
+    assert not list(out.glob(".*.tmp")) and not list((out / "points").glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("how", ["prctl", "poll"])
+def test_pool_worker_set_up_dies_with_its_parent(tmp_path, how):
+    """_init_worker in a forked child of an intermediate process: SIGKILL the intermediate and the
+    child goes too, by the kernel (prctl) or by the fallback thread polling getppid()."""
+    script = (
+        "import os, sys, time\n"
+        "from simulator.sweep import executors\n"
+        + ("executors._set_pdeathsig = lambda sig=None: False\n" if how == "poll" else "")
+        + "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    executors._init_worker(os.getppid())\n"
+        "    import ctypes, threading\n"
+        "    sig = ctypes.c_int(0)\n"
+        "    ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)\n"  # PR_GET_PDEATHSIG
+        "    watch = [t.name for t in threading.enumerate() if t.name == 'tess-sim-parent-watch']\n"
+        "    sys.stdout.write(f'{os.getpid()} {sig.value} {len(watch)}\\n')\n"
+        "    sys.stdout.flush()\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE)
+    child = None
+    try:
+        child, pdeathsig, watchers = map(int, proc.stdout.readline().split())
+        assert (pdeathsig, watchers) == ((signal.SIGKILL, 0) if how == "prctl" else (0, 1))
+        time.sleep(0.3)
+        assert _alive([child]), "the worker set-up killed a worker whose parent lives"
+        proc.kill()
+        proc.wait()
+        gone_by = time.monotonic() + 3
+        while _alive([child]) and time.monotonic() < gone_by:
+            time.sleep(0.02)
+        assert not _alive([child])
+    finally:
+        proc.kill()
+        proc.wait()
+        if child is not None and _alive([child]):
+            os.kill(child, signal.SIGKILL)

@@ -12,6 +12,7 @@ import pandas as pd
 from .. import __version__
 from ..api import make_rules, run
 from ..workload import workload_from_dict
+from . import fingerprint
 
 SKIP_TABLES = ("ledger", "summary")
 
@@ -55,7 +56,8 @@ def with_energy(summary: pd.DataFrame, energy: pd.DataFrame) -> pd.DataFrame:
 def compute_point(config: dict, engine: str) -> dict:
     """Run one resolved workload configuration on ``engine``.
 
-    Returns ``{"version", "summary": records (one row per rule), "tables": {name: records}}`` (see
+    Returns ``{"version", "code", "summary": records (one row per rule), "tables": {name: records}}``
+    (``code``: the worker's :func:`~.fingerprint.code_hash`; see
     :func:`records`): the summary of
     :func:`simulator.api.run` plus ``learning_steps`` (steps producing a learning signal, per
     sample), ``paper_mac_per_step_M`` (paper #MAC per learning step, millions),
@@ -76,4 +78,5 @@ def compute_point(config: dict, engine: str) -> dict:
     tables = {f.name: records(getattr(res, f.name)) for f in dataclasses.fields(res)
               if f.name not in SKIP_TABLES and isinstance(getattr(res, f.name), pd.DataFrame)}
     tables["energy"] = records(costs.summary)
-    return {"version": __version__, "summary": records(summary), "tables": tables}
+    return {"version": __version__, "code": fingerprint.code_hash(), "summary": records(summary),
+            "tables": tables}

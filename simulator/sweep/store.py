@@ -1,10 +1,11 @@
 """The point store: one JSON file per finished point, named by the hash of its resolved
-configuration, written atomically, checked on read.
+configuration and of the files it names, written atomically, checked on read.
 
-A point file holds ``{"key", "version", "engine", "settings", "result", "digest"}`` where
-``digest`` is the SHA-256 of the canonical JSON of everything else; a file that does not parse,
-whose key does not match its name, or whose digest does not match is *corrupt* (reported and
-recomputed).
+A point file holds ``{"key", "version", "code", "engine", "settings", "result", "digest"}`` where
+``code`` is the :func:`~.fingerprint.code_hash` of the code that computed it and ``digest`` the
+SHA-256 of the canonical JSON of everything else; a file that does not parse, whose key does not
+match its name, or whose digest does not match is *corrupt*; one computed by other code (another
+version, or the same version edited) is *stale*. Both are reported and recomputed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from .. import __version__
 from ..atomic import write_text
+from . import fingerprint
 
 POINTS = "points"
 
@@ -27,8 +29,11 @@ def canonical(obj: Any) -> str:
 
 def point_key(config: dict, engine: str) -> str:
     """The point's identity: SHA-256 (hex, first 24 chars) of the resolved workload, the engine
-    and the tool version."""
-    blob = canonical({"tool": "tess-sim", "version": __version__, "engine": engine, "workload": config})
+    and the content of every file the workload names (:func:`~.fingerprint.input_digests`).
+    The code is not in the key but in the stored point (so a code change is told apart from a
+    new point, and recomputes the point in place)."""
+    blob = canonical({"tool": "tess-sim", "engine": engine, "workload": config,
+                      "inputs": fingerprint.input_digests(config)})
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -43,12 +48,14 @@ class PointStore:
 
     def write(self, key: str, engine: str, settings: dict, result: dict) -> Path:
         """Store a finished point atomically."""
-        body = {"key": key, "version": __version__, "engine": engine, "settings": settings, "result": result}
+        body = {"key": key, "version": __version__, "code": fingerprint.code_hash(), "engine": engine,
+                "settings": settings, "result": result}
         body["digest"] = hashlib.sha256(canonical(body).encode()).hexdigest()
         return write_text(self.path(key), canonical(body))
 
     def read(self, key: str) -> tuple[str, dict | None]:
-        """(status, body): status ``missing``, ``ok`` or ``corrupt: <why>``."""
+        """(status, body): status ``missing``, ``ok``, ``stale`` (computed by other code) or
+        ``corrupt: <why>``."""
         p = self.path(key)
         if not p.exists():
             return "missing", None
@@ -63,4 +70,15 @@ class PointStore:
             return "corrupt: digest mismatch", None
         if body.get("key") != key or "result" not in body:
             return "corrupt: key mismatch", None
+        if body.get("version") != __version__ or body.get("code") != fingerprint.code_hash():
+            return "stale", body
         return "ok", body
+
+
+def remove_temporary(folder: Path) -> list[Path]:
+    """Remove the temporary files (``.*.tmp``, see :mod:`simulator.atomic`) a killed writer left
+    in ``folder``; only while holding the sweep's lock. Returns the files removed."""
+    removed = sorted(folder.glob(".*.tmp")) if folder.is_dir() else []
+    for p in removed:
+        p.unlink(missing_ok=True)
+    return removed

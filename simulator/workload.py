@@ -487,7 +487,8 @@ class Simulation(Strict):
 
 # --------------------------------------------------------------------------- the workload
 class Workload(Strict):
-    """A whole workload file (SPEC §4)."""
+    """A whole workload file (SPEC §4). Sizes are limited (docs/limits.md, simulator/limits.py);
+    every number is finite; a key given twice is refused."""
 
     name: Annotated[str, Field(description=(
         f"one safe folder name (out/<name>/): 1..{L.MAX_NAME} characters of A-Z a-z 0-9 . _ -, "

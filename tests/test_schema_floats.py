@@ -19,7 +19,7 @@ import pytest
 from pydantic import BaseModel
 
 from simulator.errors import UserError
-from simulator.workload import Hardware, Workload, layer_names, load_workload, read_yaml
+from simulator.workload import Hardware, Workload, load_workload, read_yaml
 
 from .conftest import WORKLOADS
 
@@ -35,6 +35,17 @@ def _unwrap(annotation: Any) -> list[Any]:
     if origin in (Union, types.UnionType):
         return [a for arg in typing.get_args(annotation) for a in _unwrap(arg)]
     return [annotation]
+
+
+def layer_names(layers: list[dict]) -> list[str]:
+    """The documented layer names: given, else the n-th layer of a type is ``<type><n>``."""
+    seen: dict[str, int] = {}
+    out = []
+    for layer in layers:
+        seen[layer["type"]] = seen.get(layer["type"], 0) + 1
+        out.append(layer.get("name") or ("readout" if layer["type"] == "readout" else
+                                         f"{layer['type']}{seen[layer['type']]}"))
+    return out
 
 
 def _kind(model: type[BaseModel]) -> tuple[str, str] | None:

@@ -23,17 +23,34 @@ its timing table beside it; every other column keeps its meaning.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits"]
 
 
+class LedgerError(RuntimeError):
+    """An impossible count reached the ledger: an internal error (exit 1), never the user's."""
+
+
 def make_ledger(rows: list[tuple]) -> pd.DataFrame:
-    """A ledger DataFrame from rows in :data:`COLUMNS` order."""
+    """A ledger DataFrame from rows in :data:`COLUMNS` order. Counts are float64 (exact up to
+    2^53, never wrapping); a negative or non-finite count raises :class:`LedgerError`."""
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["count"] = df["count"].astype(float)
     df["bits"] = df["bits"].astype(int)
+    check_counts(df)
     return df
+
+
+def check_counts(df: pd.DataFrame) -> None:
+    """The backstop behind the load-time limits: every count is finite and >= 0."""
+    counts = df["count"].to_numpy(float)
+    bad = ~np.isfinite(counts) | (counts < 0)
+    if bad.any():
+        row = df[bad].iloc[0]
+        raise LedgerError(f"impossible count {row['count']!r} in the ledger ({row['rule']}, {row['layer']}, "
+                          f"{row['phase']}, {row['unit']}, {row['action']}): please report this")
 
 
 def ops(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -16,13 +16,18 @@ follow it; the readout is the non-spiking linear layer at the end. Per block, pe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from . import limits as L
 from .errors import UserError
-from .workload import Neuron, Workload
+from .workload import Neuron, Workload, layer_names
+
+# Sizes and counts are exact Python ints (never int64: a wide network must not wrap); the
+# limits of simulator.limits keep them far below 2^53, so the ledger's float64 holds them exactly.
 
 
 @dataclass(frozen=True)
@@ -68,15 +73,15 @@ class Block:
 
     @property
     def N_in(self) -> int:
-        return int(np.prod(self.in_shape))
+        return math.prod(self.in_shape)
 
     @property
     def N_pre(self) -> int:
-        return int(np.prod(self.pre_shape))
+        return math.prod(self.pre_shape)
 
     @property
     def N_post(self) -> int:
-        return int(np.prod(self.post_shape))
+        return math.prod(self.post_shape)
 
     @property
     def weights(self) -> int:
@@ -113,7 +118,7 @@ class Block:
         if self.kind != "conv":
             return self.F
         cy, cx = self._axis_counts
-        return int(self.in_shape[0] * self.pre_shape[0] * cy.sum() * cx.sum())
+        return self.in_shape[0] * self.pre_shape[0] * int(cy.sum()) * int(cx.sum())
 
     def fanout(self) -> np.ndarray:
         """Border-exact fan-out of every input element, shape ``in_shape`` (sum = S)."""
@@ -152,7 +157,7 @@ class Net:
 
     @property
     def N_input(self) -> int:
-        return int(np.prod(self.input_shape))
+        return math.prod(self.input_shape)
 
     def block(self, name: str) -> Block:
         for b in self.layers:
@@ -162,20 +167,56 @@ class Net:
 
 
 def _merge_neuron(base: Neuron, override) -> Neuron:
+    """The workload's neuron with a layer's override (a ``psi`` override changes only the keys it sets)."""
     if override is None:
         return base
-    changes = {k: v for k, v in override.model_dump(exclude_none=True).items()}
-    return base.model_copy(update=changes)
+    changes = override.model_dump(exclude_none=True)
+    if override.psi is not None:
+        changes["psi"] = {**base.psi.model_dump(), **override.psi.model_dump(exclude_unset=True)}
+    return Neuron.model_validate({**base.model_dump(), **changes})
 
 
 def default_names(kinds: list[str]) -> list[str]:
     """Stable default names: the n-th layer of a type is ``<type><n>``; the readout is ``readout``."""
-    seen: dict[str, int] = {}
-    names = []
-    for kind in kinds:
-        seen[kind] = seen.get(kind, 0) + 1
-        names.append("readout" if kind == "readout" else f"{kind}{seen[kind]}")
-    return names
+    return layer_names([{"type": k} for k in kinds])
+
+
+def check_sizes(wl: Workload, net: "Net", where: str) -> None:
+    """Refuse a network whose maps, weights or per-step arrays exceed :mod:`simulator.limits`
+    (docs/limits.md), naming the layer and the estimated size."""
+    wm = wl.network.width_multiplier
+    scaled = f" (width_multiplier {wm:g})" if wm != 1 else ""
+    field_of = {n: f"network.layers[{i}] ({n})" for i, n in enumerate(net.layer_names)}
+    total = net.N_input
+    for b in net.layers:
+        f = field_of[b.name] if wm == 1 else "network.width_multiplier"
+        if b.pre_shape[0] > L.MAX_CHANNELS:
+            raise UserError(where, f, f"layer {b.name} has {b.pre_shape[0]:,} channels{scaled}, over the "
+                            f"limit of {L.MAX_CHANNELS:,} (docs/limits.md)")
+        for what, n in (("neurons", b.N_pre), ("inputs", b.N_in)):
+            if n > L.MAX_LAYER_ELEMENTS:
+                raise UserError(where, f, f"layer {b.name} has {n:,} {what}{scaled}, over the limit of "
+                                f"{L.MAX_LAYER_ELEMENTS:,} per map (one float64 map: {L.human_bytes(8 * n)})")
+        if b.params > L.MAX_LAYER_WEIGHTS:
+            raise UserError(where, f, f"layer {b.name} has {b.params:,} weights{scaled}, over the limit of "
+                            f"{L.MAX_LAYER_WEIGHTS:,} ({L.human_bytes(4 * b.params)} at 32 bits)")
+        total += b.N_pre
+    weights = sum(b.params for b in net.layers)
+    field = "network.width_multiplier" if wm != 1 else "network.layers"
+    if total > L.MAX_TOTAL_ELEMENTS:
+        raise UserError(where, field, f"the network has {total:,} elements in all its maps{scaled}, over the "
+                        f"limit of {L.MAX_TOTAL_ELEMENTS:,} ({L.human_bytes(8 * total)} as float64)")
+    if weights > L.MAX_TOTAL_WEIGHTS:
+        raise UserError(where, field, f"the network has {weights:,} weights{scaled}, over the limit of "
+                        f"{L.MAX_TOTAL_WEIGHTS:,} ({L.human_bytes(4 * weights)} at 32 bits)")
+    need = L.step_bytes(net.T, len(net.layers), len(wl.rules.enabled()))
+    if net.T > L.MAX_T:
+        raise UserError(where, "input.T", f"T = {net.T:,} steps is over the limit of {L.MAX_T:,} (its per-step "
+                        f"counts alone would need about {L.human_bytes(need)}; docs/limits.md)")
+    if need > L.MAX_STEP_BYTES:
+        raise UserError(where, "input.T", f"T = {net.T:,} steps × {len(net.layers)} layers × "
+                        f"{len(wl.rules.enabled())} rules needs about {L.human_bytes(need)} of per-step counts, "
+                        f"over the limit of {L.human_bytes(L.MAX_STEP_BYTES)} (docs/limits.md)")
 
 
 def build_network(wl: Workload, where: str = "<workload>") -> Net:
@@ -215,7 +256,7 @@ def build_network(wl: Workload, where: str = "<workload>") -> Net:
                                pools=[], analog_input=not blocks and wl.input.encoding == "analog"))
             shape = (cout, oh, ow)
         elif t == "linear":
-            n_in = int(np.prod(shape))
+            n_in = math.prod(shape)
             if layer.in_features is not None and layer.in_features != n_in:
                 raise fail(i, f"in_features is {layer.in_features} but the input has {n_in} elements")
             out = max(1, round(layer.out_features * wm))
@@ -225,7 +266,7 @@ def build_network(wl: Workload, where: str = "<workload>") -> Net:
                                analog_input=not blocks and wl.input.encoding == "analog"))
             shape = (out,)
         elif t == "readout":
-            n_in = int(np.prod(shape))
+            n_in = math.prod(shape)
             if not blocks:
                 raise fail(i, "the readout needs at least one spiking layer before it")
             if layer.in_features is not None and layer.in_features != n_in:
@@ -258,6 +299,8 @@ def build_network(wl: Workload, where: str = "<workload>") -> Net:
     if readout is None:
         raise UserError(where, "network.layers", "the network must end with a 'readout' layer")
     built = tuple(Block(**{**b, "pools": tuple(b["pools"])}) for b in blocks)
-    return Net(input_shape=tuple(wl.input.shape), blocks=built, readout=readout, T=wl.input.T,
-               classes=wl.input.classes, batch=wl.input.batch,
-               analog_input=wl.input.encoding == "analog", layer_names=tuple(names))
+    net = Net(input_shape=tuple(wl.input.shape), blocks=built, readout=readout, T=wl.input.T,
+              classes=wl.input.classes, batch=wl.input.batch,
+              analog_input=wl.input.encoding == "analog", layer_names=tuple(names))
+    check_sizes(wl, net, where)
+    return net

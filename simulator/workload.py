@@ -13,6 +13,8 @@ over the whole network, is ``conv<n>``, ``linear<n>``, ``maxpool<n>``, ``avgpool
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -20,17 +22,27 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
                       field_validator, model_validator)
 
+from . import limits as L
 from .errors import UserError
 
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegInt = Annotated[int, Field(ge=0)]
+# Every int has an upper bound (simulator.limits, docs/limits.md): nothing a workload sets can
+# overflow a count or ask for memory no machine has. Every float is finite (Strict config).
+PositiveInt = Annotated[int, Field(gt=0, le=2 ** 53)]
+NonNegInt = Annotated[int, Field(ge=0, le=2 ** 53)]
+HwCount = Annotated[int, Field(gt=0, le=L.MAX_HW_COUNT)]
+HwCount0 = Annotated[int, Field(ge=0, le=L.MAX_HW_COUNT)]
+Bits = Annotated[int, Field(gt=0, le=L.MAX_BITS, description=f"bits, 1..{L.MAX_BITS}")]
+Steps = Annotated[int, Field(gt=0, le=L.MAX_T, description=f"time steps, 1..{L.MAX_T}")]
+Width = Annotated[int, Field(gt=0, le=L.MAX_CHANNELS, description=f"1..{L.MAX_CHANNELS}")]
+Seed = Annotated[int, Field(ge=0, lt=2 ** 32, description="0..2^32-1")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0)]
 
 
 class Strict(BaseModel):
     """Base model: unknown keys are errors that suggest the closest known key."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -50,16 +62,16 @@ class Psi(Strict):
     """Surrogate / secondary activation Psi(u) (MATH §1)."""
 
     shape: Literal["triangle", "fast_sigmoid"] = "triangle"
-    gamma: Annotated[float, Field(gt=0)] = 0.3
-    width: Annotated[float, Field(gt=0)] = 1.0
-    slope: Annotated[float, Field(gt=0)] = 100.0
+    gamma: Positive = 0.3
+    width: Positive = 1.0
+    slope: Positive = 100.0
 
 
 class Neuron(Strict):
     """LIF parameters (MATH §1). ``v_reset: null`` subtracts theta."""
 
     beta: Fraction = 0.5
-    theta: Annotated[float, Field(gt=0)] = 0.6
+    theta: Positive = 0.6
     v_reset: float | None = None
     reset: Literal["subtract", "zero"] = "subtract"
     psi: Psi = Psi()
@@ -69,7 +81,7 @@ class NeuronOverride(Strict):
     """Per-layer override of some neuron parameters (unset fields inherit the workload's)."""
 
     beta: Fraction | None = None
-    theta: Annotated[float, Field(gt=0)] | None = None
+    theta: Positive | None = None
     v_reset: float | None = None
     reset: Literal["subtract", "zero"] | None = None
     psi: Psi | None = None
@@ -83,7 +95,7 @@ class Conv(_Layer):
     """Spiking 2-D convolution (LIF neurons at every output position)."""
 
     type: Literal["conv"]
-    out_channels: PositiveInt
+    out_channels: Width
     kernel: PositiveInt = 3
     stride: PositiveInt = 1
     padding: NonNegInt = 1
@@ -95,7 +107,7 @@ class Linear(_Layer):
     """Spiking fully-connected layer (flattens its input, C,H,W order)."""
 
     type: Literal["linear"]
-    out_features: PositiveInt
+    out_features: Width
     in_features: PositiveInt | None = None
     bias: bool = False
     neuron: NeuronOverride | None = None
@@ -132,7 +144,7 @@ class Readout(_Layer):
     """Non-spiking linear readout y[t] = W_r·flatten(h[t]) + b_r; out_features defaults to classes."""
 
     type: Literal["readout"]
-    out_features: PositiveInt | None = None
+    out_features: Width | None = None
     in_features: PositiveInt | None = None
     bias: bool = True
 
@@ -143,10 +155,16 @@ LAYER_TYPES = ("conv", "linear", "maxpool", "avgpool", "adaptive_avgpool", "glob
 
 
 class Network(Strict):
-    """The layer list, in order; ``width_multiplier`` scales every conv/linear width (rounded)."""
+    """The layer list, in order; ``width_multiplier`` scales every conv/linear width (rounded).
+
+    Limits (docs/limits.md): a scaled width is at most MAX_CHANNELS; a map (input or neurons of a
+    layer) at most MAX_LAYER_ELEMENTS elements, all maps MAX_TOTAL_ELEMENTS; weights of a layer
+    MAX_LAYER_WEIGHTS, of the network MAX_TOTAL_WEIGHTS.
+    """
 
     layers: Annotated[list[Layer], Field(min_length=1)]
-    width_multiplier: Annotated[float, Field(gt=0)] = 1.0
+    width_multiplier: Annotated[float, Field(gt=0, le=L.MAX_CHANNELS, description=(
+        f"scales every conv/linear width; each scaled width must stay <= {L.MAX_CHANNELS}"))] = 1.0
 
 
 # --------------------------------------------------------------------------- input, rules, activity
@@ -157,10 +175,14 @@ class Input(Strict):
     ``spikes`` feeds binary events (ACs).
     """
 
-    shape: Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]
-    T: PositiveInt
-    classes: Annotated[int, Field(ge=2)]
-    batch: PositiveInt = 1
+    shape: Annotated[list[Annotated[int, Field(gt=0, le=L.MAX_LAYER_ELEMENTS)]], Field(
+        min_length=1, max_length=3,
+        description=f"[C, H, W] or [features]; at most {L.MAX_LAYER_ELEMENTS} elements in all")]
+    T: Annotated[int, Field(gt=0, description=(
+        f"time steps per sample, 1..{L.MAX_T}; T × layers × rules × {L.BYTES_PER_STEP} B "
+        f"<= {L.human_bytes(L.MAX_STEP_BYTES)}"))]
+    classes: Annotated[int, Field(ge=2, le=L.MAX_CHANNELS)]
+    batch: Annotated[int, Field(gt=0, le=L.MAX_BATCH)] = 1
     encoding: Literal["spikes", "analog"] = "spikes"
 
     @field_validator("shape")
@@ -168,6 +190,11 @@ class Input(Strict):
     def _shape(cls, v: list[int]) -> list[int]:
         if len(v) == 2:
             raise ValueError("shape must be [C, H, W] or [features]")
+        n = math.prod(v)
+        if n > L.MAX_LAYER_ELEMENTS:
+            raise ValueError(f"{' × '.join(map(str, v))} = {n:,} elements is over the limit of "
+                             f"{L.MAX_LAYER_ELEMENTS:,} per map (one float64 map alone would take "
+                             f"{L.human_bytes(8 * n)})")
         return v
 
 
@@ -187,7 +214,7 @@ class LocalRule(Strict):
     lambda_post: Fraction = 0.2
     alpha_pre: float = 1.0
     alpha_post: float = 1.0
-    window: PositiveInt | None = None
+    window: Steps | None = None
     optimizer: Optimizer = "adam"
 
 
@@ -257,8 +284,8 @@ class MeasuredActivity(Strict):
     format), else the workload's ``data`` section. Paths are relative to the workload file."""
 
     source: Literal["measured"]
-    samples: PositiveInt = 16
-    seed: NonNegInt = 0
+    samples: Annotated[int, Field(gt=0, le=L.MAX_BATCH)] = 16
+    seed: Seed = 0
     weights: str | None = None
     data: str | None = None
 
@@ -314,10 +341,10 @@ class Training(Strict):
     mini-batch (default ``input.batch``), seed, weight initialisation (see
     :func:`simulator.functional.network.init_scheme`)."""
 
-    epochs: PositiveInt = 20
-    lr: Annotated[float, Field(gt=0)] = 2e-3
-    batch: PositiveInt | None = None
-    seed: NonNegInt = 0
+    epochs: Annotated[int, Field(gt=0, le=1_000_000)] = 20
+    lr: Positive = 2e-3
+    batch: Annotated[int, Field(gt=0, le=L.MAX_BATCH)] | None = None
+    seed: Seed = 0
     init: Literal["paper", "torch_default"] = "paper"
     control: bool = True
 
@@ -325,7 +352,7 @@ class Training(Strict):
 class Report(Strict):
     """Report options: the T range of the complexity plot (powers of two) and plotting on/off."""
 
-    complexity_T: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] = [1, 1024]
+    complexity_T: Annotated[list[Steps], Field(min_length=2, max_length=2)] = [1, 1024]
     plots: bool = True
 
 
@@ -333,13 +360,13 @@ class Report(Strict):
 class Precision(Strict):
     """Bit widths of stored values."""
 
-    weight: PositiveInt = 32
-    membrane: PositiveInt = 32
-    trace: PositiveInt = 32
-    gradient: PositiveInt = 32
-    spike: PositiveInt = 1
-    input: PositiveInt = 32
-    lsg: PositiveInt = 1
+    weight: Bits = 32
+    membrane: Bits = 32
+    trace: Bits = 32
+    gradient: Bits = 32
+    spike: Bits = 1
+    input: Bits = 32
+    lsg: Bits = 1
 
 
 class PE(Strict):
@@ -357,12 +384,12 @@ class PE(Strict):
     Counts never depend on it, only cycles.
     """
 
-    units: PositiveInt = 64
-    cycles_per_mac: PositiveInt = 1
-    cycles_per_ac: PositiveInt = 1
-    cycles_per_op: dict[str, PositiveInt] = Field(default_factory=dict)
+    units: HwCount = 64
+    cycles_per_mac: HwCount = 1
+    cycles_per_ac: HwCount = 1
+    cycles_per_op: dict[str, HwCount] = Field(default_factory=dict)
     #: cycles to accept one input address event before its synaptic operations (ODIN: 1)
-    event_push_cycles: NonNegInt = 0
+    event_push_cycles: HwCount0 = 0
     parallelism: Literal["ideal", "output_channels"] = "ideal"
 
     @field_validator("cycles_per_op")
@@ -383,12 +410,12 @@ class Memory(Strict):
 
     name: str
     kind: Literal["sram", "dram"] = "sram"
-    capacity_bytes: PositiveInt | None = None
-    word_bits: PositiveInt = 32
-    ports: PositiveInt = 1
-    read_latency: NonNegInt = 1
-    write_latency: NonNegInt = 1
-    bandwidth_bytes_per_cycle: Annotated[float, Field(gt=0)] | None = None
+    capacity_bytes: Annotated[int, Field(gt=0, le=L.MAX_CAPACITY_BYTES)] | None = None
+    word_bits: Bits = 32
+    ports: HwCount = 1
+    read_latency: HwCount0 = 1
+    write_latency: HwCount0 = 1
+    bandwidth_bytes_per_cycle: Positive | None = None
 
     @model_validator(mode="after")
     def _capacity(self) -> "Memory":
@@ -400,9 +427,9 @@ class Memory(Strict):
 class Router(Strict):
     """Event router / NoC between cores."""
 
-    packet_bits: PositiveInt = 32
-    packets_per_cycle: Annotated[float, Field(gt=0)] = 1.0
-    hop_latency: NonNegInt = 1
+    packet_bits: Bits = 32
+    packets_per_cycle: Positive = 1.0
+    hop_latency: HwCount0 = 1
 
 
 BUFFER_KINDS = ("weights", "membrane", "traces", "history", "errors", "gradients", "optimizer", "lsg",
@@ -414,8 +441,9 @@ class Hardware(Strict):
 
     name: str = "custom"
     source: str | None = None
-    clock_mhz: Annotated[float, Field(gt=0)] = 200.0
-    cores: PositiveInt = 1
+    clock_mhz: Annotated[float, Field(ge=L.MIN_CLOCK_MHZ, le=L.MAX_CLOCK_MHZ, description=(
+        f"MHz, {L.MIN_CLOCK_MHZ:g}..{L.MAX_CLOCK_MHZ:g}"))] = 200.0
+    cores: Annotated[int, Field(gt=0, le=L.MAX_CORES)] = 1
     #: ``auto``: contiguous groups of layers; ``balanced``: any layers on any core (greedy LPT);
     #: or one core index per layer with weights (:mod:`simulator.mapping`)
     mapping: Literal["auto", "balanced"] | list[NonNegInt] = "auto"
@@ -454,14 +482,17 @@ class Simulation(Strict):
 
     engine: Literal["simpy", "analytical"] = "simpy"
     granularity: Literal["event", "tile", "phase"] = "tile"
-    tile: PositiveInt = 256
+    tile: Annotated[int, Field(gt=0, le=L.MAX_LAYER_ELEMENTS)] = 256
 
 
 # --------------------------------------------------------------------------- the workload
 class Workload(Strict):
-    """A whole workload file (SPEC §4)."""
+    """A whole workload file (SPEC §4). Sizes are limited (docs/limits.md, simulator/limits.py);
+    every number is finite; a key given twice is refused."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Annotated[str, Field(description=(
+        f"one safe folder name (out/<name>/): 1..{L.MAX_NAME} characters of A-Z a-z 0-9 . _ -, "
+        "not '.' or '..'"))]
     dataset: str | None = None
     description: str | None = None
     input: Input
@@ -472,12 +503,45 @@ class Workload(Strict):
     data: Data | None = None
     training: Training = Training()
     hardware: Hardware = Hardware()
-    # a cost model by name / module:Class / table path, or {model: NAME, **parameters} (cost_models/)
-    cost_models: list[str | dict[str, Any]] = ["counts"]
+    # a cost model by name / module:Class / table path, or {model: NAME, **parameters} (cost_models/);
+    # at least one: an empty list is refused (``counts`` reports the ledger's counts unpriced)
+    cost_models: Annotated[list[str | dict[str, Any]], Field(min_length=1, description=(
+        "at least one cost model; [counts] prices nothing and reports the ledger's counts"))] = ["counts"]
     report: Report = Report()
     simulation: Simulation = Simulation()
     sweep: dict[str, Any] | None = None  # KEY: values or a range spec, as `tess-sim sweep --set`
     _source: str | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        """A name is a folder name under out/: refused unless it is one safe path component."""
+        if not v:
+            raise ValueError("must not be empty")
+        if len(v) > L.MAX_NAME:
+            raise ValueError(f"is {len(v)} characters long; at most {L.MAX_NAME} (it names the folder out/<name>/)")
+        bad = sorted(set(re.sub(r"[A-Za-z0-9._-]", "", v)))
+        if bad:
+            raise ValueError(f"may contain only A-Z a-z 0-9 . _ - (it names the folder out/<name>/), "
+                             f"got {''.join(bad)!r} in {v!r}")
+        if v in (".", ".."):
+            raise ValueError(f"'{v}' is not a folder name (out/<name>/ would be outside out/)")
+        return v
+
+    @field_validator("cost_models", mode="before")
+    @classmethod
+    def _some_model(cls, v: Any) -> Any:
+        if isinstance(v, list) and not v:
+            raise ValueError("is empty: give at least one cost model, e.g. [counts] (counts reports the "
+                             "ledger's counts unpriced)")
+        return v
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep(cls, v: dict | None) -> dict | None:
+        if v is not None and not all(isinstance(k, str) for k in v):
+            raise ValueError("keys must be dotted workload keys such as input.T")
+        return v
 
     @property
     def source(self) -> str | None:
@@ -531,8 +595,74 @@ def validation_error(path: str | Path, exc: ValidationError) -> UserError:
     return UserError(str(path), _format_loc(first["loc"]) or "(top level)", _reason(first) + more)
 
 
+# --------------------------------------------------------------------------- YAML
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _check_nodes(root: yaml.Node, where: str) -> None:
+    """Refuse duplicate mapping keys (naming the key and both lines), recursive aliases and
+    documents whose alias expansion exceeds ``MAX_YAML_NODES`` nodes (a billion-laughs bomb).
+    Aliases are the same node object in the composed tree, so this walk is linear in the text."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def walk(node: yaml.Node, path: str) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise UserError(where, path or "(top level)", "recursive YAML alias (a node that contains itself)")
+        active.add(key)
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for k, v in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else None
+                sub = f"{path}.{name}" if path else str(name)
+                if name is not None and k.tag != "tag:yaml.org,2002:merge":
+                    line = k.start_mark.line + 1
+                    if name in seen:
+                        raise UserError(where, sub, f"duplicate key '{name}' (lines {seen[name]} and {line}); "
+                                        "keep one")
+                    seen[name] = line
+                size += walk(k, sub) + walk(v, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                size += walk(v, f"{path}[{i}]")
+        active.discard(key)
+        sizes[key] = size
+        if size > L.MAX_YAML_NODES:
+            raise UserError(where, path or "(top level)", f"the YAML expands to more than {L.MAX_YAML_NODES:,} "
+                            "values through its aliases (&anchor / *alias); refused (docs/limits.md)")
+        return size
+
+    walk(root, "")
+
+
+def load_yaml_text(text: str, where: str) -> Any:
+    """Parse one YAML document safely (no Python objects), refusing duplicate keys and alias bombs
+    (see :func:`_check_nodes`); syntax errors name the line and column."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, where)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(where, "", f"YAML syntax error: {at}{problem}") from None
+    except RecursionError:
+        raise UserError(where, "", "YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: str | Path) -> dict:
-    """Read a YAML mapping, raising UserError for a missing file, bad syntax, empty file or non-mapping."""
+    """Read a YAML mapping, raising UserError for a missing file, bad syntax, duplicate keys, alias
+    bombs, an empty file or a non-mapping."""
     path = Path(path)
     if not path.exists():
         raise UserError(str(path), "", "file not found")
@@ -542,13 +672,7 @@ def read_yaml(path: str | Path) -> dict:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(str(path), "", f"cannot read file: {exc}") from None
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(str(path), "", f"YAML syntax error: {where}{problem}") from None
+    data = load_yaml_text(text, str(path))
     if data is None:
         raise UserError(str(path), "", "file is empty, expected a workload mapping")
     if not isinstance(data, dict):
@@ -556,13 +680,47 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
-def _resolve_hardware(data: dict, base: Path, path: Path) -> dict:
-    """Replace ``hardware: FILE`` by the file's mapping (paths relative to the workload file)."""
+# --------------------------------------------------------------------------- file references
+def shipped_dir() -> Path:
+    """The folder of the shipped workloads (the ``workloads`` package beside ``simulator``)."""
+    return Path(__file__).resolve().parent.parent / "workloads"
+
+
+def shipped_names() -> list[str]:
+    """Stems of the shipped workloads/*.yaml (``tess-sim run dvs``)."""
+    return sorted(p.stem for p in shipped_dir().glob("*.yaml"))
+
+
+def find_workload(path: str | Path) -> Path:
+    """A workload file: ``path`` if it exists (a file path wins), else the shipped workload of
+    that name (``dvs`` or ``dvs.yaml``); UserError naming the shipped names otherwise."""
+    p = Path(path)
+    if p.exists() or "/" in str(path) or "\\" in str(path) or len(p.parts) != 1:
+        return p
+    stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
+    if stem in shipped_names():
+        return shipped_dir() / f"{stem}.yaml"
+    raise UserError(str(path), "", "file not found, and not the name of a shipped workload "
+                    f"(shipped: {', '.join(shipped_names())})")
+
+
+def _file_ref(ref: str, base: Path | None) -> Path | None:
+    """A referenced file: relative to ``base`` (the workload's folder), else to the current
+    folder; None when neither exists."""
+    p = Path(ref).expanduser()
+    candidates = [p] if p.is_absolute() else ([base / p] if base is not None else []) + [Path.cwd() / p]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _resolve_hardware(data: dict, base: Path | None, where: str) -> dict:
+    """Replace ``hardware: FILE`` by the file's mapping (relative to the workload's folder, else
+    to the current folder)."""
     hw = data.get("hardware")
     if isinstance(hw, str):
-        hw_path = (base / hw) if not Path(hw).is_absolute() else Path(hw)
-        if not hw_path.exists():
-            raise UserError(str(path), "hardware", f"hardware file '{hw}' not found (looked at {hw_path})")
+        hw_path = _file_ref(hw, base)
+        if hw_path is None:
+            looked = " and ".join(str(b / hw) for b in ([base] if base is not None else []) + [Path.cwd()])
+            raise UserError(where, "hardware", f"hardware file '{hw}' not found (looked at {looked})")
         hw_data = read_yaml(hw_path)
         try:
             Hardware.model_validate(hw_data)
@@ -572,15 +730,42 @@ def _resolve_hardware(data: dict, base: Path, path: Path) -> dict:
     return data
 
 
+def _base_of(path: str | Path, source: str | None) -> Path | None:
+    """The folder relative paths of a workload resolve against (None when built in memory)."""
+    for p in (source, path):
+        if p and Path(p).is_file():
+            return Path(p).resolve().parent
+    return None
+
+
+def _check_files(wl: Workload, where: str) -> None:
+    """Files the workload names must be files, not folders (the loaders would fail with a traceback)."""
+    base = _base_of(where, wl.source)
+    refs = {"data.path": wl.data.path if wl.data else None}
+    act = wl.activity
+    if isinstance(act, FileActivity):
+        refs["activity.path"] = act.path
+    if isinstance(act, MeasuredActivity):
+        refs.update({"activity.weights": act.weights, "activity.data": act.data})
+    for field, rel in refs.items():
+        if rel:
+            p = Path(rel) if Path(rel).is_absolute() or base is None else base / rel
+            if p.is_dir():
+                raise UserError(where, field, f"'{rel}' is a folder ({p}), expected a file")
+
+
 def workload_from_dict(data: dict, path: str | Path = "<workload>", source: str | None = None) -> Workload:
-    """Validate a workload mapping (hardware already inline): schema, network shapes, rule
-    parameters against the network, activity layer names. ``source``: the file it came from
-    (relative paths inside resolve against it)."""
+    """Validate a workload mapping: schema, network shapes and size limits, rule parameters against
+    the network, activity layer names. ``hardware: FILE`` is read (relative to ``source`` or
+    ``path``, else the current folder). ``source``: the file it came from (relative paths inside
+    resolve against it)."""
+    data = _resolve_hardware(data, _base_of(path, source), str(path))
     try:
         wl = Workload.model_validate(data)
     except ValidationError as exc:
         raise validation_error(path, exc) from None
     wl._source = source  # before the checks: paths in the workload are relative to its file
+    _check_files(wl, str(path))
     from .api import check  # shapes, rule parameters and activity are checked at load time
 
     check(wl, where=str(path))
@@ -589,44 +774,109 @@ def workload_from_dict(data: dict, path: str | Path = "<workload>", source: str 
 
 def load_workload(path: str | Path, hardware: str | Path | None = None,
                   overrides: dict[str, Any] | None = None) -> Workload:
-    """Load and validate a workload YAML file; raises UserError on any mistake.
+    """Load and validate a workload YAML file (or a shipped workload by name, ``dvs``); raises
+    UserError on any mistake.
 
     Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
     ``hardware``: a hardware YAML file that replaces the workload's hardware. ``overrides``:
-    dotted keys set after loading (``{"activity.source": "measured"}``, ``T`` = ``input.T``).
+    dotted keys set after loading (``{"activity.source": "measured"}``, ``T`` = ``input.T``,
+    ``hardware: hw/odin.yaml`` relative to the workload's folder or the current one).
     """
-    path = Path(path)
+    path = find_workload(path)
     data = read_yaml(path)
     if hardware is not None:
         if not Path(hardware).is_file():
             raise UserError(str(hardware), "", "hardware file not found (--hardware)")
         data = dict(data, hardware=str(Path(hardware).resolve()))
-    data = _resolve_hardware(data, path.parent, path)
+    base = _base_of(path, None)
     for key, value in (overrides or {}).items():
-        data = set_dotted(data, key, value)
+        data = set_dotted(_resolve_hardware(data, base, str(path)), key, value)
     return workload_from_dict(data, path, source=str(path))
 
 
+# --------------------------------------------------------------------------- --set
+#: a section's kind key: switching it keeps only the keys the new kind takes
+DATA_KEYS = {"digits": set(), "npz": {"path"},
+             **{f: {"root", "mode", "bin_us", "events_per_frame", "last"} | extra
+                for f, extra in (("dvsgesture", set()), ("cifar10dvs", {"convention"}), ("npy", set()),
+                                 ("synthetic", {"layout", "duration_us", "gap_us"}))}}
+
+
+def _kind_keys(section: str, kind_key: str, kind: Any) -> set[str] | None:
+    """The keys a section of the given kind accepts (None: not a kind switch, keep all)."""
+    if (section, kind_key) == ("activity", "source"):
+        model = {m.model_fields["source"].annotation.__args__[0]: m
+                 for m in (DenseActivity, RatesActivity, MeasuredActivity, FileActivity)}.get(kind)
+        return set(model.model_fields) if model else None
+    if (section, kind_key) == ("data", "format") and kind in DATA_KEYS:
+        return DATA_KEYS[kind] | {"format"}
+    return None  # simulation.engine: granularity and tile are valid (unused) for the analytical engine
+
+
+def layer_names(layers: list) -> list[str]:
+    """The name of every layer (given, else the default ``<type><n>``, see the module doc)."""
+    seen: dict[str, int] = {}
+    out = []
+    for layer in layers:
+        kind = layer.get("type") if isinstance(layer, dict) else getattr(layer, "type", None)
+        seen[kind] = seen.get(kind, 0) + 1
+        given = layer.get("name") if isinstance(layer, dict) else getattr(layer, "name", None)
+        out.append(given or ("readout" if kind == "readout" else f"{kind}{seen[kind]}"))
+    return out
+
+
+def _index(items: list, part: str, path: str, where: str) -> int:
+    """An element of a list: by index (``0``) or by name (a layer's or a memory's ``name``)."""
+    if part.isdigit():
+        if int(part) >= len(items):
+            raise UserError(where, f"{path}.{part}", f"index out of range (0..{len(items) - 1})")
+        return int(part)
+    names = layer_names(items) if path.endswith("layers") else \
+        [x.get("name") if isinstance(x, dict) else None for x in items]
+    if part in names:
+        return names.index(part)
+    hint = difflib.get_close_matches(part, [n for n in names if n], n=1)
+    raise UserError(where, f"{path}.{part}", "no element of that name" + (f" (did you mean '{hint[0]}'?)" if hint
+                    else "") + f"; names: {', '.join(map(str, names))}, or an index 0..{len(items) - 1}")
+
+
 def set_dotted(data: dict, key: str, value: Any, where: str = "--set") -> dict:
-    """Return a deep copy of ``data`` with the dotted ``key`` set (``T`` means ``input.T``)."""
+    """Return a deep copy of ``data`` with the dotted ``key`` set (``T`` means ``input.T``).
+
+    List elements are addressed by index or name (``network.layers.conv2.out_channels``,
+    ``network.layers.0.kernel``, ``hardware.memories.dram.word_bits``). Switching a section's kind
+    (``activity.source``, ``data.format``) drops the keys the new kind does not take.
+    """
     import copy
 
     data = copy.deepcopy(data)
     if key == "T":
         key = "input.T"
     parts = key.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = node.get(part) if isinstance(node, dict) else None
+    node: Any = data
+    for i, part in enumerate(parts):
+        path = ".".join(parts[:i])
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            part = _index(node, part, path, where)
+        elif not isinstance(node, dict):
+            raise UserError(where, path, f"is {node!r} here, not a mapping: cannot set {key}")
+        if last:
+            break
+        nxt = node[part] if isinstance(node, list) else node.get(part)
         if nxt is None:
             nxt = {}
             node[part] = nxt
-        if not isinstance(nxt, dict):
-            raise UserError(where, ".".join(parts[: i + 1]), "is not a mapping, cannot set a sub-key")
         node = nxt
-    node[parts[-1]] = value
+    if isinstance(node, dict) and node.get(part) != value:
+        keep = _kind_keys(".".join(parts[:-1]), part, value)
+        if keep is not None:
+            for k in [k for k in node if k not in keep]:
+                del node[k]
+    node[part] = value
     return data
 
 
-__all__ = ["Workload", "Hardware", "load_workload", "workload_from_dict", "read_yaml", "set_dotted",
-           "validation_error", "LAYER_TYPES", "BUFFER_KINDS"]
+__all__ = ["Workload", "Hardware", "load_workload", "workload_from_dict", "read_yaml", "load_yaml_text",
+           "set_dotted", "find_workload", "shipped_names", "layer_names", "validation_error", "LAYER_TYPES",
+           "BUFFER_KINDS"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
 import types
 import typing
@@ -21,8 +22,9 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel
 
+from .. import limits as L
 from ..errors import UserError
-from ..workload import Workload
+from ..workload import Workload, load_yaml_text
 
 ALIASES = {"T": "input.T"}
 _NUM = r"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
@@ -31,38 +33,51 @@ _EPS = 1e-9
 
 
 # --------------------------------------------------------------------------- keys
-def _models_in(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
-    """The pydantic models an annotation can hold, and whether it is an open mapping (dict)."""
+def _models_in(annotation: Any) -> tuple[list[type[BaseModel]], bool, list[type[BaseModel]]]:
+    """The pydantic models an annotation can hold, whether it is an open mapping (dict), and the
+    models of its list elements (a list of models is addressed by index or name)."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _models_in(typing.get_args(annotation)[0])
     if origin in (Union, types.UnionType):
-        models, is_open = [], False
+        models, is_open, items = [], False, []
         for arg in typing.get_args(annotation):
-            m, o = _models_in(arg)
+            m, o, i = _models_in(arg)
             models += m
             is_open |= o
-        return models, is_open
+            items += i
+        return models, is_open, items
     if origin is dict:
-        return [], True
+        return [], True, []
+    if origin is list:
+        inner = _models_in(typing.get_args(annotation)[0])
+        return [], False, inner[0]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation], False
-    return [], False
+        return [annotation], False, []
+    return [], False, []
 
 
 def schema_keys(model: type[BaseModel] = Workload, prefix: str = "") -> dict[str, bool]:
-    """Every dotted key of the schema -> True when it is an open mapping (any sub-key allowed)."""
+    """Every dotted key of the schema -> True when it is an open mapping (any sub-key allowed).
+    ``*`` stands for a list element (an index or a name: ``network.layers.*.kernel``)."""
     out: dict[str, bool] = {}
     for name, field in model.model_fields.items():
         if name == "sweep":
             continue
         key = f"{prefix}{name}"
-        models, is_open = _models_in(field.annotation)
+        models, is_open, items = _models_in(field.annotation)
         out[key] = is_open
-        for m in models:
-            for sub, o in schema_keys(m, key + ".").items():
+        if items:
+            out[f"{key}.*"] = False
+        for m, sub_prefix in [(m, key + ".") for m in models] + [(m, key + ".*.") for m in items]:
+            for sub, o in schema_keys(m, sub_prefix).items():
                 out[sub] = out.get(sub, False) or o
     return out
+
+
+def _matches(parts: list[str], pattern: str) -> bool:
+    pat = pattern.split(".")
+    return len(pat) == len(parts) and all(p == "*" and q or p == q for p, q in zip(pat, parts))
 
 
 def check_key(key: str, where: str = "--set") -> str:
@@ -73,8 +88,11 @@ def check_key(key: str, where: str = "--set") -> str:
         return full
     parts = full.split(".")
     for i in range(1, len(parts)):  # a sub-key of an open mapping (activity.layers.conv3)
-        if keys.get(".".join(parts[:i])) and all(parts[i:]):
+        head = parts[:i]
+        if any(o and _matches(head, k) for k, o in keys.items()) and all(parts[i:]):
             return full
+    if any("*" in k and _matches(parts, k) for k in keys):  # network.layers.conv2.out_channels
+        return full
     hint = difflib.get_close_matches(full, sorted(keys) + list(ALIASES), n=1, cutoff=0.5)
     extra = f" (did you mean '{hint[0]}'?)" if hint else ""
     raise UserError(where, key, f"unknown workload key{extra}")
@@ -103,6 +121,8 @@ def _number(text: str, where: str, key: str) -> int | float:
         v = yaml.safe_load(text)
     except yaml.YAMLError:
         v = None
+    if isinstance(v, float) and not math.isfinite(v):
+        v = None
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise UserError(where, key, f"'{text}' in a range is not a number")
     return v
@@ -129,8 +149,9 @@ def expand_range(item: str, where: str = "--set", key: str = "") -> list[Any] | 
             break
         out.append(int(v) if whole else float(v))
         i += 1
-        if len(out) > 100_000:
-            raise UserError(where, key, f"range '{item}' has more than 100000 values")
+        if len(out) > L.MAX_GRID_POINTS:
+            raise UserError(where, key, f"range '{item}' has more than {L.MAX_GRID_POINTS:,} values "
+                            "(docs/limits.md)")
     return out
 
 
@@ -151,10 +172,7 @@ def parse_values(key: str, spec: Any, where: str = "--set") -> list[Any]:
         if rng is not None:
             values += rng
             continue
-        try:
-            values.append(yaml.safe_load(item))
-        except yaml.YAMLError:
-            raise UserError(where, key, f"cannot parse value '{item}'") from None
+        values.append(load_yaml_text(item, f"{where} {key}"))
     return values
 
 
@@ -178,5 +196,10 @@ def build_grid(settings: dict[str, list[Any]]) -> list[dict[str, Any]]:
             raise UserError("--set", key, "no values")
         if len({repr(v) for v in values}) != len(values):
             raise UserError("--set", key, f"repeated values in {values}")
+    n = math.prod(len(v) for v in settings.values())
+    if n > L.MAX_GRID_POINTS:
+        sizes = " × ".join(f"{len(v)} {k}" for k, v in settings.items())
+        raise UserError("--set", ", ".join(settings), f"the grid has {sizes} = {n:,} points, over the limit of "
+                        f"{L.MAX_GRID_POINTS:,} (docs/limits.md)")
     keys = list(settings)
     return [dict(zip(keys, combo)) for combo in itertools.product(*settings.values())]

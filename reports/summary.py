@@ -1,4 +1,8 @@
-"""The run summary as a printable table: metrics as rows, rules as columns, ratios to BPTT."""
+"""The run summary as a printable table: metrics as rows, rules as columns, ratios to BPTT.
+
+The paper-convention rows (#MAC, memory) show four decimals, as ``tess-sim table paper`` does, so
+their digits agree with the table and truncate to the published two-decimal cells (22.6953, not a
+rounded 22.70 beside the paper's 22.69)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,13 @@ ROWS = [("paper_mac_M", "paper #MAC (M)"), ("paper_memory_MB", "paper memory (MB
        [("ops_learning", "full ops learning (M)"), ("ops_total", "full ops total (M)")]
 
 
-def _fmt(x: float) -> str:
+PAPER_ROWS = {"paper_mac_M", "paper_memory_MB"}
+
+
+def _fmt(x: float, decimals: int = 2) -> str:
     if x == 0:
         return "0"
-    return f"{x:,.2f}" if abs(x) >= 0.01 else f"{x:.3g}"
+    return f"{x:,.{decimals}f}" if abs(x) >= 0.01 else f"{x:.3g}"
 
 
 def summary_text(summary: pd.DataFrame) -> str:
@@ -25,7 +32,7 @@ def summary_text(summary: pd.DataFrame) -> str:
         cells = []
         for key, _ in ROWS:
             v = s[key] / (1e6 if key.startswith("ops_") else 1.0)
-            cell = _fmt(v)
+            cell = _fmt(v, 4 if key in PAPER_ROWS else 2)
             ratio = s.get(f"{key}_vs_bptt")
             if ratio is not None and pd.notna(ratio) and rule != "bptt":
                 cell += f" ({ratio:.3g}×)"

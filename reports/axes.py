@@ -17,7 +17,7 @@ RULE_STYLE = {"bptt": ("BPTT", "tab:red"), "stllr": ("S-TLLR", "tab:blue"), "tes
 RULE_LINE = {"bptt": dict(ls="-", lw=3.2, marker="o", ms=7, mfc="none", mew=1.4),
              "stllr": dict(ls=(0, (5, 2)), lw=1.9, marker="s", ms=4.5),
              "tess": dict(ls="-", lw=1.0, marker="^", ms=3.5)}
-FONT = {"tick": 9, "label": 9.5, "legend": 8.5, "title": 10}
+FONT = {"tick": 10, "label": 10, "legend": 9, "title": 10.5}
 _SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 

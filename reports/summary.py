@@ -25,8 +25,9 @@ def _fmt(x: float, decimals: int = 2) -> str:
     return f"{x:,.{decimals}f}" if abs(x) >= 0.01 else f"{x:.3g}"
 
 
-def summary_text(summary: pd.DataFrame) -> str:
-    """Rules as columns; each cell ``value (ratio×BPTT)`` where BPTT is present."""
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rules (labels) as columns, the metrics of ``ROWS`` as the index; each cell
+    ``value (ratio×BPTT)`` where BPTT is present (ops in millions)."""
     cols = {}
     for rule, s in summary.iterrows():
         cells = []
@@ -38,5 +39,9 @@ def summary_text(summary: pd.DataFrame) -> str:
                 cell += f" ({ratio:.3g}×)"
             cells.append(cell)
         cols[s["label"]] = cells
-    table = pd.DataFrame(cols, index=[label for _, label in ROWS])
-    return table.to_string()
+    return pd.DataFrame(cols, index=[label for _, label in ROWS])
+
+
+def summary_text(summary: pd.DataFrame) -> str:
+    """:func:`summary_table` as printable text."""
+    return summary_table(summary).to_string()

@@ -24,7 +24,7 @@ from .summary import summary_table
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}
 .wide{overflow-x:auto;max-width:100%;margin:.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top;white-space:pre-line}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}td{white-space:pre}
 th{background:#f3f3f3;position:sticky;top:0}td.t,th.t{text-align:left}
 img{max-width:100%;border:1px solid #eee}code{background:#f6f6f6;padding:1px 4px}h1{font-size:1.6em}
 h2{border-bottom:1px solid #ddd}h3{font-size:1.05em;margin-bottom:.2em}p.note{color:#555;font-size:13px}"""
@@ -180,7 +180,7 @@ def run_page(folder: Path) -> Page:
 
 def metric_label(col: str) -> str:
     """A sweep.csv cost column in words: ``ops_bwd`` -> ``ops of phase bwd (full convention)``."""
-    from .sweep import COST_PANELS, energy_total_column
+    from .sweep import COST_PANELS, energy_total_column, latency_column, latency_label
 
     names = dict(COST_PANELS) | {"paper_mac_per_step_M": "learning MACs per step, paper convention (M)",
                                  "ops_total": "total ops, full convention (ops)"}
@@ -190,6 +190,8 @@ def metric_label(col: str) -> str:
         return f"ops of phase {col[4:]}, full convention (ops)"
     if col == energy_total_column(pd.DataFrame(columns=[col])):
         return "energy per sample (pJ)"
+    if col == latency_column(pd.DataFrame(columns=[col])):
+        return latency_label(col)
     return col
 
 

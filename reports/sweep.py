@@ -109,12 +109,14 @@ def cost_panels(table: pd.DataFrame) -> list[tuple[str, str]]:
     return panels
 
 
-def _grid(fig, n: int, cols: int, panel: tuple[float, float], strip: float = 0.0):
+def _grid(fig, n: int, cols: int, panel: tuple[float, float], strip: float = 0.0, gap_w: float = 0.9,
+          right: float = 0.25):
     """``n`` axes on a ``cols``-wide grid of ``panel``-sized (inches) cells, margins in inches, and
-    the unused cells; ``strip`` inches kept free at the bottom (for a figure legend)."""
+    the unused cells; ``strip`` inches kept free at the bottom (for a figure legend), ``gap_w``
+    between columns, ``right`` after the last one."""
     rows = -(-n // cols)
     w, h = panel
-    left, right, top, bottom, gap_w, gap_h = 0.9, 0.25, 0.8, 0.6 + strip, 0.9, 0.95
+    left, top, bottom, gap_h = 0.9, 0.8, 0.6 + strip, 0.95
     fig.set_size_inches(left + right + cols * w + (cols - 1) * gap_w, top + bottom + rows * h + (rows - 1) * gap_h)
     W, H = fig.get_size_inches()
     fig.subplots_adjust(left=left / W, right=1 - right / W, top=1 - top / H, bottom=bottom / H,
@@ -228,7 +230,7 @@ def heatmap_figure(table: pd.DataFrame, x: str, y: str, metric: str, label: str,
 
     rules = [r for r in RULE_STYLE if r in set(table["rule"])]
     fig = new_figure(1, 1)
-    axes, _ = _grid(fig, max(len(rules), 1), max(len(rules), 1), (3.6, 3.0))
+    axes, _ = _grid(fig, max(len(rules), 1), max(len(rules), 1), (3.2, 2.8), gap_w=2.0, right=1.2)
     xs, ys = sorted(table[x].unique()), sorted(table[y].unique())
     pos = table[metric][table[metric] > 0]
     lo, hi = (pos.min(), pos.max()) if len(pos) else (1.0, 10.0)
@@ -239,12 +241,12 @@ def heatmap_figure(table: pd.DataFrame, x: str, y: str, metric: str, label: str,
         grid = table[table["rule"] == rule].pivot_table(index=y, columns=x, values=metric).reindex(
             index=ys, columns=xs)
         im = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto", norm=norm, cmap="viridis")
-        ax.set_xticks(range(len(xs)), [_value(v) for v in xs], fontsize=FONT["tick"], rotation=45)
+        ax.set_xticks(range(len(xs)), [_value(v) for v in xs], fontsize=FONT["tick"])
         ax.set_yticks(range(len(ys)), [_value(v) for v in ys], fontsize=FONT["tick"])
         ax.set_xlabel(key_label(x), fontsize=FONT["label"])
         ax.set_ylabel(key_label(y), fontsize=FONT["label"])
         ax.set_title(RULE_STYLE[rule][0], fontsize=FONT["title"])
-        bar = fig.colorbar(im, ax=ax)
+        bar = fig.colorbar(im, ax=ax, fraction=0.08, pad=0.04)
         bar.set_label(label, fontsize=FONT["label"])
         set_log_ticks(bar.ax.yaxis, lo, hi)
         bar.ax.tick_params(labelsize=FONT["tick"])
@@ -341,7 +343,8 @@ def sweep_figure_objects(table: pd.DataFrame, keys: list[str], title: str) -> di
         for col, label in metrics:
             out[f"heatmap_{col}"] = heatmap_figure(table, x, y, col, label, title)
     if parts := energy_part_columns(table):
-        out["energy_breakdown"] = breakdown_figure(table, keys, parts, title, energy_total_column(table))
+        varying = [k for k in keys if table[k].astype(str).nunique() > 1] or keys[:1]
+        out["energy_breakdown"] = breakdown_figure(table, varying, parts, title, energy_total_column(table))
     if energy_total_column(table) and latency_column(table) and any(k.startswith("hardware.") for k in keys):
         out["energy_latency"] = pareto_figure(table, title)
     return out

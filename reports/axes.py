@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .format import power
+
 RULE_STYLE = {"bptt": ("BPTT", "tab:red"), "stllr": ("S-TLLR", "tab:blue"), "tess": ("TESS", "tab:green")}
 # drawn in this order: each later curve is thinner with a smaller marker, so a curve equal to an
 # earlier one leaves the earlier one's edges (and its hollow marker) visible around it
@@ -18,17 +20,13 @@ RULE_LINE = {"bptt": dict(ls="-", lw=3.2, marker="o", ms=7, mfc="none", mew=1.4)
              "stllr": dict(ls=(0, (5, 2)), lw=1.9, marker="s", ms=4.5),
              "tess": dict(ls="-", lw=1.0, marker="^", ms=3.5)}
 FONT = {"tick": 10, "label": 10, "legend": 9, "title": 10.5}
-_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def tick_text(v: float) -> str:
     """A tick label without mathtext: plain below 10^5, ``2×10⁶`` / ``10⁶`` above (and below 10^-3)."""
     if v == 0 or 1e-3 <= abs(v) < 1e5:
         return str(int(round(v))) if abs(v) >= 1 and math.isclose(v, round(v), rel_tol=1e-9) else f"{v:.4g}"
-    exp = math.floor(math.log10(abs(v)) + 1e-9)
-    mant = v / 10 ** exp
-    power = "10" + str(exp).translate(_SUP)
-    return power if math.isclose(mant, 1, rel_tol=1e-6) else f"{mant:.3g}×{power}"
+    return power(v)
 
 
 def log_ticks(lo: float, hi: float, max_ticks: int = 7) -> list[float]:

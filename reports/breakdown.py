@@ -12,13 +12,14 @@ from .axes import FONT, RULE_STYLE, new_figure, set_log_ticks
 PART_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray"]
 
 
-def _value(v) -> str:
+def setting_text(v) -> str:
+    """A swept setting for a label: numbers compact (``0.25``, ``1024``), anything else as text."""
     return f"{v:g}" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else str(v)
 
 
 def point_label(row: pd.Series, keys: list[str]) -> str:
     """``T=4`` (one line per swept key, by the key's last part)."""
-    return "\n".join(f"{k.split('.')[-1]}={_value(row[k])}" for k in keys)
+    return "\n".join(f"{k.split('.')[-1]}={setting_text(row[k])}" for k in keys)
 
 
 def bar_layout(table: pd.DataFrame) -> tuple[list[str], list[str], dict[tuple[str, str], float]]:

@@ -19,7 +19,7 @@ from simulator.rules.program import PHASES
 
 from .axes import (FONT, RULE_LINE, RULE_STYLE, curve_notes, data_ylim, figure_bytes, legend_with_room,
                    new_figure, set_log_ticks, x_value_ticks)
-from .breakdown import breakdown_figure
+from .breakdown import breakdown_figure, setting_text
 
 # column -> axis label (with units); energy / cycles columns are added when present
 COST_PANELS = [("paper_memory_MB", "memory, paper convention (MB)"),
@@ -241,8 +241,8 @@ def heatmap_figure(table: pd.DataFrame, x: str, y: str, metric: str, label: str,
         grid = table[table["rule"] == rule].pivot_table(index=y, columns=x, values=metric).reindex(
             index=ys, columns=xs)
         im = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto", norm=norm, cmap="viridis")
-        ax.set_xticks(range(len(xs)), [_value(v) for v in xs], fontsize=FONT["tick"])
-        ax.set_yticks(range(len(ys)), [_value(v) for v in ys], fontsize=FONT["tick"])
+        ax.set_xticks(range(len(xs)), [setting_text(v) for v in xs], fontsize=FONT["tick"])
+        ax.set_yticks(range(len(ys)), [setting_text(v) for v in ys], fontsize=FONT["tick"])
         ax.set_xlabel(key_label(x), fontsize=FONT["label"])
         ax.set_ylabel(key_label(y), fontsize=FONT["label"])
         ax.set_title(RULE_STYLE[rule][0], fontsize=FONT["title"])
@@ -252,11 +252,6 @@ def heatmap_figure(table: pd.DataFrame, x: str, y: str, metric: str, label: str,
         bar.ax.tick_params(labelsize=FONT["tick"])
     fig.suptitle(f"{title}: {label}", fontsize=FONT["title"] + 1)
     return fig
-
-
-def _value(v) -> str:
-    """A setting for a tick label: numbers compact, anything else as text."""
-    return f"{v:g}" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else str(v)
 
 
 def pareto_front(energy, latency) -> np.ndarray:

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 from matplotlib import ticker
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-RULE_STYLE = {"bptt": ("BPTT", "tab:red"), "stllr": ("S-TLLR", "tab:blue"), "tess": ("TESS", "tab:green")}
+from .axes import FONT, RULE_LINE, RULE_STYLE, curve_notes, figure_bytes, legend_with_room, new_figure
+
+__all__ = ["RULE_STYLE", "complexity_figure", "figure_bytes", "plot_complexity"]
+
 PANELS = [("paper", "memory_MB", "Memory, paper convention (MB)"),
           ("full", "memory_MB", "Memory, full convention (MB)"),
           ("paper", "learning_ops", "Learning MACs, paper convention"),
           ("full", "learning_ops", "Learning ops, full convention")]
-
-
-def style_loglog(ax, xlabel: str, ylabel: str, base: int = 2, xticks=None) -> None:
-    """The house style of a cost-versus-x panel: log-log axes with plain tick labels (no
-    mathtext: it costs more than the whole plot) and no minor ticks, light grid, small legend
-    in a fixed corner (``loc="best"`` is slow); x ticks at ``xticks`` when given."""
-    ax.set_xscale("log", base=base)
-    ax.set_yscale("log")
-    if xticks is not None:
-        ax.set_xticks(xticks, [f"{t:g}" for t in xticks])
-    else:
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
-    ax.xaxis.set_minor_locator(ticker.NullLocator())
-    ax.yaxis.set_minor_locator(ticker.NullLocator())
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, which="major", alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc="upper left")
-
-
-def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 100) -> bytes:
-    """A Figure as ``png`` or ``svg`` bytes (no pyplot, no global state)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi)
-    return buf.getvalue()
 
 
 def _slope(slopes: pd.DataFrame, rule: str, conv: str, metric: str, part: str) -> float | None:
@@ -50,32 +22,48 @@ def _slope(slopes: pd.DataFrame, rule: str, conv: str, metric: str, part: str) -
 
 
 def plot_complexity(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: str,
-                    fmt: str = "png") -> bytes:
-    """The 2×2 figure as image bytes (``png`` or ``svg``); slopes fitted over T = 16…1024 are in
-    the legends, the workload's own T is the dotted line. In the full-memory panel the dashed
-    curve is BPTT's history alone (the buffer that grows with T)."""
-    fig = Figure(figsize=(11, 8))
-    FigureCanvasAgg(fig)
+                    fmt: str = "png", dpi: int = 80) -> bytes:
+    """:func:`complexity_figure` as ``png`` or ``svg`` bytes (80 dpi: 880 × 688 px)."""
+    return figure_bytes(complexity_figure(cx, slopes, T_mark, title), fmt, dpi)
+
+
+def complexity_figure(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title: str):
+    """The 2×2 figure; slopes fitted over T = 16…1024 are in
+    the legends, the workload's own T is the dotted line, curves that coincide are named in the
+    legend's title ("S-TLLR = BPTT here") and drawn in nested styles. In the full-memory panel the
+    dashed curve is BPTT's history alone (the buffer that grows with T)."""
+    fig = new_figure(11, 8.6)
     axes = fig.subplots(2, 2)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.92, wspace=0.25, hspace=0.25)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.91, wspace=0.25, hspace=0.28)
+    Ts = sorted(cx["T"].unique())
     for ax, (conv, metric, label) in zip(axes.flat, PANELS):
+        curves = {}
         for rule, (name, colour) in RULE_STYLE.items():
             d = cx[(cx["rule"] == rule) & (cx["convention"] == conv) & (cx["metric"] == metric)
-                   & (cx["part"] == "total")]
+                   & (cx["part"] == "total")].sort_values("T")
             if d.empty:
                 continue
             k = _slope(slopes, rule, conv, metric, "total")
-            ax.plot(d["T"], d["value"], "o--" if rule == "stllr" else "o-", color=colour, ms=3,
-                    lw=3.5 if rule == "stllr" else 1.5,  # wide, so a curve TESS equals stays visible
-                    label=f"{name} (slope {k + 0.0:.2f})" if k is not None else name)
+            ax.plot(d["T"], d["value"], color=colour, label=f"{name} (slope {k + 0.0:.2f})" if k is not None else name,
+                    **RULE_LINE[rule])
+            curves[name] = (d["T"].to_numpy(), d["value"].to_numpy())
             if conv == "full" and metric == "memory_MB" and rule == "bptt":
                 h = cx[(cx["rule"] == rule) & (cx["convention"] == conv) & (cx["metric"] == metric)
                        & (cx["part"] == "history")]
                 kh = _slope(slopes, rule, conv, metric, "history")
                 if not h.empty:
-                    ax.plot(h["T"], h["value"], "--", color=colour,
+                    ax.plot(h["T"], h["value"], ":", color=colour, lw=1.5,
                             label=f"BPTT history only (slope {kh:.2f})")
         ax.axvline(T_mark, color="grey", ls=":", lw=1, label=f"workload T = {T_mark}")
-        style_loglog(ax, "time steps T", label, xticks=sorted(cx["T"].unique()))
-    fig.suptitle(f"{title}: cost per sample versus T (slopes fitted over T = 16…1024)")
-    return figure_bytes(fig, fmt, dpi=80)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(Ts, [f"{t:g}" for t in Ts])
+        ax.xaxis.set_minor_locator(ticker.NullLocator())
+        ax.set_xlabel("time steps T", fontsize=FONT["label"] + 0.5)
+        ax.set_ylabel(label, fontsize=FONT["label"] + 0.5)
+        ax.tick_params(labelsize=FONT["tick"])
+        ax.grid(True, which="major", alpha=0.3)
+        notes = curve_notes(curves)
+        legend_with_room(ax, fig, "; ".join(notes) + " here" if notes else None)
+    fig.suptitle(f"{title}: cost per sample versus T (slopes fitted over T = 16…1024)", fontsize=FONT["title"] + 2)
+    return fig

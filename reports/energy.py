@@ -25,8 +25,9 @@ def _params(model: dict) -> str:
     return ", ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in p.items()) or "none"
 
 
-def model_text(model: dict, summary: pd.DataFrame, bd: pd.DataFrame) -> str:
-    """The block of one model (``summary`` and ``bd`` already restricted to it)."""
+def model_table(model: dict, summary: pd.DataFrame, bd: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
+    """(heading lines, table) of one model (``summary`` and ``bd`` already restricted to it): the
+    table has the rules (labels) as columns and the rows of :func:`model_text` as its index."""
     energy = model["unit"] == "pJ"
     scale, unit = (1e6, "µJ") if energy else (1e6, "M actions")
     rules = list(summary["rule"])
@@ -62,7 +63,7 @@ def model_text(model: dict, summary: pd.DataFrame, bd: pd.DataFrame) -> str:
         for name in dict.fromkeys(part["part"]):
             vals = part[part["part"] == name].set_index("rule")["energy"].to_dict()
             add(f"  {title} {name}", vals, share=True)
-    table = pd.DataFrame(cols, index=index).to_string()
+    table = pd.DataFrame(cols, index=index)
     basis = summary["leakage_basis"].iloc[0]
     if not energy:
         leak = "leakage: not priced (counts model)"
@@ -76,8 +77,13 @@ def model_text(model: dict, summary: pd.DataFrame, bd: pd.DataFrame) -> str:
     area = model.get("area_mm2")
     area_line = (f"area of the memories (× cores): {area:.4g} mm²" if area is not None
                  else f"area: not priced ({model['name']} gives no area)")
-    return "\n".join([head, leak, area_line, "SOP = forward synaptic operations (AC + MAC); (%) = share of the total",
-                      table])
+    return [head, leak, area_line, "SOP = forward synaptic operations (AC + MAC); (%) = share of the total"], table
+
+
+def model_text(model: dict, summary: pd.DataFrame, bd: pd.DataFrame) -> str:
+    """The printable block of one model (``summary`` and ``bd`` already restricted to it)."""
+    lines, table = model_table(model, summary, bd)
+    return "\n".join(lines + [table.to_string()])
 
 
 def energy_text(report) -> str:

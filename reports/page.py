@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,15 +18,23 @@ import pandas as pd
 
 from simulator.errors import UserError
 
-from .summary import ROWS
+from .format import number, percent, ratio
+from .summary import summary_table
 
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;
-max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}
-td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee}
-code{background:#f6f6f6;padding:1px 4px}h1{font-size:1.6em}h2{border-bottom:1px solid #ddd}"""
-TABLE_COLUMNS = ["rule", "paper_mac_M", "paper_memory_MB", "full_memory_MB", "paper_mac_per_step_M",
-                 "ops_learning", "ops_total"]
+max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}
+.wide{overflow-x:auto;max-width:100%;margin:.5em 0 1.5em}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}td{white-space:pre}
+th{background:#f3f3f3;position:sticky;top:0}td.t,th.t{text-align:left}
+img{max-width:100%;border:1px solid #eee}code{background:#f6f6f6;padding:1px 4px}h1{font-size:1.6em}
+h2{border-bottom:1px solid #ddd}h3{font-size:1.05em;margin-bottom:.2em}p.note{color:#555;font-size:13px}"""
+# sweep.csv column -> (header, scale): the columns the sweep page shows (all are in sweep.csv)
+SWEEP_COLUMNS = {"label": ("rule", None), "paper_mac_M": ("paper #MAC (M)", 1), "paper_memory_MB": ("paper memory (MB)", 1),
+                 "full_memory_MB": ("full memory (MB)", 1), "paper_mac_per_step_M": ("paper #MAC per step (M)", 1),
+                 "ops_learning": ("learning ops (M)", 1e-6), "ops_total": ("total ops (M)", 1e-6),
+                 "energy_pJ": ("energy (µJ)", 1e-6), "energy_total_pJ": ("energy (µJ)", 1e-6),
+                 "cycles": ("cycles", 1), "latency_ms": ("latency (ms)", 1), "pe_utilisation": ("PE utilisation", "%"),
+                 "dram_MB": ("DRAM traffic (MB)", 1)}
 
 
 @dataclass
@@ -41,8 +50,10 @@ class Page:
         for heading, blocks in self.sections:
             out.append(f"<h2>{html.escape(heading)}</h2>")
             for b in blocks:
-                if isinstance(b, pd.DataFrame):
-                    out.append(b.to_html(index=False, border=0, escape=True))
+                if isinstance(b, Sub):
+                    out.append(f"<h3>{html.escape(b.text)}</h3>")
+                elif isinstance(b, pd.DataFrame):
+                    out.append(_html_table(b))
                 elif isinstance(b, Path):
                     data = base64.b64encode((folder / b).read_bytes()).decode()
                     out.append(f"<p><img alt='{html.escape(b.stem)}' src='data:image/png;base64,{data}'></p>")
@@ -58,7 +69,9 @@ class Page:
         for heading, blocks in self.sections:
             out += [f"## {heading}", ""]
             for b in blocks:
-                if isinstance(b, pd.DataFrame):
+                if isinstance(b, Sub):
+                    out.append(f"### {b.text}")
+                elif isinstance(b, pd.DataFrame):
                     out.append(_md_table(b))
                 elif isinstance(b, Path):
                     out.append(f"![{b.stem}]({b.as_posix()})")
@@ -70,25 +83,64 @@ class Page:
         return "\n".join(out)
 
 
+@dataclass
+class Sub:
+    """A sub-heading inside a section."""
+
+    text: str
+
+
+def _is_text(v: str) -> bool:
+    """Left-align a cell that is words, not a number (``3,011 (17.2%)`` is a number)."""
+    return not re.match(r"^[-−+]?[\d,.]+(×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?(%|×)?( \(.*\))?(, core \d+)?$|^—$|^10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+$",
+                        v.strip())
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    """A table of strings, in its own horizontally scrolling box (wide tables never push the
+    page wider); a column of text left-aligned, a column of numbers right-aligned."""
+    cells = [[number(v) for v in row] for row in df.itertuples(index=False)]
+    text = [[_is_text(c) for c in row] for row in cells]
+    left = [sum(col) * 2 >= len(col) if col else True for col in zip(*text)] or [True] * len(df.columns)
+    cls = lambda t: " class='t'" if t else ""  # noqa: E731
+    head = "".join(f"<th{cls(t)}>{html.escape(str(c))}</th>" for c, t in zip(df.columns, left))
+    rows = ["<tr>" + "".join(f"<td{cls(t)}>{html.escape(c)}</td>" for c, t in zip(row, left)) + "</tr>"
+            for row in cells]
+    return f"<div class='wide'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+
+
 def _md_table(df: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in df.itertuples(index=False)]
+    lines += ["| " + " | ".join(number(v).replace("|", "\\|").replace("\n", "<br>") for v in row) + " |"
+              for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
 
-def _cell(v) -> str:
-    """Six significant digits: enough to check a number by hand against summary.csv."""
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
-
-
 def _figures(folder: Path) -> list[Path]:
+    """The PNG figures beside the report, by name."""
     return [Path(p.name) for p in sorted(folder.glob("*.png"))]
 
 
+def _headline(summary: pd.DataFrame) -> list[str]:
+    heads = []
+    if "bptt" in summary.index:
+        for rule, s in summary.drop(index="bptt").iterrows():
+            heads.append(f"{s['label']}: paper #MAC {s['paper_mac_M']:,.4f} M ({ratio(s['paper_mac_M_vs_bptt'])} BPTT), "
+                         f"paper memory {s['paper_memory_MB']:,.4f} MB ({ratio(s['paper_memory_MB_vs_bptt'])}), "
+                         f"full memory {s['full_memory_MB']:,.2f} MB ({ratio(s['full_memory_MB_vs_bptt'])}), "
+                         f"learning ops {s['ops_learning'] / 1e6:,.2f} M ({ratio(s['ops_learning_vs_bptt'])})")
+    if "cycles" in summary:
+        heads += [f"{s['label']}: {s['cycles']:,.0f} cycles = {s['latency_ms']:,.3f} ms per sample, "
+                  f"PE utilisation {percent(s['pe_utilisation'])}" for _, s in summary.iterrows()]
+    return heads
+
+
 def run_page(folder: Path) -> Page:
-    """The page of a ``tess-sim run`` output folder."""
+    """The page of a ``tess-sim run`` output folder: what ``tess-sim run`` prints (the summary
+    with its ops per phase, the timing headline, cycles per phase and per layer, memories,
+    stalls, the placement, the energy per phase / layer / buffer of every cost model) as tables."""
+    from .run_tables import cycles_table, energy_tables, memory_table, placement_table, stall_table, timing_headline
+
     res = json.loads((folder / "results.json").read_text())
     wl, summary = res["workload"], pd.read_csv(folder / "summary.csv", index_col="rule")
     i = wl["input"]
@@ -98,28 +150,75 @@ def run_page(folder: Path) -> Page:
         f"input {i['shape']}, T = {i['T']}, {i['classes']} classes, batch {i['batch']}, encoding {i['encoding']}",
         f"rules: {', '.join(summary['label'])}", f"hardware: {wl['hardware']['name']}",
         f"activity: {res['activity']['description']}"]]))
-    heads = []
-    if "bptt" in summary.index:
-        for rule, s in summary.drop(index="bptt").iterrows():
-            heads.append(f"{s['label']}: paper #MAC {s['paper_mac_M']:.6g} M ({s['paper_mac_M_vs_bptt']:.4g}× BPTT), "
-                         f"paper memory {s['paper_memory_MB']:.6g} MB ({s['paper_memory_MB_vs_bptt']:.4g}×), "
-                         f"full memory {s['full_memory_MB']:.6g} MB ({s['full_memory_MB_vs_bptt']:.4g}×), "
-                         f"learning ops {s['ops_learning'] / 1e6:.6g} M ({s['ops_learning_vs_bptt']:.4g}×)")
-    page.sections.append(("Headline numbers", ["Per sample; MB = 2^20 bytes; (×) = ratio to BPTT.", heads]))
-    rows = {label: [_cell(float(summary.loc[r, key]) / (1e6 if key.startswith("ops_") else 1)) for r in summary.index]
-            for key, label in ROWS if key in summary}
-    known = {key for key, _ in ROWS} | {"label"}
-    extra = [c for c in summary.columns if c not in known and not c.endswith("_vs_bptt")]  # timing, …
-    rows.update({c: [_cell(summary.loc[r, c]) for r in summary.index] for c in extra})
-    table = pd.DataFrame(rows, index=list(summary["label"])).T.reset_index(names="metric")
-    page.sections.append(("Summary table", [table]))
-    if (folder / "energy.csv").exists():
-        energy = pd.read_csv(folder / "energy.csv")
-        cols = [c for c in ("model", "unit", "rule", "compute", "sram", "dram", "leakage", "total", "total_vs_bptt")
-                if c in energy]
-        page.sections.append(("Energy per sample, per cost model (energy.csv)", [energy[cols].map(_cell)]))
+    page.sections.append(("Headline numbers", ["Per sample; MB = 2^20 bytes; (×) = ratio to BPTT.", _headline(summary)]))
+    page.sections.append(("Summary per sample", [
+        "MB = 2^20 bytes; full memory at the hardware's bit widths; ops in millions; (×) = ratio to BPTT; "
+        "the paper rows at four decimals, as tess-sim table paper prints them.",
+        summary_table(summary).reset_index(names="metric (per phase: full convention)")]))
+    timing = folder / "timing.csv"
+    if timing.exists() and "cycles" in summary:
+        t = pd.read_csv(timing)
+        hw = wl["hardware"]
+        cores = f"{hw['cores']} core{'s' if hw['cores'] > 1 else ''}"
+        page.sections.append((f"Timing on {hw['name']} ({cores}, {hw['pe']['units']} PEs per core, "
+                              f"{hw['clock_mhz']:g} MHz), per sample", [
+            timing_headline(summary), Sub("Cycles per phase (share of the sample's cycles)"),
+            cycles_table(t, summary, "phase"), Sub("Cycles per layer (share of the sample's cycles)"),
+            cycles_table(t, summary, "layer"), Sub("Memories"), memory_table(t, summary),
+            Sub("Stalls (cycles)"), stall_table(t, summary)]))
+    if (folder / "placement.csv").exists():
+        page.sections.append(("Placement of the buffers", [
+            "Where each buffer is placed; the part that does not fit is spilled (MB = 2^20 bytes).",
+            placement_table(pd.read_csv(folder / "placement.csv"), summary)]))
+    models = res.get("cost_models") or []
+    if models and (folder / "energy.csv").exists() and (folder / "energy_breakdown.csv").exists():
+        blocks = energy_tables(models, pd.read_csv(folder / "energy.csv"), pd.read_csv(folder / "energy_breakdown.csv"))
+        page.sections.append(("Energy per sample, per cost model", blocks))
     page.sections.append(("Plots", _figures(folder) or ["(no plots)"]))
     return page
+
+
+def metric_label(col: str) -> str:
+    """A sweep.csv cost column in words: ``ops_bwd`` -> ``ops of phase bwd (full convention)``."""
+    from .sweep import COST_PANELS, energy_total_column, latency_column, latency_label
+
+    names = dict(COST_PANELS) | {"paper_mac_per_step_M": "learning MACs per step, paper convention (M)",
+                                 "ops_total": "total ops, full convention (ops)"}
+    if col in names:
+        return names[col]
+    if col.startswith("ops_"):
+        return f"ops of phase {col[4:]}, full convention (ops)"
+    if col == energy_total_column(pd.DataFrame(columns=[col])):
+        return "energy per sample (pJ)"
+    if col == latency_column(pd.DataFrame(columns=[col])):
+        return latency_label(col)
+    return col
+
+
+def slope_table(slopes: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The slopes (columns rule, metric, slope) with one column per rule (its label) and one row
+    per metric; "—" where a rule has no such cost."""
+    labels = dict(zip(table["rule"], table["label"])) if "label" in table else {}
+    wide = slopes.pivot(index="metric", columns="rule", values="slope")
+    wide = wide.reindex(index=list(dict.fromkeys(slopes["metric"])), columns=list(dict.fromkeys(slopes["rule"])))
+    out = pd.DataFrame({"metric": [metric_label(m) for m in wide.index]})
+    for r in wide.columns:
+        out[labels.get(r, r)] = ["—" if pd.isna(v) else f"{round(v, 3) + 0.0:.3f}" for v in wide[r]]
+    return out
+
+
+def sweep_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The swept keys, the rule and the headline costs of every point, formatted."""
+    out = pd.DataFrame({k: table[k] for k in keys})
+    seen = set()
+    for col, (head, scale) in SWEEP_COLUMNS.items():
+        if col not in table or head in seen:
+            continue
+        seen.add(head)
+        v = table[col]
+        out[head] = v.map(percent) if scale == "%" else v if scale is None else \
+            (v * scale).map(lambda x: f"{x:,.4f}" if head.startswith("paper") and pd.notna(x) else number(x))
+    return out
 
 
 def sweep_page(folder: Path) -> Page:
@@ -137,21 +236,20 @@ def sweep_page(folder: Path) -> Page:
     what.append(f"{len(meta['points'])} points, {n_ok} with results, {len(failures)} failed")
     page.sections.append(("What was run", [what]))
     heads: list = []
-    if len(keys) == 1 and len(table) and pd.api.types.is_numeric_dtype(table[keys[0]]):
-        key = keys[0]
+    varying = [k for k in keys if len(table) and table[k].nunique() > 1]  # a one-value --set: in "What was run"
+    if len(varying) == 1 and pd.api.types.is_numeric_dtype(table[varying[0]]):
+        key = varying[0]
         s = sweep_slopes(table, key, x_min=16 if key == "input.T" else None)
         if len(s):
             heads += [f"Log-log slopes of cost versus {key} per rule"
-                      + (" (fitted over T ≥ 16)" if key == "input.T" else "") + ":",
-                      (s.pivot(index="metric", columns="rule", values="slope").round(3) + 0.0)
-                      .astype(object).fillna("–").reset_index()]
+                      + (" (fitted over T ≥ 16)" if key == "input.T" else "") + " (— : the rule has no such cost):",
+                      slope_table(s, table)]
     page.sections.append(("Headline numbers", heads or ["(no one-dimensional numeric sweep: no slopes)"]))
     if failures:
         page.sections.append(("Failed points", [[f"{json.dumps(f['settings'])}: {f['error']}" for f in failures]]))
-    cols = keys + [c for c in TABLE_COLUMNS if c in table] + \
-        [c for c in table.columns if c.startswith(("energy", "cycles", "latency")) and not c.endswith("_vs_bptt")]
-    shown = table[cols].map(_cell) if len(table) else table[cols]
-    page.sections.append(("Table (per sample; MB = 2^20 bytes; *_M millions)", [shown]))
+    page.sections.append(("Table per sample", [
+        f"MB = 2^20 bytes; M = millions; every column of every point is in sweep.csv ({len(table.columns)} columns).",
+        sweep_table(table, varying or keys)]))
     page.sections.append(("Plots", _figures(folder) or ["(no plots)"]))
     return page
 

@@ -13,19 +13,22 @@ import re
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from simulator.rules.program import PHASES
 
-from .complexity import RULE_STYLE, figure_bytes, style_loglog
+from .axes import (FONT, RULE_LINE, RULE_STYLE, curve_notes, data_ylim, figure_bytes, legend_with_room,
+                   new_figure, set_log_ticks, x_value_ticks)
+from .breakdown import breakdown_figure, setting_text
 
 # column -> axis label (with units); energy / cycles columns are added when present
 COST_PANELS = [("paper_memory_MB", "memory, paper convention (MB)"),
                ("full_memory_MB", "memory, full convention (MB)"),
                ("paper_mac_M", "learning MACs, paper convention (M)"),
                ("ops_learning", "learning ops, full convention (ops)")]
-PHASE_MARKERS = dict(zip(PHASES, "os^vDx*P"))
+PHASE_MARKERS = dict(zip(PHASES, "os^vDxP*"))
+PHASE_COLOURS = dict(zip(PHASES, ["tab:purple", "tab:orange", "tab:cyan", "tab:olive", "tab:brown", "tab:pink",
+                                  "tab:gray", "black"]))
 KEY_LABELS = {"input.T": "time steps T", "network.width_multiplier": "width multiplier (×)",
               "input.classes": "classes C", "input.batch": "batch size (samples)",
               "hardware.clock_mhz": "clock (MHz)", "hardware.cores": "cores", "hardware.pe.units": "PE units per core",
@@ -106,116 +109,149 @@ def cost_panels(table: pd.DataFrame) -> list[tuple[str, str]]:
     return panels
 
 
-def _figure(n_panels: int, cols: int = 3, size: tuple[float, float] = (5.0, 3.8)):
-    rows = -(-n_panels // cols)
-    cols = min(cols, n_panels)
-    fig = Figure(figsize=(size[0] * cols, size[1] * rows))
-    FigureCanvasAgg(fig)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for ax in axes[n_panels:]:
-        ax.set_visible(False)
-    return fig, axes
+def _grid(fig, n: int, cols: int, panel: tuple[float, float], strip: float = 0.0, gap_w: float = 0.9,
+          right: float = 0.25):
+    """``n`` axes on a ``cols``-wide grid of ``panel``-sized (inches) cells, margins in inches, and
+    the unused cells; ``strip`` inches kept free at the bottom (for a figure legend), ``gap_w``
+    between columns, ``right`` after the last one."""
+    rows = -(-n // cols)
+    w, h = panel
+    left, top, bottom, gap_h = 0.9, 0.8, 0.6 + strip, 0.95
+    fig.set_size_inches(left + right + cols * w + (cols - 1) * gap_w, top + bottom + rows * h + (rows - 1) * gap_h)
+    W, H = fig.get_size_inches()
+    fig.subplots_adjust(left=left / W, right=1 - right / W, top=1 - top / H, bottom=bottom / H,
+                        wspace=gap_w / w, hspace=gap_h / h)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    return list(axes[:n]), list(axes[n:])
 
 
-def _base(values) -> int:
-    v = np.asarray(values, float)
-    v = v[v > 0]
-    return 2 if v.size and np.allclose(np.log2(v), np.round(np.log2(v))) else 10
+def _panel(ax, xlabel: str, ylabel: str) -> None:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel, fontsize=FONT["label"])
+    ax.set_ylabel(ylabel, fontsize=FONT["label"])
+    ax.tick_params(labelsize=FONT["tick"])
+    ax.grid(True, which="major", alpha=0.3)
 
 
 def _slope_label(name: str, k: float | None) -> str:
     return f"{name} (slope {round(k, 2) + 0.0:.2f})" if k is not None else name
 
 
-def plot_cost_vs(table: pd.DataFrame, key: str, title: str, fmt: str = "png",
-                 x_min: float | None = None, dpi: int = 100) -> bytes:
+def _notes_title(notes: list[str]) -> str | None:
+    return "; ".join(notes) + " here" if notes else None
+
+
+def cost_figure(table: pd.DataFrame, key: str, title: str, x_min: float | None = None) -> Figure:
     """Cost per sample versus ``key`` for every rule: memory (both conventions), learning MACs,
-    learning ops, total ops per phase, and energy / cycles when present; log-log, slopes (fitted
-    over ``key`` ≥ ``x_min``) in the legends."""
+    learning ops, energy / latency when present, then the ops of each phase, one panel per rule;
+    log-log, slopes (fitted over ``key`` ≥ ``x_min``) in the legends, coinciding curves named
+    ("S-TLLR = BPTT here") and drawn in nested styles so each stays visible."""
     panels = cost_panels(table)
-    fig, axes = _figure(len(panels) + 1)
-    base = _base(table[key])
+    rules = [r for r in RULE_STYLE if r in set(table["rule"])]
+    n = len(panels) + len(rules)
+    fig = new_figure(1, 1)
+    axes, spare = _grid(fig, n, 2, (4.3, 3.0), strip=0.0 if n % 2 else 0.55)
     fit = table if x_min is None else table[table[key] >= x_min]
+    xs = table[key].unique()
     for ax, (col, label) in zip(axes, panels):
-        for rule, (name, colour) in RULE_STYLE.items():
+        curves, ys = {}, []
+        for rule in rules:
+            name, colour = RULE_STYLE[rule]
             d = table[table["rule"] == rule].sort_values(key)
             d = d[d[col] > 0]
             if d.empty:
                 continue
             g = fit[fit["rule"] == rule]
-            ax.plot(d[key], d[col], "o--" if rule == "stllr" else "o-", color=colour, ms=3,
-                    label=_slope_label(name, fit_slope(g[key], g[col])))
-        style_loglog(ax, key_label(key), label, base)
-    ax = axes[len(panels)]
-    for rule, (name, colour) in RULE_STYLE.items():
+            ax.plot(d[key], d[col], color=colour, label=_slope_label(name, fit_slope(g[key], g[col])),
+                    **RULE_LINE[rule])
+            curves[name] = (d[key].to_numpy(), d[col].to_numpy())
+            ys += list(d[col])
+        _panel(ax, key_label(key), label)
+        x_value_ticks(ax, xs)
+        data_ylim(ax, ys)
+        if curves:
+            legend_with_room(ax, fig, _notes_title(curve_notes(curves)))
+        else:
+            set_log_ticks(ax.yaxis)
+    phase_handles = {}
+    for ax, rule in zip(axes[len(panels):], rules):
         d = table[table["rule"] == rule].sort_values(key)
-        for phase in PHASES:
+        curves, ys = {}, []
+        for i, phase in enumerate(PHASES):
             col = f"ops_{phase}"
-            if col in d and (d[col] > 0).any():
-                ax.plot(d[key], d[col].where(d[col] > 0), "-", marker=PHASE_MARKERS[phase], color=colour,
-                        ms=3, lw=0.8, alpha=0.8, label=f"{name} {phase}")
-    style_loglog(ax, key_label(key), "ops per phase, full convention (ops)", base)
-    ax.legend(fontsize=5, ncol=3)
-    span = f" (slopes fitted over {key_label(key)} ≥ {x_min:g})" if x_min is not None else " (fitted slopes)"
-    fig.suptitle(f"{title}: cost per sample versus {key_label(key)}{span}")
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.91, wspace=0.3, hspace=0.3)
-    return figure_bytes(fig, fmt, dpi)
+            if col not in d or not (d[col] > 0).any():
+                continue
+            y = d[col].where(d[col] > 0)
+            earlier = [c for c in curve_notes({**curves, phase: (d[key].to_numpy(), y.to_numpy())})
+                       if c.startswith(f"{phase} ")]
+            line, = ax.plot(d[key], y, color=PHASE_COLOURS[phase], marker=PHASE_MARKERS[phase],
+                            ls=(0, (4, 2)) if earlier else "-", lw=1.6 if earlier else 1.3,
+                            ms=4.5 if earlier else 7, mew=2 if earlier else 1.2,
+                            mfc=PHASE_COLOURS[phase] if earlier else "none", label=phase)
+            phase_handles.setdefault(phase, line)
+            curves[phase] = (d[key].to_numpy(), y.to_numpy())
+            ys += list(y.dropna())
+        _panel(ax, key_label(key), "ops per sample, full convention")
+        x_value_ticks(ax, xs)
+        data_ylim(ax, ys)
+        set_log_ticks(ax.yaxis)
+        notes = curve_notes(curves)
+        ax.set_title(f"{RULE_STYLE[rule][0]}: ops per phase" + (f"\n({'; '.join(notes)})" if notes else ""),
+                     fontsize=FONT["label"])
+    handles = [phase_handles[p] for p in PHASES if p in phase_handles]
+    if spare:
+        spare[0].set_visible(False)
+        box = spare[0].get_position()
+        fig.legend(handles, [h.get_label() for h in handles], loc="center", ncol=2, fontsize=FONT["label"],
+                   title="phase (one panel per rule)", title_fontsize=FONT["label"],
+                   bbox_to_anchor=(box.x0 + box.width / 2, box.y0 + box.height / 2))
+        for ax in spare[1:]:
+            ax.set_visible(False)
+    elif handles:
+        fig.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=len(handles),
+                   fontsize=FONT["label"], title="phase (one panel per rule)", title_fontsize=FONT["label"],
+                   bbox_to_anchor=(0.5, 0.005))
+    span = f"slopes fitted over {key_label(key)} ≥ {x_min:g}" if x_min is not None else "fitted slopes"
+    fig.suptitle(f"{title}: cost per sample versus {key_label(key)}\n({span}; MB = 2²⁰ bytes)",
+                 fontsize=FONT["title"] + 1)
+    return fig
 
 
-def plot_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, label: str, title: str,
-                 fmt: str = "png") -> bytes:
-    """``metric`` over the (x, y) grid, one panel per rule, colour on a log scale."""
+def plot_cost_vs(table: pd.DataFrame, key: str, title: str, fmt: str = "png",
+                 x_min: float | None = None, dpi: int = 100) -> bytes:
+    """:func:`cost_figure` as image bytes."""
+    return figure_bytes(cost_figure(table, key, title, x_min), fmt, dpi)
+
+
+def heatmap_figure(table: pd.DataFrame, x: str, y: str, metric: str, label: str, title: str) -> Figure:
+    """``metric`` over the (x, y) grid, one panel per rule, colour on a shared log scale."""
     from matplotlib.colors import LogNorm
 
     rules = [r for r in RULE_STYLE if r in set(table["rule"])]
-    fig, axes = _figure(len(rules), cols=len(rules) or 1, size=(4.6, 3.8))
+    fig = new_figure(1, 1)
+    axes, _ = _grid(fig, max(len(rules), 1), max(len(rules), 1), (3.2, 2.8), gap_w=2.0, right=1.2)
     xs, ys = sorted(table[x].unique()), sorted(table[y].unique())
     pos = table[metric][table[metric] > 0]
-    norm = LogNorm(vmin=pos.min(), vmax=pos.max()) if len(pos) else None
+    lo, hi = (pos.min(), pos.max()) if len(pos) else (1.0, 10.0)
+    if hi / lo < 1.5:
+        lo, hi = lo / 1.5, hi * 1.5
+    norm = LogNorm(vmin=lo, vmax=hi)
     for ax, rule in zip(axes, rules):
         grid = table[table["rule"] == rule].pivot_table(index=y, columns=x, values=metric).reindex(
             index=ys, columns=xs)
         im = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto", norm=norm, cmap="viridis")
-        ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], fontsize=7, rotation=45)
-        ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys], fontsize=7)
-        ax.set_xlabel(key_label(x))
-        ax.set_ylabel(key_label(y))
-        ax.set_title(RULE_STYLE[rule][0])
-        fig.colorbar(im, ax=ax, label=label)
-    fig.suptitle(f"{title}: {label}")
-    fig.subplots_adjust(left=0.06, right=0.97, bottom=0.2, top=0.82, wspace=0.45)
-    return figure_bytes(fig, fmt)
-
-
-def _value(v) -> str:
-    """A setting for a tick label: numbers compact, anything else as text."""
-    return f"{v:g}" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else str(v)
-
-
-def plot_energy_breakdown(table: pd.DataFrame, keys: list[str], title: str, fmt: str = "png",
-                          max_points: int = 8) -> bytes:
-    """Energy per sample split by ``energy_<part>_pJ`` columns, stacked bars per (point, rule)."""
-    parts = energy_part_columns(table)
-    points = list(dict.fromkeys(table["point"]))
-    if len(points) > max_points:
-        points = [points[i] for i in np.linspace(0, len(points) - 1, max_points).round().astype(int)]
-    d = table[table["point"].isin(points)]
-    fig = Figure(figsize=(max(6.0, 0.5 * len(d) + 2), 4.5))
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    bottom = np.zeros(len(d))
-    for part in parts:
-        v = d[part].fillna(0).to_numpy(float)
-        ax.bar(range(len(d)), v, bottom=bottom, label=_ENERGY_PART.match(part)[1])
-        bottom += v
-    ticks = [RULE_STYLE.get(r, (r,))[0] + "".join(f"\n{k.split('.')[-1]}={_value(row[k])}" for k in keys)
-             for r, (_, row) in zip(d["rule"], d.iterrows())]
-    ax.set_xticks(range(len(d)), ticks, fontsize=6)
-    ax.set_ylabel("energy per sample (pJ)")
-    ax.legend(fontsize=7)
-    ax.set_title(f"{title}: energy breakdown")
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.22, top=0.92)
-    return figure_bytes(fig, fmt)
+        ax.set_xticks(range(len(xs)), [setting_text(v) for v in xs], fontsize=FONT["tick"])
+        ax.set_yticks(range(len(ys)), [setting_text(v) for v in ys], fontsize=FONT["tick"])
+        ax.set_xlabel(key_label(x), fontsize=FONT["label"])
+        ax.set_ylabel(key_label(y), fontsize=FONT["label"])
+        ax.set_title(RULE_STYLE[rule][0], fontsize=FONT["title"])
+        bar = fig.colorbar(im, ax=ax, fraction=0.08, pad=0.04)
+        bar.set_label(label, fontsize=FONT["label"])
+        set_log_ticks(bar.ax.yaxis, lo, hi)
+        bar.ax.tick_params(labelsize=FONT["tick"])
+    fig.suptitle(f"{title}: {label}", fontsize=FONT["title"] + 1)
+    return fig
 
 
 def pareto_front(energy, latency) -> np.ndarray:
@@ -227,37 +263,61 @@ def pareto_front(energy, latency) -> np.ndarray:
     return ~(le & lt).any(axis=1)
 
 
-def plot_pareto(table: pd.DataFrame, title: str, fmt: str = "png") -> bytes:
-    """Energy versus latency of every (point, rule), the Pareto front of each rule as a line."""
+def pareto_figure(table: pd.DataFrame, title: str) -> Figure:
+    """Energy versus latency of every (point, rule), the Pareto front of each rule as a line; the
+    legend to the right of the axes."""
     e_col, t_col = energy_total_column(table), latency_column(table)
-    fig = Figure(figsize=(6.5, 4.8))
-    FigureCanvasAgg(fig)
+    fig = new_figure(8.6, 4.6)
     ax = fig.subplots()
+    fig.subplots_adjust(left=0.11, right=0.64, bottom=0.13, top=0.9)
     for rule, (name, colour) in RULE_STYLE.items():
         d = table[table["rule"] == rule]
         if d.empty:
             continue
         front = pareto_front(d[e_col], d[t_col])
-        ax.scatter(d[t_col], d[e_col], s=14, color=colour, alpha=0.5, label=name)
+        ax.scatter(d[t_col], d[e_col], s=18, color=colour, alpha=0.6, marker=RULE_LINE[rule]["marker"], label=name)
         f = d[front].sort_values(t_col)
-        ax.plot(f[t_col], f[e_col], "-o", color=colour, lw=1.2, ms=8, mfc="none",
+        ax.plot(f[t_col], f[e_col], "-o", color=colour, lw=1.2, ms=9, mfc="none",
                 label=f"{name} Pareto front ({int(front.sum())} of {len(d)})")
-    style_loglog(ax, latency_label(t_col), "energy per sample (pJ)", 10)
-    ax.set_title(f"{title}: energy versus latency")
-    fig.subplots_adjust(left=0.19, right=0.97, bottom=0.12, top=0.92)
-    return figure_bytes(fig, fmt)
+    _panel(ax, latency_label(t_col), "energy per sample (pJ)")
+    for axis, col in ((ax.xaxis, t_col), (ax.yaxis, e_col)):
+        v = table[col][table[col] > 0]
+        lo, hi = v.min(), v.max()
+        pad = 1.5 if hi / lo < 1.5 else 1.15
+        (ax.set_xlim if axis is ax.xaxis else ax.set_ylim)(lo / pad, hi * pad)
+        set_log_ticks(axis)
+    ax.legend(fontsize=FONT["legend"] + 0.5, loc="center left", bbox_to_anchor=(1.03, 0.5), borderaxespad=0)
+    ax.set_title(f"{title}: energy versus latency", fontsize=FONT["title"] + 1)
+    return fig
 
 
-def sweep_figures(table: pd.DataFrame, keys: list[str], title: str,
-                  fmt: str = "png", dpi: int = 100) -> dict[str, bytes]:
-    """Every plot that fits the table: file stem -> image bytes.
+def plot_energy_breakdown(table: pd.DataFrame, keys: list[str], title: str, fmt: str = "png",
+                          dpi: int = 100) -> bytes:
+    """The energy breakdown (:func:`reports.breakdown.breakdown_figure`) as image bytes."""
+    return figure_bytes(breakdown_figure(table, keys, energy_part_columns(table), title,
+                                         energy_total_column(table)), fmt, dpi)
+
+
+def plot_pareto(table: pd.DataFrame, title: str, fmt: str = "png", dpi: int = 100) -> bytes:
+    """:func:`pareto_figure` as image bytes."""
+    return figure_bytes(pareto_figure(table, title), fmt, dpi)
+
+
+def plot_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, label: str, title: str,
+                 fmt: str = "png", dpi: int = 100) -> bytes:
+    """:func:`heatmap_figure` as image bytes."""
+    return figure_bytes(heatmap_figure(table, x, y, metric, label, title), fmt, dpi)
+
+
+def sweep_figure_objects(table: pd.DataFrame, keys: list[str], title: str) -> dict[str, Figure]:
+    """Every plot that fits the table: file stem -> matplotlib Figure.
 
     One swept numeric key: cost versus that key (T slopes fitted over T ≥ 16). Two: a heatmap of
     total ops (and energy / cycles when present) and cost versus each key at the first value of
-    the other. Energy parts: the stacked breakdown. Energy and latency over a hardware sweep: the
-    Pareto scatter.
+    the other. Energy parts: the breakdown (every point). Energy and latency over a hardware
+    sweep: the Pareto scatter.
     """
-    out: dict[str, bytes] = {}
+    out: dict[str, Figure] = {}
     if table.empty:
         return out
     numeric = [k for k in keys if pd.api.types.is_numeric_dtype(table[k]) and table[k].nunique() > 1]
@@ -267,7 +327,7 @@ def sweep_figures(table: pd.DataFrame, keys: list[str], title: str,
             if other != k:
                 sub = sub[sub[other].astype(str) == str(table[other].iloc[0])]
         if sub[k].nunique() > 1:
-            out[f"cost_vs_{k}"] = plot_cost_vs(sub, k, title, fmt, 16 if k == "input.T" else None, dpi)
+            out[f"cost_vs_{k}"] = cost_figure(sub, k, title, 16 if k == "input.T" else None)
     if len(numeric) == 2:
         x, y = numeric
         metrics = [("ops_total", "total ops per sample (ops)"), ("paper_memory_MB", "memory, paper convention (MB)")]
@@ -276,9 +336,16 @@ def sweep_figures(table: pd.DataFrame, keys: list[str], title: str,
         if (c := latency_column(table)) is not None:
             metrics.append((c, latency_label(c)))
         for col, label in metrics:
-            out[f"heatmap_{col}"] = plot_heatmap(table, x, y, col, label, title, fmt)
-    if energy_part_columns(table):
-        out["energy_breakdown"] = plot_energy_breakdown(table, keys, title, fmt)
+            out[f"heatmap_{col}"] = heatmap_figure(table, x, y, col, label, title)
+    if parts := energy_part_columns(table):
+        varying = [k for k in keys if table[k].astype(str).nunique() > 1] or keys[:1]
+        out["energy_breakdown"] = breakdown_figure(table, varying, parts, title, energy_total_column(table))
     if energy_total_column(table) and latency_column(table) and any(k.startswith("hardware.") for k in keys):
-        out["energy_latency"] = plot_pareto(table, title, fmt)
+        out["energy_latency"] = pareto_figure(table, title)
     return out
+
+
+def sweep_figures(table: pd.DataFrame, keys: list[str], title: str,
+                  fmt: str = "png", dpi: int = 100) -> dict[str, bytes]:
+    """:func:`sweep_figure_objects` as image bytes (``png`` / ``svg``) at ``dpi``: stem -> bytes."""
+    return {stem: figure_bytes(fig, fmt, dpi) for stem, fig in sweep_figure_objects(table, keys, title).items()}

@@ -85,7 +85,7 @@ def test_sweep_plot_report_commands(tmp_path):
         assert (out / name).exists(), name
     page = (out / "report.html").read_text()
     _self_contained(page)
-    assert page.count("data:image/png;base64,") == 1 and "paper_memory_MB" in page
+    assert page.count("data:image/png;base64,") == 1 and "memory, paper convention (MB)" in page
     md = (out / "report.md").read_text()
     assert "![cost_vs_input.T](cost_vs_input.T.png)" in md and "| input.T | rule |" in md
     table = pd.read_csv(out / "sweep.csv")
@@ -109,9 +109,9 @@ def test_run_report_and_bad_folders(tmp_path):
     html_md = build_report(out)
     assert "Headline numbers" in html_md[1] and "![complexity](complexity.png)" in html_md[1]
     summary = pd.read_csv(out / "summary.csv", index_col="rule")
-    # the headline is summary.csv, to six significant digits, and its ratio recomputed here
+    # the headline is summary.csv, at four decimals (as table paper), and its ratio recomputed here
     tess, bptt = summary.loc["tess"], summary.loc["bptt"]
-    assert f"TESS: paper #MAC {tess.paper_mac_M:.6g} M ({tess.paper_mac_M / bptt.paper_mac_M:.4g}× BPTT)" in page
+    assert f"TESS: paper #MAC {tess.paper_mac_M:,.4f} M ({tess.paper_mac_M / bptt.paper_mac_M:.3g}× BPTT)" in page
     for cmd in (["report", str(tmp_path)], ["plot", str(out)], ["plot", str(out), "--format", "gif"]):
         r = CliRunner().invoke(main, cmd)
         assert r.exit_code == 2 and r.output.count("\n") == 1, (cmd, r.output)

@@ -1,11 +1,15 @@
 """The ``tess-sim`` command line: a thin shell over :mod:`simulator.api`.
 
-Exit codes: 0 ok, 2 bad input (one line naming file, field and reason), 1 internal error.
+Exit codes: 0 ok, 2 bad input or an output that cannot be written (one line ``error: FILE: FIELD:
+REASON``; a usage error ``error: OPTION: REASON``), 1 internal error, 130 interrupted (Ctrl-C; no
+partial output is left), 141 stdout closed (``… | head``; quiet).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,7 +21,75 @@ from .errors import exit_2_on_user_error as user_errors
 from .events.cli import data
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def usage_line(exc: click.UsageError) -> str:
+    """A click usage error as one line: ``OPTION: REASON (see COMMAND --help)``."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.NoSuchOption):
+        where, reason = exc.option_name, "no such option"
+        if exc.possibilities:
+            reason += f" (did you mean {', '.join(sorted(exc.possibilities))}?)"
+    elif param is not None:
+        where = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+        reason = "missing (required)" if isinstance(exc, click.MissingParameter) else exc.message
+    else:
+        where, reason = (exc.ctx.command_path if exc.ctx else "tess-sim"), exc.message
+    hint = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
+    return f"{where}: {reason.rstrip('.')}{hint}".replace("\n", " ")
+
+
+def _stdout_closed() -> None:
+    """stdout's reader went away (``… | head``): point stdout at /dev/null so that the flush at
+    exit stays quiet, and exit 141 (128 + SIGPIPE), as a shell tool killed by SIGPIPE would."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(141)
+
+
+class Cli(click.Group):
+    """The command group: a usage error is one line on stderr and exit 2; Ctrl-C exit 130
+    (``interrupted``); a closed stdout exit 141 without a traceback — for every command."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted: no partial output was left", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            _stdout_closed()
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            click.echo(f"error: {usage_line(exc)}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:  # FileError and the like
+            click.echo(f"error: {exc.format_message()}".replace("\n", " "), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:  # Ctrl-C while click itself was busy (prompts, parsing)
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            _stdout_closed()
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def set_option(fn):
+    """``--set KEY=VALUE`` (repeatable): one workload key overridden, as in ``run`` (see
+    :func:`overrides`)."""
+    return click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                        help="Override one workload key (repeatable), e.g. --set activity.source=measured, "
+                             "--set T=40.")(fn)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tess-sim")
 def main():
     """tess-sim: what does it cost, on a chip, to train an SNN with BPTT, S-TLLR or TESS?"""
@@ -35,8 +107,7 @@ def main():
 @click.option("--hardware", "hardware", type=click.Path(dir_okay=False), default=None,
               help="Hardware YAML replacing the workload's (e.g. workloads/hw/odin.yaml).")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override one workload key (repeatable), e.g. --set activity.source=measured, --set T=40.")
+@set_option
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
               help="Price the ledger with this cost model (repeatable; overrides the workload's "
                    "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
@@ -56,19 +127,24 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
+    from .outputs import check_folder, check_finite, staged_folder
+
     wl = load_workload(workload, hardware, overrides(sets))
+    out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
     engine = engine or wl.simulation.engine
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
     res = run(wl, engine=engine, granularity=granularity)
     costs = cost_report(res, models=models)
+    check_finite({"summary": res.summary, "ledger": res.ledger, "energy": costs.summary,
+                  "energy_breakdown": costs.breakdown, "timing": res.timing, "placement": res.placement},
+                 NOT_APPLICABLE)
     plot = None
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
 
         cx = complexity(wl, activity=res.activity)
         plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
-    out = Path(out_dir) if out_dir else Path("out") / wl.name
     files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
              "energy.csv": costs.summary.to_csv(index=False),
              "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
@@ -78,12 +154,13 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
         files["placement.csv"] = res.placement.to_csv(index=False)
     if res.timing is not None:
         files["timing.csv"] = res.timing.to_csv(index=False)
-    for name, text in files.items():
-        write_text(out / name, text)
-    if plot is not None:
-        write_bytes(out / "complexity.png", plot)
-        files["complexity.png"] = plot
-    _write_report(out)
+    with staged_folder(out) as tmp:  # out/<name> appears complete or not at all
+        for name, text in files.items():
+            write_text(tmp / name, text)
+        if plot is not None:
+            write_bytes(tmp / "complexity.png", plot)
+            files["complexity.png"] = plot
+        _write_report(tmp)
     files.update({"report.html": "", "report.md": ""})
     i = wl.input
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
@@ -103,6 +180,11 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     click.echo("")
     click.echo(energy_text(costs))
     click.echo(f"wrote {out}/: {', '.join(files)}")
+
+
+# result columns where NaN means "not priced / not applicable" (an empty CSV cell); inf never passes
+NOT_APPLICABLE = {"energy": {"leakage", "per_sop", "per_sop_dynamic", "total_vs_bptt"},
+                  "energy_breakdown": {"power_mw", "energy"}, "summary": {"history_max_T"}}
 
 
 def overrides(sets) -> dict:

@@ -89,6 +89,26 @@ def set_option(fn):
                              "--set T=40.")(fn)
 
 
+def checked_output(name: str, kind: str = "folder"):
+    """Check the output path of keyword ``name`` (when given) before the command does any work
+    (:func:`simulator.outputs.check_folder` / ``check_file``): a bad path is exit 2, nothing
+    written. Put it below ``@user_errors``."""
+    import functools
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if kwargs.get(name) is not None:
+                from .outputs import check_file, check_folder
+
+                (check_file if kind == "file" else check_folder)(kwargs[name])
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tess-sim")
 def main():
@@ -204,30 +224,53 @@ def overrides(sets) -> dict:
 @click.argument("workload", type=click.Path(dir_okay=False), required=False)
 @click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
-              help="Override the workload's cost models (repeatable), as in 'run'.")
+              help="Override the workload's cost models (repeatable), as in 'run'; energy models only "
+                   "(the counts model prices no energy).")
+@set_option
 @user_errors
-def reckon_cmd(workload, rule, cost_models):
+def reckon_cmd(workload, rule, cost_models, sets):
     """Our energy per synaptic operation on the ReckOn-like WORKLOAD (default: the shipped
-    workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why."""
+    workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why.
+
+    ReckOn-like (else exit 2, saying why it is not comparable):"""
     import workloads as shipped
     from cost_models import cost_report, load_models, parse_cli_spec
-    from reports.calibration import reckon_table, reckon_text
+    from reports.calibration import not_reckon_like, reckon_table, reckon_text
 
     from .api import run
     from .workload import load_workload
 
     path = workload or str(Path(shipped.__file__).parent / "reckon.yaml")
-    wl = load_workload(path)
+    wl = load_workload(path, None, overrides(sets))
     if rule not in wl.rules.enabled():
         raise UserError("--rule", "", f"rule '{rule}' is not enabled in {path} "
                         f"(enabled: {', '.join(wl.rules.enabled())})")
+    why = not_reckon_like(wl, rule)
+    if why:
+        raise UserError(path, "", "not ReckOn-like, so not comparable with ReckOn's published pJ/SOP: "
+                        + "; ".join(why) + " (see tess-sim reckon --help)")
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
+    for i, m in enumerate(models):
+        if getattr(m, "unit", "pJ") != "pJ":
+            raise UserError("--cost-model" if cost_models else path, "" if cost_models else f"cost_models[{i}]",
+                            f"{getattr(m, 'name', m)}: prices no energy (its unit is '{m.unit}'), so it has no pJ/SOP to "
+                            "compare; use an energy model (horowitz45, cacti28, a table .yaml)")
     res = run(wl, engine=wl.simulation.engine)
     table = reckon_table(cost_report(res, models=models), rule)
     label = res.summary.loc[rule, "label"]
     click.echo(reckon_text(table, label, workload or "workloads/reckon.yaml (shipped)", res.activity.description,
                            wl.hardware))
+
+
+def _reckon_help() -> None:
+    """Append the ReckOn-like definition to ``reckon --help`` (kept in reports.calibration)."""
+    from reports.calibration import RECKON_LIKE
+
+    reckon_cmd.help = reckon_cmd.help.rstrip() + " " + RECKON_LIKE + "."
+
+
+_reckon_help()
 
 
 @main.command("grad")
@@ -241,8 +284,10 @@ def reckon_cmd(workload, rule, cost_models):
 @click.option("--rule", default=None, help="bptt | stllr | tess | readout (default: the workload's "
               "only rule; required when it has several).")
 @click.option("--trace", is_flag=True, help="Add per-step membranes, traces and learning signals.")
+@set_option
 @user_errors
-def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
+@checked_output("out_path", "file")
+def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
     """Golden model: the weight gradients of one mini-batch (float64), exactly as MATH.md —
     BPTT the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of
     the per-step local gradients, readout included — plus spikes [n_blocks, T]."""
@@ -253,7 +298,7 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
     from .network import build_network
     from .workload import load_workload
 
-    wl = load_workload(workload)
+    wl = load_workload(workload, None, overrides(sets))
     enabled = list(wl.rules.enabled())
     if rule is None:
         if len(enabled) != 1:
@@ -278,11 +323,12 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override training.seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<workload name>).")
+@set_option
 @user_errors
-def train_cmd(workload, rules, epochs, seed, out_dir):
+def train_cmd(workload, rules, epochs, seed, out_dir, sets):
     """Train WORKLOAD's rules on its data; print test accuracy beside each rule's per-sample
     training cost under the trained network's measured activity; save weights_<rule>.npz (the
-    --weights format) and training.csv."""
+    --weights format) and training.csv as each rule finishes (Ctrl-C keeps the finished ones)."""
     from tqdm import tqdm
 
     from .atomic import write_text
@@ -290,8 +336,10 @@ def train_cmd(workload, rules, epochs, seed, out_dir):
     from .trainer import train_workload
     from .workload import load_workload
 
-    wl = load_workload(workload)
-    out = Path(out_dir) if out_dir else Path("out") / wl.name
+    from .outputs import check_folder, removed_if_empty
+
+    wl = load_workload(workload, None, overrides(sets))
+    out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before 20 epochs, not after
     n_rules = len(rules) if rules else len(wl.rules.enabled()) + int(wl.training.control)
     bar = tqdm(total=n_rules * (epochs or wl.training.epochs), disable=not sys.stderr.isatty(),
                desc="training", unit="epoch")
@@ -300,11 +348,23 @@ def train_cmd(workload, rules, epochs, seed, out_dir):
         bar.set_postfix_str(f"{rule} epoch {epoch}: test {test_acc:.3f}")
         bar.update(1)
 
-    res = train_workload(wl, list(rules) or None, epochs, seed, on_epoch)
+    done = []
+
+    def on_rule(rule, history, table):  # saved as each rule finishes: an interrupt keeps them
+        save_npz_atomic(out / f"weights_{rule}.npz", history.weights)
+        write_text(out / "training.csv", table.to_csv())
+        done.append(rule)
+
+    try:
+        with removed_if_empty(out):
+            res = train_workload(wl, list(rules) or None, epochs, seed, on_epoch, on_rule)
+    except KeyboardInterrupt:
+        bar.close()
+        kept = (f"kept {out}/training.csv, " + ", ".join(f"weights_{r}.npz" for r in done)
+                + " of the finished rules; train the others with --rule") if done else "no rule had finished, nothing was written"
+        click.echo(f"interrupted: {kept}", err=True)
+        sys.exit(130)
     bar.close()
-    for rule, h in res.histories.items():
-        save_npz_atomic(out / f"weights_{rule}.npz", h.weights)
-    write_text(out / "training.csv", res.table.to_csv())
     t = res.table
     click.echo(f"{wl.dataset or wl.name}: {t['epochs'].iloc[0]} epochs, seed "
                f"{wl.training.seed if seed is None else seed}, init {wl.training.init}; cost per training sample "
@@ -359,6 +419,7 @@ def _write_report(folder: Path) -> None:
 @click.option("--engine", default="analytical", show_default=True, help="Any engine of simulator.api.ENGINES.")
 @click.option("--no-plot", is_flag=True, help="Skip the plots and the report.")
 @user_errors
+@checked_output("out_dir")
 def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engine, no_plot):
     """Run WORKLOAD over the grid of --set values (and its sweep: section); store each point as it
     finishes (re-running skips stored points), write sweep.csv, the plots and report.html."""
@@ -422,6 +483,7 @@ def _write_sweep_plots(folder: Path, title: str, formats=("png", "svg"), dpi: in
 @click.option("--format", "formats", default="png,svg", show_default=True, help="Comma-separated: png, svg.")
 @click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True)
 @user_errors
+@checked_output("folder")
 def plot_cmd(folder, formats, dpi):
     """Draw the plots of a finished sweep FOLDER (cost versus each swept key, heatmaps, energy)."""
     folder = Path(folder)
@@ -441,6 +503,7 @@ def plot_cmd(folder, formats, dpi):
 @main.command("report")
 @click.argument("folder", type=click.Path(file_okay=False))
 @user_errors
+@checked_output("folder")
 def report_cmd(folder):
     """Build report.html (self-contained) and report.md of a run or sweep FOLDER."""
     folder = Path(folder)

@@ -82,8 +82,34 @@ def staged_folder(out: str | Path, keep_foreign: bool = True):
     try:
         yield tmp
         _commit(tmp, out, keep_foreign)
+    except UserError as exc:  # name the file the user asked for, not the temporary folder
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.where.startswith(str(tmp)):
+            raise UserError(str(out) + exc.where[len(str(tmp)):], exc.field, exc.reason) from None
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def removed_if_empty(folder: str | Path):
+    """On an exception, remove ``folder`` and the parents this block created, if left empty
+    (a failed or interrupted command leaves no empty output folder behind)."""
+    folder = Path(folder)
+    missing = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    try:
+        yield folder
+    except BaseException:
+        for p in missing:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:
+                break
         raise
 
 

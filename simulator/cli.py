@@ -348,21 +348,23 @@ def train_cmd(workload, rules, epochs, seed, out_dir, sets):
         bar.set_postfix_str(f"{rule} epoch {epoch}: test {test_acc:.3f}")
         bar.update(1)
 
-    done = []
+    kept = []
 
     def on_rule(rule, history, table):  # saved as each rule finishes: an interrupt keeps them
         save_npz_atomic(out / f"weights_{rule}.npz", history.weights)
+        kept.append(f"weights_{rule}.npz")
         write_text(out / "training.csv", table.to_csv())
-        done.append(rule)
+        kept.append("training.csv")
 
     try:
         with removed_if_empty(out):
             res = train_workload(wl, list(rules) or None, epochs, seed, on_epoch, on_rule)
     except KeyboardInterrupt:
         bar.close()
-        kept = (f"kept {out}/training.csv, " + ", ".join(f"weights_{r}.npz" for r in done)
-                + " of the finished rules; train the others with --rule") if done else "no rule had finished, nothing was written"
-        click.echo(f"interrupted: {kept}", err=True)
+        names = sorted(set(kept), key=kept.index)
+        click.echo("interrupted: " + (f"kept {out}/: {', '.join(names)} of the rules that had finished (train "
+                                      "the others with --rule)" if kept else "no rule had finished, nothing was written"),
+                   err=True)
         sys.exit(130)
     bar.close()
     t = res.table

@@ -66,7 +66,10 @@ def check_file(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise UserError(str(path), "", "cannot write: is a folder (give a file name)")
-    check_folder(path.parent)
+    try:
+        check_folder(path.parent)
+    except UserError as exc:  # name the file asked for
+        raise UserError(str(path), "", exc.reason) from None
     return path
 
 

@@ -37,9 +37,12 @@ def usage_line(exc: click.UsageError) -> str:
     return f"{where}: {reason.rstrip('.')}{hint}".replace("\n", " ")
 
 
-def _stdout_closed() -> None:
-    """stdout's reader went away (``… | head``): point stdout at /dev/null so that the flush at
-    exit stays quiet, and exit 141 (128 + SIGPIPE), as a shell tool killed by SIGPIPE would."""
+def _stdout_closed(exc: OSError) -> None:
+    """stdout's reader went away (``… | head``, EPIPE): point stdout at /dev/null so that the
+    flush at exit stays quiet, and exit 141 (128 + SIGPIPE), as a shell tool killed by SIGPIPE
+    would. Any other OSError is re-raised."""
+    if exc.errno != errno.EPIPE:
+        raise exc
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     sys.exit(141)
@@ -56,9 +59,7 @@ class Cli(click.Group):
             click.echo("interrupted: no partial output was left", err=True)
             sys.exit(130)
         except OSError as exc:
-            if exc.errno != errno.EPIPE:
-                raise
-            _stdout_closed()
+            _stdout_closed(exc)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -75,9 +76,7 @@ class Cli(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(130)
         except OSError as exc:
-            if exc.errno != errno.EPIPE:
-                raise
-            _stdout_closed()
+            _stdout_closed(exc)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -19,6 +19,29 @@ from cost_models.anchors import RECKON
 
 INFERENCE = ("fwd", "neuron")
 
+#: What makes a workload ReckOn-like, i.e. comparable with ReckOn's published pJ/SOP (the checks of
+#: :func:`not_reckon_like`; workloads/reckon.yaml is the shipped one).
+RECKON_LIKE = ("its hardware is the ReckOn preset (hardware name 'reckon', workloads/hw/reckon.yaml: 8-bit "
+               "weights, 16-bit membranes, 12-bit traces, 138 kB SRAM); its network is ReckOn's one layer of "
+               "LIF neurons: a 1-D input, one linear layer, the readout; the compared rule is e-prop as S-TLLR "
+               "(alpha_post = 0, window = 1); every cost model prices energy in pJ (not 'counts')")
+
+
+def not_reckon_like(wl, rule: str) -> list[str]:
+    """Why the workload ``wl`` (with ``rule`` compared) is not ReckOn-like; empty when it is."""
+    why = []
+    if wl.hardware.name != "reckon":
+        why.append(f"its hardware is '{wl.hardware.name}', not the ReckOn preset (hardware: hw/reckon.yaml)")
+    kinds = [layer.type for layer in wl.network.layers]
+    if len(wl.input.shape) != 1 or kinds != ["linear", "readout"]:
+        shown = " → ".join(kinds) if len(kinds) <= 4 else f"{len(kinds)} layers, {kinds[0]} first"
+        why.append(f"its network ({shown} on a {len(wl.input.shape)}-D input) is not ReckOn's "
+                   "one LIF layer (linear → readout on a 1-D input)")
+    params = wl.rules.enabled().get(rule)
+    if rule != "stllr" or params is None or params.alpha_post != 0 or params.window != 1:
+        why.append(f"the compared rule '{rule}' is not e-prop as S-TLLR (rule stllr with alpha_post: 0, window: 1)")
+    return why
+
 
 def reckon_table(report, rule: str) -> pd.DataFrame:
     """One row per cost model for ``rule``: SOPs, inference / learning / dynamic / leakage pJ per

@@ -1,11 +1,15 @@
 """The ``tess-sim`` command line: a thin shell over :mod:`simulator.api`.
 
-Exit codes: 0 ok, 2 bad input (one line naming file, field and reason), 1 internal error.
+Exit codes: 0 ok, 2 bad input or an output that cannot be written (one line ``error: FILE: FIELD:
+REASON``; a usage error ``error: OPTION: REASON``), 1 internal error, 130 interrupted (Ctrl-C; no
+partial output is left), 141 stdout closed (``… | head``; quiet).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,7 +35,94 @@ def plugin_modules_option(fn):
                              "(importing a module runs its code).")(fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def usage_line(exc: click.UsageError) -> str:
+    """A click usage error as one line: ``OPTION: REASON (see COMMAND --help)``."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.NoSuchOption):
+        where, reason = exc.option_name, "no such option"
+        if exc.possibilities:
+            reason += f" (did you mean {', '.join(sorted(exc.possibilities))}?)"
+    elif param is not None:
+        where = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+        reason = "missing (required)" if isinstance(exc, click.MissingParameter) else exc.message
+    else:
+        where, reason = (exc.ctx.command_path if exc.ctx else "tess-sim"), exc.message
+    hint = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
+    return f"{where}: {reason.rstrip('.')}{hint}".replace("\n", " ")
+
+
+def _stdout_closed(exc: OSError) -> None:
+    """stdout's reader went away (``… | head``, EPIPE): point stdout at /dev/null so that the
+    flush at exit stays quiet, and exit 141 (128 + SIGPIPE), as a shell tool killed by SIGPIPE
+    would. Any other OSError is re-raised."""
+    if exc.errno != errno.EPIPE:
+        raise exc
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(141)
+
+
+class Cli(click.Group):
+    """The command group: a usage error is one line on stderr and exit 2; Ctrl-C exit 130
+    (``interrupted``); a closed stdout exit 141 without a traceback — for every command."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted: no partial output was left", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            _stdout_closed(exc)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            click.echo(f"error: {usage_line(exc)}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:  # FileError and the like
+            click.echo(f"error: {exc.format_message()}".replace("\n", " "), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:  # Ctrl-C while click itself was busy (prompts, parsing)
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            _stdout_closed(exc)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def set_option(fn):
+    """``--set KEY=VALUE`` (repeatable): one workload key overridden, as in ``run`` (see
+    :func:`overrides`)."""
+    return click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                        help="Override one workload key (repeatable), e.g. --set activity.source=measured, "
+                             "--set T=40.")(fn)
+
+
+def checked_output(name: str, kind: str = "folder"):
+    """Check the output path of keyword ``name`` (when given) before the command does any work
+    (:func:`simulator.outputs.check_folder` / ``check_file``): a bad path is exit 2, nothing
+    written. Put it below ``@user_errors``."""
+    import functools
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if kwargs.get(name) is not None:
+                from .outputs import check_file, check_folder
+
+                (check_file if kind == "file" else check_folder)(kwargs[name])
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tess-sim")
 def main():
     """tess-sim: what does it cost, on a chip, to train an SNN with BPTT, S-TLLR or TESS?"""
@@ -50,8 +141,7 @@ def main():
 @click.option("--hardware", "hardware", type=click.Path(dir_okay=False), default=None,
               help="Hardware YAML replacing the workload's (e.g. workloads/hw/odin.yaml).")
 @click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override one workload key (repeatable), e.g. --set activity.source=measured, --set T=40.")
+@set_option
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
               help="Price the ledger with this cost model (repeatable; overrides the workload's "
                    "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
@@ -71,19 +161,24 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
+    from .outputs import check_folder, check_finite, staged_folder
+
     wl = load_workload(workload, hardware, overrides(sets))
+    out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
     engine = engine or wl.simulation.engine
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
     res = run(wl, engine=engine, granularity=granularity)
     costs = cost_report(res, models=models)
+    check_finite({"summary": res.summary, "ledger": res.ledger, "energy": costs.summary,
+                  "energy_breakdown": costs.breakdown, "timing": res.timing, "placement": res.placement},
+                 NOT_APPLICABLE)
     plot = None
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
 
         cx = complexity(wl, activity=res.activity)
         plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
-    out = Path(out_dir) if out_dir else Path("out") / wl.name
     files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
              "energy.csv": costs.summary.to_csv(index=False),
              "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
@@ -93,12 +188,13 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
         files["placement.csv"] = res.placement.to_csv(index=False)
     if res.timing is not None:
         files["timing.csv"] = res.timing.to_csv(index=False)
-    for name, text in files.items():
-        write_text(out / name, text)
-    if plot is not None:
-        write_bytes(out / "complexity.png", plot)
-        files["complexity.png"] = plot
-    _write_report(out)
+    with staged_folder(out) as tmp:  # out/<name> appears complete or not at all
+        for name, text in files.items():
+            write_text(tmp / name, text)
+        if plot is not None:
+            write_bytes(tmp / "complexity.png", plot)
+            files["complexity.png"] = plot
+        _write_report(tmp)
     files.update({"report.html": "", "report.md": ""})
     i = wl.input
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
@@ -120,6 +216,11 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     click.echo(f"wrote {out}/: {', '.join(files)}")
 
 
+# result columns where NaN means "not priced / not applicable" (an empty CSV cell); inf never passes
+NOT_APPLICABLE = {"energy": {"leakage", "per_sop", "per_sop_dynamic", "total_vs_bptt"},
+                  "energy_breakdown": {"power_mw", "energy"}, "summary": {"history_max_T"}}
+
+
 def overrides(sets) -> dict:
     """``--set KEY=VALUE`` options as a dict of canonical dotted keys (one YAML value each)."""
     from .sweep.grid import parse_set
@@ -138,30 +239,53 @@ def overrides(sets) -> dict:
 @click.argument("workload", type=click.Path(dir_okay=False), required=False)
 @click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
-              help="Override the workload's cost models (repeatable), as in 'run'.")
+              help="Override the workload's cost models (repeatable), as in 'run'; energy models only "
+                   "(the counts model prices no energy).")
+@set_option
 @user_errors
-def reckon_cmd(workload, rule, cost_models):
+def reckon_cmd(workload, rule, cost_models, sets):
     """Our energy per synaptic operation on the ReckOn-like WORKLOAD (default: the shipped
-    workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why."""
+    workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why.
+
+    ReckOn-like (else exit 2, saying why it is not comparable):"""
     import workloads as shipped
     from cost_models import cost_report, load_models, parse_cli_spec
-    from reports.calibration import reckon_table, reckon_text
+    from reports.calibration import not_reckon_like, reckon_table, reckon_text
 
     from .api import run
     from .workload import load_workload
 
     path = workload or str(Path(shipped.__file__).parent / "reckon.yaml")
-    wl = load_workload(path)
+    wl = load_workload(path, None, overrides(sets))
     if rule not in wl.rules.enabled():
         raise UserError("--rule", "", f"rule '{rule}' is not enabled in {path} "
                         f"(enabled: {', '.join(wl.rules.enabled())})")
+    why = not_reckon_like(wl, rule)
+    if why:
+        raise UserError(path, "", "not ReckOn-like, so not comparable with ReckOn's published pJ/SOP: "
+                        + "; ".join(why) + " (see tess-sim reckon --help)")
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
+    for i, m in enumerate(models):
+        if getattr(m, "unit", "pJ") != "pJ":
+            raise UserError("--cost-model" if cost_models else path, "" if cost_models else f"cost_models[{i}]",
+                            f"{getattr(m, 'name', m)}: prices no energy (its unit is '{m.unit}'), so it has no pJ/SOP to "
+                            "compare; use an energy model (horowitz45, cacti28, a table .yaml)")
     res = run(wl, engine=wl.simulation.engine)
     table = reckon_table(cost_report(res, models=models), rule)
     label = res.summary.loc[rule, "label"]
     click.echo(reckon_text(table, label, workload or "workloads/reckon.yaml (shipped)", res.activity.description,
                            wl.hardware))
+
+
+def _reckon_help() -> None:
+    """Append the ReckOn-like definition to ``reckon --help`` (kept in reports.calibration)."""
+    from reports.calibration import RECKON_LIKE
+
+    reckon_cmd.help = reckon_cmd.help.rstrip() + " " + RECKON_LIKE + "."
+
+
+_reckon_help()
 
 
 @main.command("grad")
@@ -175,8 +299,10 @@ def reckon_cmd(workload, rule, cost_models):
 @click.option("--rule", default=None, help="bptt | stllr | tess | readout (default: the workload's "
               "only rule; required when it has several).")
 @click.option("--trace", is_flag=True, help="Add per-step membranes, traces and learning signals.")
+@set_option
 @user_errors
-def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
+@checked_output("out_path", "file")
+def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
     """Golden model: the weight gradients of one mini-batch (float64), exactly as MATH.md —
     BPTT the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of
     the per-step local gradients, readout included — plus spikes [n_blocks, T]."""
@@ -188,7 +314,7 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
     from .network import build_network
     from .workload import load_workload
 
-    wl = load_workload(workload)
+    wl = load_workload(workload, None, overrides(sets))
     enabled = list(wl.rules.enabled())
     if rule is None:
         if len(enabled) != 1:
@@ -214,11 +340,12 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace):
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override training.seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<workload name>).")
+@set_option
 @user_errors
-def train_cmd(workload, rules, epochs, seed, out_dir):
+def train_cmd(workload, rules, epochs, seed, out_dir, sets):
     """Train WORKLOAD's rules on its data; print test accuracy beside each rule's per-sample
     training cost under the trained network's measured activity; save weights_<rule>.npz (the
-    --weights format) and training.csv."""
+    --weights format) and training.csv as each rule finishes (Ctrl-C keeps the finished ones)."""
     from tqdm import tqdm
 
     from .atomic import write_text
@@ -226,8 +353,10 @@ def train_cmd(workload, rules, epochs, seed, out_dir):
     from .trainer import train_workload
     from .workload import load_workload
 
-    wl = load_workload(workload)
-    out = Path(out_dir) if out_dir else Path("out") / wl.name
+    from .outputs import check_folder, removed_if_empty
+
+    wl = load_workload(workload, None, overrides(sets))
+    out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before 20 epochs, not after
     n_rules = len(rules) if rules else len(wl.rules.enabled()) + int(wl.training.control)
     bar = tqdm(total=n_rules * (epochs or wl.training.epochs), disable=not sys.stderr.isatty(),
                desc="training", unit="epoch")
@@ -236,11 +365,25 @@ def train_cmd(workload, rules, epochs, seed, out_dir):
         bar.set_postfix_str(f"{rule} epoch {epoch}: test {test_acc:.3f}")
         bar.update(1)
 
-    res = train_workload(wl, list(rules) or None, epochs, seed, on_epoch)
+    kept = []
+
+    def on_rule(rule, history, table):  # saved as each rule finishes: an interrupt keeps them
+        save_npz_atomic(out / f"weights_{rule}.npz", history.weights)
+        kept.append(f"weights_{rule}.npz")
+        write_text(out / "training.csv", table.to_csv())
+        kept.append("training.csv")
+
+    try:
+        with removed_if_empty(out):
+            res = train_workload(wl, list(rules) or None, epochs, seed, on_epoch, on_rule)
+    except KeyboardInterrupt:
+        bar.close()
+        names = sorted(set(kept), key=kept.index)
+        click.echo("interrupted: " + (f"kept {out}/: {', '.join(names)} of the rules that had finished (train "
+                                      "the others with --rule)" if kept else "no rule had finished, nothing was written"),
+                   err=True)
+        sys.exit(130)
     bar.close()
-    for rule, h in res.histories.items():
-        save_npz_atomic(out / f"weights_{rule}.npz", h.weights)
-    write_text(out / "training.csv", res.table.to_csv())
     t = res.table
     click.echo(f"{wl.dataset or wl.name}: {t['epochs'].iloc[0]} epochs, seed "
                f"{wl.training.seed if seed is None else seed}, init {wl.training.init}; cost per training sample "
@@ -296,6 +439,7 @@ def _write_report(folder: Path) -> None:
 @click.option("--engine", default="analytical", show_default=True, help="Any engine of simulator.api.ENGINES.")
 @click.option("--no-plot", is_flag=True, help="Skip the plots and the report.")
 @user_errors
+@checked_output("out_dir")
 def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engine, no_plot):
     """Run WORKLOAD over the grid of --set values (and its sweep: section); store each point as it
     finishes (re-running skips stored points), write sweep.csv, the plots and report.html."""
@@ -364,6 +508,7 @@ def _write_sweep_plots(folder: Path, title: str, formats=("png", "svg"), dpi: in
 @click.option("--format", "formats", default="png,svg", show_default=True, help="Comma-separated: png, svg.")
 @click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True)
 @user_errors
+@checked_output("folder")
 def plot_cmd(folder, formats, dpi):
     """Draw the plots of a finished sweep FOLDER (cost versus each swept key, heatmaps, energy)."""
     folder = Path(folder)
@@ -383,6 +528,7 @@ def plot_cmd(folder, formats, dpi):
 @main.command("report")
 @click.argument("folder", type=click.Path(file_okay=False))
 @user_errors
+@checked_output("folder")
 def report_cmd(folder):
     """Build report.html (self-contained) and report.md of a run or sweep FOLDER."""
     folder = Path(folder)

@@ -60,8 +60,12 @@ def measured_with(wl: Workload, net, weights: dict, x: np.ndarray, what: str) ->
 
 
 def train_workload(wl: Workload, rules: list[str] | None = None, epochs: int | None = None,
-                   seed: int | None = None, on_epoch=None) -> TrainResult:
-    """Train every rule in ``rules`` (default: the workload's, plus the control)."""
+                   seed: int | None = None, on_epoch=None, on_rule=None) -> TrainResult:
+    """Train every rule in ``rules`` (default: the workload's, plus the control).
+
+    ``on_epoch(rule, epoch, train_acc, test_acc)`` after each epoch; ``on_rule(rule, history,
+    table)`` after each rule, with the table of the rules finished so far (to save them as they
+    finish, so that an interrupted training keeps them)."""
     where = wl.source or "<workload>"
     tr = wl.training
     epochs = epochs or tr.epochs
@@ -96,5 +100,7 @@ def train_workload(wl: Workload, rules: list[str] | None = None, epochs: int | N
                      "paper_mac_M": s["paper_mac_M"] if r != CONTROL else np.nan,
                      "full_memory_MB": s["full_memory_MB"] if r != CONTROL else np.nan,
                      "spike_rate": float(np.mean(list(act.rates(net).values())))})
+        if on_rule:
+            on_rule(r, h, pd.DataFrame(rows).set_index("rule"))
     return TrainResult(histories, pd.DataFrame(rows).set_index("rule"))
 

@@ -1,0 +1,164 @@
+"""Output folders that appear complete or not at all, and output paths checked before the work.
+
+A run folder (``out/<name>``) is owned by the run: its files are written into a temporary sibling
+folder (``out/.<name>.tmpXXXX``) that is renamed onto ``out/<name>`` at the end. The files an
+earlier run wrote there (:data:`RUN_FILES`) are replaced as a set; any other file in the folder
+(e.g. ``tess-sim train``'s ``weights_<rule>.npz`` and ``training.csv``, which share the default
+folder) is carried over into the new folder. The old folder is deleted only after the rename.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .atomic import make_folder
+from .errors import InternalError, UserError, is_write_error, write_error
+
+RUN_FILES = frozenset({"summary.csv", "ledger.csv", "energy.csv", "energy_breakdown.csv", "results.json",
+                       "activity.csv", "placement.csv", "timing.csv", "complexity.png", "report.html",
+                       "report.md"})
+
+
+def _os(call, path, *args):
+    """``call(*args)``; a write error as a UserError naming ``path``."""
+    try:
+        return call(*args)
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(exc, path) from None
+        raise
+
+
+def check_folder(path: str | Path) -> Path:
+    """An output folder the command will be able to write into, checked before any work and
+    without creating anything: ``path`` is a folder or missing (missing parents are created at
+    write time), and the nearest existing folder above it accepts a new file. A UserError naming
+    the path otherwise (a file in the way, read-only, full, no permission, /proc, ...)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(str(path), "", "cannot write: exists and is not a folder")
+    base = path
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise UserError(str(path), "", f"cannot write: {base} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(".tmp", ".probe.", str(base))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:  # an existing folder that takes no files (/proc)
+            raise UserError(str(path), "", f"cannot write: {base} accepts no new files") from None
+        raise (write_error(exc, path) if is_write_error(exc) else exc) from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
+
+
+def check_file(path: str | Path) -> Path:
+    """An output file the command will be able to write (see :func:`check_folder`)."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(str(path), "", "cannot write: is a folder (give a file name)")
+    try:
+        check_folder(path.parent)
+    except UserError as exc:  # name the file asked for
+        raise UserError(str(path), "", exc.reason) from None
+    return path
+
+
+@contextmanager
+def staged_folder(out: str | Path, keep_foreign: bool = True):
+    """Yield a temporary sibling folder of ``out``; on success it replaces ``out`` (see the
+    module docstring), on any exception (Ctrl-C included) it is deleted and ``out`` untouched."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(str(out), "", "cannot write: exists and is not a folder")
+    make_folder(out.parent)
+    tmp = Path(_os(tempfile.mkdtemp, out, ".tmp", f".{out.name}.", str(out.parent)))
+    try:
+        yield tmp
+        _commit(tmp, out, keep_foreign)
+    except UserError as exc:  # name the file the user asked for, not the temporary folder
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.where.startswith(str(tmp)):
+            raise UserError(str(out) + exc.where[len(str(tmp)):], exc.field, exc.reason) from None
+        raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def removed_if_empty(folder: str | Path):
+    """On an exception, remove ``folder`` and the parents this block created, if left empty
+    (a failed or interrupted command leaves no empty output folder behind)."""
+    folder = Path(folder)
+    missing = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    try:
+        yield folder
+    except BaseException:
+        for p in missing:  # deepest first
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _commit(tmp: Path, out: Path, keep_foreign: bool) -> None:
+    """Rename ``tmp`` onto ``out``; an existing ``out`` is moved aside first (its foreign files
+    moved into ``tmp``) and deleted after the rename succeeded; on failure it is restored."""
+    if not out.exists():
+        _os(os.rename, out, tmp, out)
+        return
+    moved = []
+    old = Path(_os(tempfile.mkdtemp, out, ".old", f".{out.name}.", str(out.parent)))
+    try:
+        if keep_foreign:
+            for entry in sorted(os.listdir(out)):
+                if entry not in RUN_FILES and not (tmp / entry).exists():
+                    _os(os.rename, out / entry, out / entry, tmp / entry)
+                    moved.append(entry)
+        _os(os.rename, out, out, old)  # onto the empty folder ``old``
+    except BaseException:
+        for entry in moved:
+            os.rename(tmp / entry, out / entry)
+        os.rmdir(old)
+        raise
+    try:
+        _os(os.rename, out, tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        for entry in moved:
+            os.rename(tmp / entry, out / entry)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def check_finite(tables: dict[str, pd.DataFrame | None], allow_nan: dict[str, set[str]] | None = None) -> None:
+    """Every number in every table is finite, else an InternalError naming the table, column
+    and row (checked before anything is written). ``allow_nan[table]``: columns where NaN means
+    "not priced / not applicable" (an empty CSV cell); inf is never allowed."""
+    allow_nan = allow_nan or {}
+    for name, df in tables.items():
+        if df is None:
+            continue
+        num = df.select_dtypes(include="number")
+        for col in num.columns:
+            v = num[col].to_numpy(dtype=float)
+            bad = np.isinf(v) if col in allow_nan.get(name, ()) else ~np.isfinite(v)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InternalError(f"{name}: column '{col}' has the non-finite value {v[i]} "
+                                    f"(row {df.index[i]!r}); nothing was written")

@@ -1,6 +1,7 @@
 """Pluggable cost models: the ledger + the hardware → energy, leakage and area (SPEC §8).
 
->>> from simulator import load_workload, run
+>>> from simulator.workload import load_workload
+>>> from simulator.api import run
 >>> from cost_models import cost_report
 >>> res = run(load_workload("workloads/dvs.yaml"))
 >>> rep = cost_report(res, ["horowitz45", {"model": "cacti28", "alpha": 0.78}])

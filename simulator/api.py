@@ -1,6 +1,7 @@
 """The Python API every command wraps: load a workload, run it, summarise, sweep T.
 
->>> from simulator import load_workload, run
+>>> from simulator.workload import load_workload
+>>> from simulator.api import run
 >>> res = run(load_workload("workloads/dvs.yaml"))
 >>> res.summary[["paper_mac_M", "paper_memory_MB"]]
 """

@@ -149,7 +149,9 @@ class CoreSim:
                     up.error_to.append(bwd)
 
     # ------------------------------------------------------------------ simulation
-    def run(self) -> SimRun:
+    def run(self, batch_steps: bool = True) -> SimRun:
+        """Simulate the sample. ``batch_steps=False`` runs a lone controller piece by piece too
+        (one SimPy event per piece, as several cores do): the same figures, more events."""
         env = self.env = CountingEnvironment()
         self.router = simpy.Resource(env, capacity=1)
         self.dram = simpy.Resource(env, capacity=1)
@@ -163,7 +165,7 @@ class CoreSim:
         self.multi = self.hw.cores > 1
         used = sorted(set(self.cores.values()))
         # one controller alone: nothing can wait, so each (Work, step) is one SimPy event
-        controller = self._solo if len(used) == 1 else self._controller
+        controller = self._solo if len(used) == 1 and batch_steps else self._controller
         for p in self.plans:  # program order: a Plan of one chunk adds its statistics in that order
             p.first()
         procs = [env.process(controller(c)) for c in used]

@@ -69,6 +69,7 @@ def test_small_chunks_give_the_whole_sample_figures(small_dict, monkeypatch, cor
         sizes.append((len(ch.dur), int(self.n[t0:t1].max()) if t1 > t0 else 0))
         return ch
 
+    monkeypatch.setattr(plan_mod, "WHOLE_PIECES", 6)
     monkeypatch.setattr(plan_mod, "CHUNK_PIECES", 6)
     monkeypatch.setattr(plan_mod.Plan, "_build", spy)
     sims = core_sims(wl, act, gran, keep_tasks=True)

@@ -97,11 +97,15 @@ def split(counts: np.ndarray, driver: np.ndarray, size: float) -> Pieces:
     ci = np.ascontiguousarray(np.floor(counts).T)  # [T, K]
     # integer part: floor(c · end) − floor(c · begin); a piece begins where the one before it in
     # its step ended (the same expression), the first piece at 0 (floor(c · 0) = 0)
-    upto = np.floor(ci[step] * end[:, None])  # [P, K]
-    ints = upto.copy()
-    ints[1:] -= upto[:-1]
-    first = j == 0
-    ints[first] = upto[first]
+    upto = ci[step]  # [P, K]
+    np.multiply(upto, end[:, None], out=upto)
+    np.floor(upto, out=upto)
+    ints = np.empty_like(upto)
+    if total:
+        ints[0] = upto[0]
+        np.subtract(upto[1:], upto[:-1], out=ints[1:])
+        first = j == 0
+        ints[first] = upto[first]
     rows = np.flatnonzero(last)
     steps = step[rows]
     fracs = np.ascontiguousarray(counts.T[steps]) - ci[steps]  # exact: ci is an integer ≤ c

@@ -1,8 +1,8 @@
 """One Work of one rule, ready to simulate: its pieces and their cycles, built a chunk of steps
 at a time so memory does not grow with T.
 
-A :class:`Plan` keeps only per-step data (the Work's counts [K, T], the driver [T] and the number
-of pieces per step [T]) and the cost coefficients. :meth:`Plan.chunk` cuts the steps of one
+A :class:`Plan` keeps only per-step data (it reads the Work's counts [K, T]; it holds the driver
+[T] and the number of pieces per step [T]) and the cost coefficients. :meth:`Plan.chunk` cuts the steps of one
 chunk into pieces (:func:`.pieces.split`, per step, so a chunk's pieces are exactly the pieces
 of those steps in a whole-T split), prices them, adds their statistics to the Plan's totals and
 keeps only what the simulation reads per piece (durations, DRAM cycles, output spikes). Each
@@ -20,9 +20,11 @@ from .costs import WorkCosts
 from .pieces import piece_counts, split
 from ..rules.program import Count, Work
 
-#: pieces a chunk holds at most (unless one step alone has more); a Plan whose whole sample fits
-#: is one chunk, so its statistics are summed exactly as over a whole-T array
-CHUNK_PIECES = 1 << 15
+#: a Plan whose whole sample has at most this many pieces is one chunk (its statistics are then
+#: summed exactly as over one whole-T array)
+WHOLE_PIECES = 1 << 15
+#: else a chunk holds at most this many pieces (unless one step alone has more)
+CHUNK_PIECES = 1 << 13
 
 
 @dataclass
@@ -48,14 +50,15 @@ class Chunk:
         """(first row, number of rows) of step t's pieces."""
         return int(self.start[t - self.t0]), int(self.n[t - self.t0])
 
-    def increments(self, dram_split: bool) -> tuple[np.ndarray, np.ndarray]:
+    def increments(self, dram_split: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """The clock increments of the pieces run back to back, in order, and the index of each
-        piece's last increment: a piece lasts ``dur``; with ``dram_split`` (several cores: a
-        piece holds the shared DRAM first) a piece with DRAM cycles lasts ``dram``, then
-        ``dur - dram`` when that is positive — the timeouts the piece-by-piece process yields."""
+        piece's last increment (None: one increment per piece): a piece lasts ``dur``; with
+        ``dram_split`` (several cores: a piece holds the shared DRAM first) a piece with DRAM
+        cycles lasts ``dram``, then ``dur - dram`` when that is positive — the timeouts the
+        piece-by-piece process yields."""
         if self._incs is None:
             if not dram_split or self.dram is None or not (self.dram > 0).any():
-                self._incs = (self.dur, np.arange(len(self.dur)))
+                self._incs = (self.dur, None)
             else:
                 two = (self.dram > 0) & (self.dur > self.dram)
                 last = np.cumsum(1 + two) - 1
@@ -116,20 +119,25 @@ class Plan:
                  costs: WorkCosts, scale: float, shared: np.ndarray, stall_mem: np.ndarray,
                  keep_dram: bool, keep: bool = False):
         self.index, self.work, self.core, self.costs, self.scale = index, work, core, costs, scale
-        self.counts = (np.array([c.per_step for c in work.counts]) if work.counts
-                       else np.zeros((0, len(driver))))
         self.driver, self.size, self.shared, self.keep = driver, size, shared, keep
         self.keep_dram = keep_dram and bool(shared.any())
+        T = len(driver)
+        busy = np.zeros(T, dtype=bool)
+        top = 0.0
+        for c in work.counts:
+            busy |= c.per_step != 0
+            top = max(top, float(c.per_step.max()))
         # pieces sum back to the counts exactly below 2^53 (telescoping integer parts): check beyond
-        self.check = bool(self.counts.size) and float(self.counts.max()) >= 2.0 ** 53
-        self.n = piece_counts(self.counts, driver, size)  # [T] pieces per step
+        self.check = top >= 2.0 ** 53
+        self.n = piece_counts(busy[None, :], driver, size)  # [T] pieces per step
         self.tasks = int(self.n.sum())
         self.spike_col = None
         if work.phase == "neuron":
             k = [i for i, c in enumerate(work.counts) if c.unit == "spikes" and c.action == "write"]
             self.spike_col = k[0] if k else None
-        per = max(1, CHUNK_PIECES // max(1, int(self.n.max()) if len(self.n) else 1))
-        self.per_chunk = per  # steps per chunk
+        widest = max(1, int(self.n.max()) if T else 1)
+        self.whole = self.tasks <= WHOLE_PIECES
+        self.per_chunk = max(1, T) if self.whole else max(1, CHUNK_PIECES // widest)  # steps per chunk
         self.stats = Stats(costs.mem.shape[1])
         self.stall_mem = stall_mem  # [instances] shared by the rule's Plans, added to in build order
         self.executed: np.ndarray | None = None  # [K, T] only where pieces do not sum back exactly
@@ -149,9 +157,17 @@ class Plan:
             c = self._chunk = self._build(t0, min(len(self.n), t0 + self.per_chunk))
         return c
 
+    def counts(self, t0: int, t1: int) -> np.ndarray:
+        """[K, t1 - t0] the Work's counts of steps t0 … t1 - 1."""
+        if not self.work.counts:
+            return np.zeros((0, t1 - t0))
+        return np.array([c.per_step[t0:t1] for c in self.work.counts])
+
     def first(self) -> None:
-        """Build the chunk the controller starts with (step 0; step T - 1 walking backwards)."""
-        self.chunk(len(self.n) - 1 if self.work.direction == "backward" else 0)
+        """Build a Plan of one chunk now (called in program order, so that its memory-bound stall
+        cycles are added in that order: the order of a whole-T array)."""
+        if self.whole:
+            self.chunk(0)
 
     def release(self) -> None:
         """Drop the current chunk (the controller is done with this Plan)."""
@@ -159,30 +175,40 @@ class Plan:
 
     def _build(self, t0: int, t1: int) -> Chunk:
         costs, scale = self.costs, self.scale
-        pieces = split(self.counts[:, t0:t1], self.driver[t0:t1], self.size)
+        pieces = split(self.counts(t0, t1), self.driver[t0:t1], self.size)
         if self.check:
             self._check_sums(pieces, t0, t1)
+        # x * 1.0 and x + 0.0 are x: skipped, the values are those of the full expressions
         c = pieces.counts
+        push = costs.push.any()
         compute = c @ costs.pe
-        if costs.push.any():
+        if push:
             compute = compute + c @ costs.push
-        compute = compute * scale
+        if scale != 1.0:
+            compute = compute * scale
         if costs.util == 1.0:
             useful = compute
         else:
             useful = c @ (costs.pe * costs.util)
-            useful = (useful + c @ costs.push if costs.push.any() else useful) * scale
-        mem = (c @ costs.mem) * scale
+            useful = (useful + c @ costs.push if push else useful) * scale
+        mem = c @ costs.mem
+        if scale != 1.0:
+            mem = mem * scale
         first = np.zeros(len(pieces.step), dtype=bool)
         first[pieces.start[pieces.n > 0]] = True
         lat = np.where(first, costs.latency, 0.0)
         mmax, arg = _row_max(mem)
-        dur = np.maximum(compute, mmax) + lat
+        dur = np.maximum(compute, mmax)
+        if costs.latency:
+            dur += lat
         dram = mem[:, self.shared].sum(axis=1) if self.keep_dram else None
         s = self.stats
         s.compute += compute.sum()
         s.useful += useful.sum()
-        s.mem = np.add.reduce(np.concatenate([s.mem[None, :], mem]), axis=0)  # sequential, as one array
+        if t0 == 0 and t1 == len(self.n):
+            s.mem = mem.sum(axis=0)  # [P, few] along P: added row by row
+        else:  # continue the row-by-row sum over the chunks
+            s.mem = np.add.reduce(np.concatenate([s.mem[None, :], mem]), axis=0)
         s.latency += lat.sum()
         s.serial += (compute + _row_sum(mem) + lat).sum()
         s.duration += dur.sum()
@@ -201,11 +227,10 @@ class Plan:
         """Executed counts = the pieces summed back per step; kept apart only where they differ
         from the Work's counts (integer parts beyond 2^53), so the ledger is the executed one."""
         got = pieces.per_step()
-        want = self.counts[:, t0:t1]
-        if self.executed is None and np.array_equal(got, want):
+        if self.executed is None and np.array_equal(got, self.counts(t0, t1)):
             return
         if self.executed is None:
-            self.executed = self.counts.copy()
+            self.executed = self.counts(0, len(self.n))
         self.executed[:, t0:t1] = got
 
     # ------------------------------------------------------------------ results

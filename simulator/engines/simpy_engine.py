@@ -257,11 +257,13 @@ class CoreSim:
             if not n:
                 continue
             incs, last = ch.increments(self.multi)
-            a = int(last[s - 1]) + 1 if s else 0
-            b = int(last[s + n - 1]) + 1
+            if last is None:
+                a, b = s, s + n
+            else:
+                a, b = (int(last[s - 1]) + 1 if s else 0), int(last[s + n - 1]) + 1
             acc = np.add.accumulate(np.concatenate(([env.now], incs[a:b])))
             if self.keep:
-                ends = acc[last[s:s + n] - a + 1]
+                ends = acc[1:] if last is None else acc[last[s:s + n] - a + 1]
                 starts = np.concatenate(([acc[0]], ends[:-1]))
                 self._record(p, t, ch, s, n, starts, ends)
             yield env.at(acc[-1])

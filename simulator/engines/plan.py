@@ -1,13 +1,16 @@
 """One Work of one rule, ready to simulate: its pieces and their cycles, built a chunk of steps
 at a time so memory does not grow with T.
 
-A :class:`Plan` keeps only per-step data (it reads the Work's counts [K, T]; it holds the driver
-[T] and the number of pieces per step [T]) and the cost coefficients. :meth:`Plan.chunk` cuts the steps of one
-chunk into pieces (:func:`.pieces.split`, per step, so a chunk's pieces are exactly the pieces
-of those steps in a whole-T split), prices them, adds their statistics to the Plan's totals and
-keeps only what the simulation reads per piece (durations, DRAM cycles, output spikes). Each
-chunk is built once: the controllers walk a Plan's steps forwards (``forward``, ``batch``) or
-backwards (``backward``), never both.
+A :class:`Plan` holds only per-step data (the driver [T], pieces per step [T]; it reads the Work's
+counts [K, T]) and the cost coefficients. :meth:`Plan.chunk` cuts the steps of one chunk into
+pieces (:func:`.pieces.split` works step by step, so a chunk's pieces are exactly those of a
+whole-T split), prices them, adds their statistics to the totals and keeps only what the
+simulation reads per piece (durations, DRAM cycles with several cores, output spikes sent to
+another core). Each chunk is built once: a controller walks a Plan's steps forwards
+(``forward``, ``batch``) or backwards (``backward``), never both. A Plan of at most
+:data:`WHOLE_PIECES` pieces is one chunk, built in program order before the simulation starts, so
+its sums are those of one whole-T array to the bit; a larger one (long samples) is summed chunk
+by chunk, which can move the last bits of the float sums.
 """
 
 from __future__ import annotations
@@ -162,6 +165,12 @@ class Plan:
         if not self.work.counts:
             return np.zeros((0, t1 - t0))
         return np.array([c.per_step[t0:t1] for c in self.work.counts])
+
+    def reset(self) -> None:
+        """Forget the statistics and chunks of an earlier run."""
+        self.stats = Stats(self.costs.mem.shape[1])
+        self.executed = None
+        self._chunk = None
 
     def first(self) -> None:
         """Build a Plan of one chunk now (called in program order, so that its memory-bound stall

@@ -21,6 +21,12 @@ Processes, as the hardware reads:
   cycles and waits when another core holds it (contention comes out of the simulation).
 
 Everything a task can wait for is recorded as a stall by cause.
+
+Nothing per step or per piece is kept (memory flat in T): each Work's pieces are built and priced
+a chunk of steps at a time (:mod:`.plan`), their statistics summed as they are built, and the
+spike inboxes and error events of a step are dropped once consumed. A controller alone (every
+layer on one core) has nothing to wait for, so each (Work, step) is one SimPy event at the time
+its pieces, run back to back, end; with several cores every piece is a task as above.
 """
 
 from __future__ import annotations
@@ -166,7 +172,9 @@ class CoreSim:
         used = sorted(set(self.cores.values()))
         # one controller alone: nothing can wait, so each (Work, step) is one SimPy event
         controller = self._solo if len(used) == 1 and batch_steps else self._controller
+        self.stall_mem[:] = 0.0
         for p in self.plans:  # program order: a Plan of one chunk adds its statistics in that order
+            p.reset()
             p.first()
         procs = [env.process(controller(c)) for c in used]
         env.run()

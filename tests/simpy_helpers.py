@@ -10,16 +10,21 @@ from simulator.engines.simulate import simulate
 from simulator.network import Net, build_network
 
 
-def random_activity(net: Net, seed: int, rate: float = 0.3) -> ActivityProfile:
+def random_activity(net: Net, seed: int, rate: float = 0.3, silent=()) -> ActivityProfile:
     """Integer spike counts that vary per step, consistent between layers (a layer's input events
-    are the previous block's output events); synaptic ops = events × mean border-exact fan-out."""
+    are the previous block's output events); synaptic ops = events × mean border-exact fan-out.
+    The blocks named in ``silent`` (and the input, for ``"input"``) never spike."""
     rng = np.random.default_rng(seed)
     T = net.T
     layers = {}
     ev = rng.binomial(net.N_input, rate, T).astype(float)
+    if "input" in silent:
+        ev[:] = 0.0
     for b in net.blocks:
         syn = np.round(ev * b.S / b.N_in)
         out = rng.binomial(b.N_pre, rate, T).astype(float)
+        if b.name in silent:
+            out[:] = 0.0
         post = np.minimum(out, b.N_post).astype(float)
         layers[b.name] = LayerActivity(ev.copy(), syn, out, post)
         ev = post
@@ -43,3 +48,22 @@ def metric(timing, rule, scope, metric, name=None):
     if name is not None:
         t = t[t.name == name]
     return t.set_index("name")["value"]
+
+
+def core_sims(wl, act, granularity=None, keep_tasks=False):
+    """One fresh :class:`CoreSim` per rule, as :func:`simulate` builds them (placement included)."""
+    from simulator.api import make_rules as _rules
+    from simulator.engines.analytical import run_analytical
+    from simulator.engines.simpy_engine import CoreSim
+    from simulator.engines.simulate import capacity_view
+    from simulator.mapping import core_of_layers
+    from simulator.placement import place
+
+    net = build_network(wl)
+    hw, batch = wl.hardware, wl.input.batch
+    rules = _rules(wl, net)
+    placement = place(run_analytical(rules, act, hw.precision, batch), capacity_view(hw))
+    cores = core_of_layers(net, hw)
+    gran = granularity or wl.simulation.granularity
+    return [CoreSim(r, r.works(act), net, hw, placement, cores, gran, wl.simulation.tile, batch, keep_tasks)
+            for r in rules]

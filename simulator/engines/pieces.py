@@ -18,20 +18,42 @@ import numpy as np
 @dataclass(frozen=True)
 class Pieces:
     """Pieces of one Work over all steps. ``start[t]``, ``n[t]``: the pieces of step t are rows
-    ``start[t] : start[t] + n[t]``; ``ints`` / ``fracs``: [pieces, counts] integer and fractional
-    parts of each count (actions per sample, or per mini-batch for ``batch`` Works);
-    ``driver``: [pieces] driver amount (spike events or neurons) of each piece."""
+    ``start[t] : start[t] + n[t]``; ``ints``: [pieces, counts] integer parts of each count
+    (actions per sample, or per mini-batch for ``batch`` Works); ``last``: the row of each busy
+    step's last piece and ``last_fracs`` [busy steps, counts] the fractional parts it carries
+    (:attr:`fracs` spreads them over all rows); ``driver``: [pieces] driver amount (spike events or
+    neurons) of each piece."""
 
     start: np.ndarray
     n: np.ndarray
     step: np.ndarray
     ints: np.ndarray
-    fracs: np.ndarray
-    driver: np.ndarray
+    last: np.ndarray
+    last_fracs: np.ndarray
+    _j: np.ndarray
+    _size: float
+    _d: np.ndarray
+
+    @property
+    def fracs(self) -> np.ndarray:
+        """[pieces, counts] fractional parts: a step's in its last piece, 0 elsewhere."""
+        out = np.zeros_like(self.ints)
+        out[self.last] = self.last_fracs
+        return out
 
     @property
     def counts(self) -> np.ndarray:
-        return self.ints + self.fracs
+        """[pieces, counts] ``ints + fracs``."""
+        out = self.ints.copy()
+        out[self.last] += self.last_fracs
+        return out
+
+    @property
+    def driver(self) -> np.ndarray:
+        j, d, size = self._j, self._d, self._size
+        if not np.isfinite(size):
+            return d.copy()
+        return np.where(d > 0, np.minimum((j + 1) * size, d) - np.minimum(j * size, d), 0.0)
 
     def per_step(self) -> np.ndarray:
         """[counts, T] the pieces summed back per step: exactly the split counts (ints are
@@ -40,8 +62,16 @@ class Pieces:
         out = np.zeros((self.ints.shape[1], T))
         if len(self.step):
             np.add.at(out.T, self.step, self.ints)
-            np.add.at(out.T, self.step, self.fracs)
+            out.T[self.step[self.last]] += self.last_fracs
         return out
+
+
+def piece_counts(counts: np.ndarray, driver: np.ndarray, size: float) -> np.ndarray:
+    """[T] pieces per step: ``ceil(driver / size)`` (at least one) where some count is non-zero,
+    none where the step has no work; one per busy step for ``size = inf``."""
+    busy = np.asarray(counts).any(axis=0)
+    per = np.maximum(1, np.ceil(np.asarray(driver, dtype=float) / size)) if np.isfinite(size) else 1
+    return np.where(busy, per, 0).astype(np.int64)
 
 
 def split(counts: np.ndarray, driver: np.ndarray, size: float) -> Pieces:
@@ -53,8 +83,7 @@ def split(counts: np.ndarray, driver: np.ndarray, size: float) -> Pieces:
     counts = np.asarray(counts, dtype=float)
     K, T = counts.shape
     driver = np.asarray(driver, dtype=float)
-    busy = counts.any(axis=0)
-    n = np.where(busy, np.maximum(1, np.ceil(driver / size) if np.isfinite(size) else 1), 0).astype(np.int64)
+    n = piece_counts(counts, driver, size)
     total = int(n.sum())
     start = np.cumsum(n) - n
     step = np.repeat(np.arange(T), n)
@@ -64,14 +93,20 @@ def split(counts: np.ndarray, driver: np.ndarray, size: float) -> Pieces:
     last = j == nn - 1
     with np.errstate(divide="ignore", invalid="ignore"):
         end = np.where(d > 0, np.minimum((j + 1) * size, d) / d, (j + 1) / nn)
-        begin = np.where(d > 0, np.minimum(j * size, d) / d, j / nn)
     end[last] = 1.0
-    begin[j == 0] = 0.0
-    ci = np.floor(counts)  # [K, T]
-    frac = counts - ci  # exact: ci is an integer ≤ c
-    cis = ci[:, step].T  # [P, K]
-    ints = np.floor(cis * end[:, None]) - np.floor(cis * begin[:, None])
-    fracs = np.where(last[:, None], frac[:, step].T, 0.0)
-    drv = np.where(d > 0, np.minimum((j + 1) * size, d) - np.minimum(j * size, d), 0.0) if np.isfinite(size) \
-        else d.copy()
-    return Pieces(start, n, step, ints, fracs, drv)
+    ci = np.ascontiguousarray(np.floor(counts).T)  # [T, K]
+    # integer part: floor(c · end) − floor(c · begin); a piece begins where the one before it in
+    # its step ended (the same expression), the first piece at 0 (floor(c · 0) = 0)
+    upto = ci[step]  # [P, K]
+    np.multiply(upto, end[:, None], out=upto)
+    np.floor(upto, out=upto)
+    ints = np.empty_like(upto)
+    if total:
+        ints[0] = upto[0]
+        np.subtract(upto[1:], upto[:-1], out=ints[1:])
+        first = j == 0
+        ints[first] = upto[first]
+    rows = np.flatnonzero(last)
+    steps = step[rows]
+    fracs = np.ascontiguousarray(counts.T[steps]) - ci[steps]  # exact: ci is an integer ≤ c
+    return Pieces(start, n, step, ints, rows, fracs, j, size, d)

@@ -21,12 +21,20 @@ Processes, as the hardware reads:
   cycles and waits when another core holds it (contention comes out of the simulation).
 
 Everything a task can wait for is recorded as a stall by cause.
+
+Nothing per step or per piece is kept (memory flat in T): each Work's pieces are built and priced
+a chunk of steps at a time (:mod:`.plan`), their statistics summed as they are built, and the
+spike inboxes and error events of a step are dropped once consumed. A controller alone (every
+layer on one core) has nothing to wait for, so each (Work, step) is one SimPy event at the time
+its pieces, run back to back, end; with several cores every piece is a task as above.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
+from heapq import heappush
 
 import numpy as np
 import pandas as pd
@@ -35,11 +43,11 @@ import simpy
 from ..errors import UserError
 from ..network import Net
 from ..rules import Rule
-from ..rules.program import Count, Work
+from ..rules.program import Work
 from ..workload import Hardware
 from ..placement import slices
 from .costs import MemInstance, array_utilisation, instances, work_costs
-from .pieces import Pieces, split
+from .plan import Chunk, Plan
 
 #: event granularity refuses to plan more tasks than this (use ``tile``)
 MAX_TASKS = 3_000_000
@@ -56,26 +64,16 @@ class CountingEnvironment(simpy.Environment):
         self.events += 1
         super().schedule(event, priority, delay)
 
-
-@dataclass
-class Plan:
-    """One Work of one rule, ready to run: its pieces and each piece's cycles."""
-
-    index: int
-    work: Work
-    core: int
-    pieces: Pieces
-    compute: np.ndarray  # [P] PE cycles (the array is busy: idle lanes of a narrow layer included)
-    mem: np.ndarray  # [P, instances] memory cycles
-    latency: np.ndarray  # [P] latency cycles (first piece of each step)
-    duration: np.ndarray  # [P] cycles
-    dram: np.ndarray  # [P] cycles on shared DRAM instances
-    spikes_out: np.ndarray | None = None  # [P] output spike events (neuron phases)
-    spike_from: "Plan | None" = None  # producer of this Work's input spikes on another core
-    spike_to: "Plan | None" = None
-    error_from: "Plan | None" = None  # backward phase of the layer above on another core
-    error_to: list = field(default_factory=list)
-    useful: np.ndarray | None = None  # [P] PE cycles of a work-conserving array (= compute when ideal)
+    def at(self, time: float) -> simpy.Event:
+        """An event that fires at simulated time ``time`` exactly (a timeout of ``time - now``
+        could round: ``now + (time - now)`` need not be ``time`` in floating point)."""
+        if time < self._now:
+            raise ValueError(f"time {time} is in the past (now {self._now})")
+        ev = simpy.Event(self)
+        ev._ok, ev._value = True, None
+        self.events += 1
+        heappush(self._queue, (time, simpy.events.NORMAL, next(self._eid), ev))
+        return ev
 
 
 @dataclass
@@ -92,9 +90,11 @@ class SimRun:
 
 
 def _driver(work: Work, net: Net) -> tuple[np.ndarray, bool]:
-    """The driver of a Work's pieces and whether it is event-driven synaptic integration."""
+    """The driver of a Work's pieces [T] and whether it is event-driven synaptic integration.
+    Its length is the Work's number of steps (1 for ``batch``), also when the Work has no count
+    at all (a silent layer: rules drop zero counts)."""
     block = net.block(work.layer)
-    T = len(work.counts[0].per_step) if work.counts else 1
+    T = 1 if work.direction == "batch" else net.T
     if work.phase == "fwd" and not block.analog_input:
         for c in work.counts:
             if c.unit == "spikes" and c.action == "read":
@@ -117,32 +117,20 @@ class CoreSim:
         pl = placement[placement["rule"] == rule.name].set_index("unit")
         buffer_slices = slices(rule.state(), net.T)
         self.plans: list[Plan] = []
+        self.stall_mem = np.zeros(len(self.insts))  # memory-bound stall cycles per memory instance
         n_tasks = 0
         for idx, w in enumerate(works):
             driver, event_driven = _driver(w, net)
             size = {"phase": math.inf, "tile": float(tile)}.get(granularity, 1.0 if event_driven else float(tile))
-            counts = np.array([c.per_step for c in w.counts]) if w.counts else np.zeros((0, len(driver)))
-            pieces = split(counts, driver, size)
-            n_tasks += len(pieces.step)
-            if granularity == "event" and n_tasks > MAX_TASKS:
-                raise UserError(where, "simulation.granularity", f"event granularity needs more than "
-                                f"{MAX_TASKS:,} tasks for rule {rule.name}; use 'tile' for a network this size")
             costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices,
                                array_utilisation(hw, net.block(w.layer)))
             scale = 1.0 / batch if w.direction == "batch" else 1.0
-            c = pieces.counts
-            compute = (c @ costs.pe + c @ costs.push) * scale
-            useful = compute if costs.util == 1.0 else (c @ (costs.pe * costs.util) + c @ costs.push) * scale
-            mem = (c @ costs.mem) * scale
-            first = np.zeros(len(pieces.step), dtype=bool)
-            first[pieces.start[pieces.n > 0]] = True
-            lat = np.where(first, costs.latency, 0.0)
-            dur = np.maximum(compute, mem.max(axis=1) if mem.shape[1] else 0.0) + lat
-            dram = mem[:, self.shared].sum(axis=1) if self.shared.any() else np.zeros(len(dur))
-            plan = Plan(idx, w, cores[w.layer], pieces, compute, mem, lat, dur, dram, useful=useful)
-            if w.phase == "neuron":
-                k = [i for i, cc in enumerate(w.counts) if cc.unit == "spikes" and cc.action == "write"]
-                plan.spikes_out = c[:, k[0]] if k else np.zeros(len(dur))
+            plan = Plan(idx, w, cores[w.layer], driver, size, costs, scale, self.shared, self.stall_mem,
+                        hw.cores > 1, keep_tasks)
+            n_tasks += plan.tasks
+            if granularity == "event" and n_tasks > MAX_TASKS:
+                raise UserError(where, "simulation.granularity", f"event granularity needs more than "
+                                f"{MAX_TASKS:,} tasks for rule {rule.name}; use 'tile' for a network this size")
             self.plans.append(plan)
         self._link()
 
@@ -158,6 +146,7 @@ class CoreSim:
                 prod = by.get((names[i - 1], "neuron"))
                 if prod is not None and prod.core != fwd.core:
                     fwd.spike_from, prod.spike_to = prod, fwd
+                    prod.want_spikes = True
             bwd = by.get((name, "bwd"))
             if bwd is not None and i + 1 < len(names):
                 up = by.get((names[i + 1], "bwd"))
@@ -166,7 +155,9 @@ class CoreSim:
                     up.error_to.append(bwd)
 
     # ------------------------------------------------------------------ simulation
-    def run(self) -> SimRun:
+    def run(self, batch_steps: bool = True) -> SimRun:
+        """Simulate the sample. ``batch_steps=False`` runs a lone controller piece by piece too
+        (one SimPy event per piece, as several cores do): the same figures, more events."""
         env = self.env = CountingEnvironment()
         self.router = simpy.Resource(env, capacity=1)
         self.dram = simpy.Resource(env, capacity=1)
@@ -178,13 +169,20 @@ class CoreSim:
         self.packets = {"spikes": 0.0, "errors": 0.0}
         self.records: list[tuple] = []
         self.multi = self.hw.cores > 1
-        procs = [env.process(self._controller(c)) for c in sorted(set(self.cores.values()))]
+        used = sorted(set(self.cores.values()))
+        # one controller alone: nothing can wait, so each (Work, step) is one SimPy event
+        controller = self._solo if len(used) == 1 and batch_steps else self._controller
+        self.stall_mem[:] = 0.0
+        for p in self.plans:  # program order: a Plan of one chunk adds its statistics in that order
+            p.reset()
+            p.first()
+        procs = [env.process(controller(c)) for c in used]
         env.run()
         if not all(p.processed for p in procs):  # program order is topological: cannot happen
             raise RuntimeError(f"{self.rule.name}: a core controller deadlocked")
-        works = [replace(p.work, counts=tuple(Count(c.unit, c.action, c.prec, ps) for c, ps in
-                                              zip(p.work.counts, p.pieces.per_step())))
-                 for p in self.plans]
+        for p in self.plans:
+            p.release()
+        works = [p.executed_work() for p in self.plans]
         tasks = None
         if self.keep:
             tasks = pd.DataFrame(self.records, columns=["layer", "phase", "step", "core", "start", "end",
@@ -214,8 +212,9 @@ class CoreSim:
             out[b.name], prev = d, c
         return out
 
-    def _forward_order(self, plans: list[Plan]) -> list[tuple[Plan, int]]:
-        """(plan, step) tasks of a core's forward Works in the order it runs them.
+    def _forward_order(self, plans: list[Plan]) -> Iterator[tuple[Plan, int]]:
+        """(plan, step) tasks of a core's forward Works in the order it runs them, generated as
+        they run (nothing per step is kept).
 
         Without cross-core errors in the forward direction (TESS, BPTT's forward pass): by (t + d_L,
         program order) — software pipelining, so a core holding an early and a late layer (any
@@ -227,10 +226,16 @@ class CoreSim:
         T = self.net.T
         errors = any(p.error_from is not None or p.error_to for p in self.plans if p.work.direction == "forward")
         d = {n: 0 for n in self.cores} if errors else self.stages()
-        tasks = [(p, t) for t in range(T) for p in plans]
-        return sorted(tasks, key=lambda pt: (pt[1] + d[pt[0].work.layer], pt[1], pt[0].index))
+        # at key k the tasks are (p, k - d_p), ordered by step then program order
+        by_step = sorted(plans, key=lambda p: (-d[p.work.layer], p.index))
+        lags = [d[p.work.layer] for p in by_step]
+        for k in range(min(lags), T + max(lags)):
+            for p, lag in zip(by_step, lags):
+                if 0 <= k - lag < T:
+                    yield p, k - lag
 
-    def _controller(self, core: int):
+    def _program(self, core: int) -> Iterator[tuple[Plan, int]]:
+        """Every (plan, step) task of ``core`` in program order: forward, backward, batch."""
         T = self.net.T
         order = (("forward", range(T)), ("backward", range(T - 1, -1, -1)), ("batch", range(1)))
         for direction, steps in order:
@@ -238,25 +243,61 @@ class CoreSim:
             if not plans:
                 continue
             if direction == "forward":
-                for p, t in self._forward_order(plans):
-                    yield from self._work(p, t)
+                yield from self._forward_order(plans)
                 continue
             for t in steps:
                 for p in plans:
-                    yield from self._work(p, t)
+                    yield p, t
+
+    def _controller(self, core: int):
+        for p, t in self._program(core):
+            yield from self._work(p, t)
+
+    def _solo(self, core: int):
+        """The only controller: its tasks run back to back, so a (Work, step) — all its pieces —
+        is one SimPy event at the time the piece-by-piece simulation reaches: the pieces' cycles
+        (a DRAM piece: its DRAM cycles, then the rest) added one by one in order
+        (``np.add.accumulate``, the same float additions as one timeout per piece)."""
+        env = self.env
+        for p, t in self._program(core):
+            ch = p.chunk(t)
+            s, n = ch.rows(t)
+            if not n:
+                continue
+            incs, last = ch.increments(self.multi)
+            if last is None:
+                a, b = s, s + n
+            else:
+                a, b = (int(last[s - 1]) + 1 if s else 0), int(last[s + n - 1]) + 1
+            acc = np.add.accumulate(np.concatenate(([env.now], incs[a:b])))
+            if self.keep:
+                ends = acc[1:] if last is None else acc[last[s:s + n] - a + 1]
+                starts = np.concatenate(([acc[0]], ends[:-1]))
+                self._record(p, t, ch, s, n, starts, ends)
+            yield env.at(acc[-1])
+
+    def _record(self, p: Plan, t: int, ch: Chunk, s: int, n: int, starts, ends) -> None:
+        for j in range(n):
+            i = s + j
+            self.records.append((p.work.layer, p.work.phase, t, p.core, starts[j], ends[j], ch.dur[i],
+                                 ch.compute[i], ch.mem_max[i], ch.latency[i]))
 
     def _work(self, p: Plan, t: int):
+        """One (Work, step) piece by piece, with every wait a piece can have on another core."""
         env = self.env
-        s, n = int(p.pieces.start[t]), int(p.pieces.n[t])
+        ch = p.chunk(t)
+        s, n = ch.rows(t)
         if p.error_from is not None:
             ev = self._event(p.error_from, t)
             if not ev.triggered:
                 t0 = env.now
                 yield ev
                 self.stall["dependency"] += env.now - t0
+            del self.done[(p.error_from.index, t)]  # its only waiter has it
         box, got, n_prod = None, 0, 0
         if p.spike_from is not None:
-            box, n_prod = self._box(p, t), int(p.spike_from.pieces.n[t])
+            n_prod = int(p.spike_from.n[t])
+            box = self._box(p, t) if n else None
         for j in range(n):
             i = s + j
             if box is not None:
@@ -267,22 +308,23 @@ class CoreSim:
                     self.stall["dependency"] += env.now - t0
                     got = need
             t0 = env.now
-            d = p.duration[i]
-            if self.multi and p.dram[i] > 0:
+            d, dram = ch.dur[i], (ch.dram[i] if ch.dram is not None else 0.0)
+            if self.multi and dram > 0:
                 req = self.dram.request()
                 yield req
                 self.stall["dram_contention"] += env.now - t0
-                yield env.timeout(p.dram[i])
+                yield env.timeout(dram)
                 self.dram.release(req)
-                if d > p.dram[i]:
-                    yield env.timeout(d - p.dram[i])
+                if d > dram:
+                    yield env.timeout(d - dram)
             else:
                 yield env.timeout(d)
             if self.keep:
-                self.records.append((p.work.layer, p.work.phase, t, p.core, t0, env.now, d, p.compute[i],
-                                     float(p.mem[i].max()) if p.mem.shape[1] else 0.0, p.latency[i]))
+                self._record(p, t, ch, i, 1, [t0], [env.now])
             if p.spike_to is not None:
-                env.process(self._send(p, p.spike_to, t, float(p.spikes_out[i]), "spikes"))
+                env.process(self._send(p, p.spike_to, t, float(ch.spikes[i]), "spikes"))
+        if box is not None:
+            del self.inbox[(p.index, t)]  # every packet of step t has arrived
         for dst in p.error_to:
             if n:
                 elements = float(self.net.block(p.work.layer).N_in)
@@ -308,7 +350,8 @@ class CoreSim:
         self.router_hops += r.hop_latency * hops
         self.packets[kind] += packets
         if kind == "spikes":
-            yield self._box(dst, t).put(1)
+            if dst.n[t]:  # a step without pieces takes no packet out: nothing to wake
+                yield self._box(dst, t).put(1)
         else:
             ev = self._event(src, t)
             if not ev.triggered:
@@ -336,26 +379,23 @@ class CoreSim:
         compute = {c: 0.0 for c in sorted(set(self.cores.values()))}
         useful = dict(compute)
         mem_busy = np.zeros(len(self.insts))
-        stall_mem = np.zeros(len(self.insts))
+        stall_mem = self.stall_mem
         latency = serial = 0.0
         phase, layer, both = {}, {}, {}
         tasks = 0
         for p in self.plans:
-            tasks += len(p.duration)
-            compute[p.core] += p.compute.sum()
-            useful[p.core] += p.useful.sum()
-            mem_busy += p.mem.sum(axis=0)
-            latency += p.latency.sum()
-            serial += (p.compute + p.mem.sum(axis=1) + p.latency).sum()
-            if p.mem.shape[1] and len(p.duration):
-                mmax = p.mem.max(axis=1)
-                bound = mmax > p.compute
-                np.add.at(stall_mem, p.mem.argmax(axis=1)[bound], (mmax - p.compute)[bound])
+            st = p.stats
+            tasks += p.tasks
+            compute[p.core] += st.compute
+            useful[p.core] += st.useful
+            mem_busy += st.mem
+            latency += st.latency
+            serial += st.serial
             key = p.work.phase
-            phase[key] = phase.get(key, 0.0) + p.duration.sum()
-            layer[p.work.layer] = layer.get(p.work.layer, 0.0) + p.duration.sum()
+            phase[key] = phase.get(key, 0.0) + st.duration
+            layer[p.work.layer] = layer.get(p.work.layer, 0.0) + st.duration
             lp = f"{p.work.layer}:{key}"
-            both[lp] = both.get(lp, 0.0) + p.duration.sum()
+            both[lp] = both.get(lp, 0.0) + st.duration
         serial += self.router_busy + self.router_hops
         overlap = max(max(compute.values()), mem_busy.max() if len(mem_busy) else 0.0, self.router_busy)
         add("sample", "-", "cycles", cycles)

@@ -1,4 +1,4 @@
-"""Pluggable cost models: the ledger + the hardware → energy, leakage and area (SPEC §8).
+"""Pluggable cost models: the ledger + the hardware → energy, leakage and area (docs/cost-models.md).
 
 >>> from simulator.workload import load_workload
 >>> from simulator.api import run

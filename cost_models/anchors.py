@@ -1,4 +1,4 @@
-"""Published silicon figures the cost models are compared against (reference/energy.md)."""
+"""Published silicon figures the cost models are compared against (docs/energy.md)."""
 
 RECKON = {
     "chip": "ReckOn",

@@ -1,5 +1,5 @@
 """The built-in cost models: ``counts``, ``horowitz45`` and ``cacti28`` (numbers and sources in
-``reference/energy.md``; every one is repeated in :meth:`describe` of each result).
+``docs/energy.md``; every one is repeated in :meth:`describe` of each result).
 
 Scaling rules (tested in ``tests/test_cost_models.py``):
 

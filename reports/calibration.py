@@ -76,7 +76,7 @@ NOTES = [
     "not priced by any model: clock tree, control, AER spike decoding and routing, which the chip's "
     "measured figure includes",
     "SOP: ours counts the forward synaptic operations; ReckOn's figure is measured on silicon (its "
-    "split into dynamic and leakage is not in reference/energy.md), so we compare the dynamic energy",
+    "split into dynamic and leakage is not in docs/energy.md), so we compare the dynamic energy",
 ]
 
 

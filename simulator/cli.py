@@ -303,7 +303,7 @@ _reckon_help()
 @user_errors
 @checked_output("out_path", "file")
 def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
-    """Golden model: the weight gradients of one mini-batch (float64), exactly as MATH.md —
+    """Golden model: the weight gradients of one mini-batch (float64), exactly as docs/math.md —
     BPTT the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of
     the per-step local gradients, readout included — plus spikes [n_blocks, T]."""
     import numpy as np

@@ -4,7 +4,7 @@ and cost models (engines never price, cost models never walk the network).
 Columns:
 
 ========== ===============================================================================
-convention ``full`` (the whole cost, SPEC §5) or ``paper`` (the published table's counts)
+convention ``full`` (the whole cost, README, Counting conventions) or ``paper`` (the published table's counts)
 rule       ``bptt`` | ``stllr`` | ``tess``
 layer      layer name (``input`` for the network input, ``-`` for network-wide buffers)
 phase      fwd, neuron, trace, lsg, bwd, wgrad, update; ``state`` for held buffers

@@ -1,7 +1,7 @@
 """Buffer placement: which memory holds each buffer kind, what spills to DRAM, and which memory
 serves each access of the ledger.
 
-Rules (SPEC §7):
+Rules (docs/simpy.md):
 
 - ``hardware.placement`` maps a buffer kind to a memory; a kind it does not name goes to the
   first DRAM memory (or, with no DRAM, the last memory listed).

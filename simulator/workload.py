@@ -1,7 +1,7 @@
 """Workload schema (pydantic v2) and loader.
 
 A workload YAML names the network, the input, the rules to compare, the activity source, the
-hardware and the report options (SPEC §4). Every mistake in it becomes a :class:`UserError` whose
+hardware and the report options (README, Workloads). Every mistake in it becomes a :class:`UserError` whose
 one-line message names the file, the dotted field path and the reason; unknown keys get a
 did-you-mean hint.
 
@@ -59,7 +59,7 @@ class Strict(BaseModel):
 
 # --------------------------------------------------------------------------- neurons and layers
 class Psi(Strict):
-    """Surrogate / secondary activation Psi(u) (MATH §1)."""
+    """Surrogate / secondary activation Psi(u) (docs/math.md §1)."""
 
     shape: Literal["triangle", "fast_sigmoid"] = "triangle"
     gamma: Positive = 0.3
@@ -68,7 +68,7 @@ class Psi(Strict):
 
 
 class Neuron(Strict):
-    """LIF parameters (MATH §1). ``v_reset: null`` subtracts theta."""
+    """LIF parameters (docs/math.md §1). ``v_reset: null`` subtracts theta."""
 
     beta: Fraction = 0.5
     theta: Positive = 0.6
@@ -202,13 +202,13 @@ Optimizer = Literal["sgd", "adam"]
 
 
 class BPTTRule(Strict):
-    """Backpropagation through time (MATH §2)."""
+    """Backpropagation through time (docs/math.md §2)."""
 
     optimizer: Optimizer = "adam"
 
 
 class LocalRule(Strict):
-    """Eligibility-trace parameters shared by S-TLLR and TESS (MATH §3)."""
+    """Eligibility-trace parameters shared by S-TLLR and TESS (docs/math.md §3)."""
 
     lambda_pre: Fraction = 0.5
     lambda_post: Fraction = 0.2
@@ -437,7 +437,7 @@ BUFFER_KINDS = ("weights", "membrane", "traces", "history", "errors", "gradients
 
 
 class Hardware(Strict):
-    """Hardware description (SPEC §7). Parsed and validated here; timing uses it in the SimPy engine."""
+    """Hardware description (docs/simpy.md). Parsed and validated here; timing uses it in the SimPy engine."""
 
     name: str = "custom"
     source: str | None = None
@@ -473,7 +473,7 @@ class Hardware(Strict):
 
 # --------------------------------------------------------------------------- simulation
 class Simulation(Strict):
-    """Engine choice and how much work one SimPy event stands for (SPEC §7).
+    """Engine choice and how much work one SimPy event stands for (docs/simpy.md).
 
     ``granularity``: ``event`` — one task per input spike for event-driven synaptic work (other
     phases in tiles of ``tile`` neurons); ``tile`` — tiles of ``tile`` input spikes or neurons;
@@ -487,7 +487,7 @@ class Simulation(Strict):
 
 # --------------------------------------------------------------------------- the workload
 class Workload(Strict):
-    """A whole workload file (SPEC §4). Sizes are limited (docs/limits.md, simulator/limits.py);
+    """A whole workload file (README, Workloads). Sizes are limited (docs/limits.md, simulator/limits.py);
     every number is finite; a key given twice is refused."""
 
     name: Annotated[str, Field(description=(

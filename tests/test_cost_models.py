@@ -1,4 +1,4 @@
-"""Cost models: hand-computed energies of small ledgers (numbers typed from reference/energy.md,
+"""Cost models: hand-computed energies of small ledgers (numbers typed from docs/energy.md,
 not from the code), scaling rules, properties, and the accounting identities of the report."""
 
 from __future__ import annotations

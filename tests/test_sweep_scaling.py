@@ -49,7 +49,7 @@ def test_T_sweep_matches_complexity(t_sweep, dvs):
 
 def _tess_per_step_closed_form(wl) -> float:
     """2·C·ΣD_l + in·C with D_l the LSG latent: C_out·s_l² for a conv block (adaptive pool to
-    s_l×s_l), N_post for a linear block (MATH §3), in = the readout's input features."""
+    s_l×s_l), N_post for a linear block (docs/math.md §4), in = the readout's input features."""
     net = build_network(wl)
     pools = wl.rules.tess.lsg_pool
     C = wl.input.classes
@@ -57,7 +57,7 @@ def _tess_per_step_closed_form(wl) -> float:
     for b, s in zip(net.blocks, pools):
         D += b.post_shape[0] * s * s if b.kind == "conv" else b.N_post
     if wl.network.width_multiplier == 1:
-        assert D == 10240  # MATH §3: ΣD_l of the paper's VGG-9
+        assert D == 10240  # docs/math.md §4: ΣD_l of the paper's VGG-9
     return 2 * C * D + net.readout.N_in * C
 
 

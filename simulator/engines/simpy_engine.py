@@ -1,4 +1,4 @@
-"""The SimPy engine: an event-driven, cycle-approximate neuromorphic core (SPEC §7).
+"""The SimPy engine: an event-driven, cycle-approximate neuromorphic core (docs/simpy.md).
 
 It reads the same rule programs as the analytical engine (``Rule.works(act)``) and never
 re-derives a count: each Work's per-step counts are cut into pieces (:mod:`.pieces`), each piece

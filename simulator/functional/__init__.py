@@ -1,4 +1,4 @@
-"""Functional engine: the exact numerics of LIF networks and of BPTT / S-TLLR / TESS (MATH.md).
+"""Functional engine: the exact numerics of LIF networks and of BPTT / S-TLLR / TESS (docs/math.md).
 
 Modules (one job each):
   spec      plain network description (NetSpec, BlockSpec, PoolSpec, ReadoutSpec, NeuronParams,

@@ -1,4 +1,4 @@
-"""TESS local learning-signal generator (LSG, MATH §4).
+"""TESS local learning-signal generator (LSG, docs/math.md §4).
 
 Each block projects its (adaptive-avg-pooled) output through a fixed binary matrix
 ``B_l[c, d] = sign(sin(f_c * d)) / D_l`` with ``f = linspace(50, 512, C)``, ``d = 0..D_l-1``

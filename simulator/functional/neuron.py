@@ -1,4 +1,4 @@
-"""LIF neuron and eligibility traces as pure step functions with explicit state (MATH §1, §3).
+"""LIF neuron and eligibility traces as pure step functions with explicit state (docs/math.md §1, §3).
 
 State is passed in and returned; nothing is hidden.  Shapes: any (batch-first) array shape,
 elementwise.  Membrane potentials are dimensionless (threshold units as in the paper).

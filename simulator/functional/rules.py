@@ -1,4 +1,4 @@
-"""Weight gradients of the three learning rules (MATH §2-4) — the gradient, not the update.
+"""Weight gradients of the three learning rules (docs/math.md §2-4) — the gradient, not the update.
 
 * ``bptt``: gradient of CE(softmax(sum_t y[t])) (batch mean) by exact reverse mode through time
   and layers; dH/du := Psi, the reset term v_reset*o[t] is a constant (for "zero" reset

@@ -17,7 +17,7 @@ WHERE = "network"
 
 @dataclass(frozen=True)
 class NeuronParams:
-    """LIF neuron (MATH §1).
+    """LIF neuron (docs/math.md §1).
 
     ``v_reset`` None means theta (the reference TESS conv layer uses 1.0, its BPTT baseline 0.6).
     ``psi``: "triangle" gamma*max(0, 1-|u-theta|/width) or "fast_sigmoid"
@@ -91,7 +91,7 @@ class NetSpec:
 
 @dataclass(frozen=True)
 class RuleParams:
-    """Eligibility-trace rule parameters (MATH §3-4).
+    """Eligibility-trace rule parameters (docs/math.md §3-4).
 
     ``window`` None means T (every step learns); otherwise steps t >= T - window learn.
     ``lsg_pool``: TESS LSG pool size s_l per block (one entry per block; entries of linear blocks

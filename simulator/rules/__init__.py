@@ -1,4 +1,4 @@
-"""Rule programs: one module per learning rule (SPEC §3)."""
+"""Rule programs: one module per learning rule (README, The ledger)."""
 
 from .bptt import BPTT
 from .rule import Rule

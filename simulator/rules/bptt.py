@@ -1,4 +1,4 @@
-"""BPTT: backpropagation through time (MATH §2) — its program and its state.
+"""BPTT: backpropagation through time (docs/math.md §2) — its program and its state.
 
 Forward: T steps of synaptic integration and neuron updates, writing every layer's inputs, Psi
 and (for max-pooled blocks) pre-pool spikes to the history. Backward, steps in reverse: the CE

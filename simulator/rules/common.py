@@ -14,7 +14,7 @@ from .program import ADAM_OPS, SGD_OPS, Hold, Work, WorkBuilder
 
 
 def psi_ops(shape: str) -> dict[str, int]:
-    """Ops per neuron to evaluate Psi(u) (MATH §1)."""
+    """Ops per neuron to evaluate Psi(u) (docs/math.md §1)."""
     if shape == "fast_sigmoid":  # gamma / (slope·|u−θ| + 1)²
         return {"add": 2, "mul": 3, "cmp": 1, "div": 1}
     return {"add": 2, "mul": 2, "cmp": 2}  # gamma·max(0, 1 − |u−θ|/width)
@@ -129,7 +129,7 @@ def softmax(builder: WorkBuilder, classes: int, when) -> WorkBuilder:
 
 def local_wgrad(rule: str, net: Net, act: ActivityProfile, alpha_post: float, mask: np.ndarray,
                 modulated: set[str] = frozenset()) -> list[Work]:
-    """Weight-gradient correlations of the local rules at the learning steps (MATH §3).
+    """Weight-gradient correlations of the local rules at the learning steps (docs/math.md §3).
 
     causal: corr(tr_x, m ⊙ Psi), dense F MACs (the trace is analog); non-causal (alpha_post ≠ 0):
     corr(x, m ⊙ tr_Psi[t−1]), driven by the input events (ACs, border-exact), or F MACs for an
@@ -203,7 +203,7 @@ def common_state(net: Net, optimizer: str) -> list[Hold]:
 
 
 def trace_state(net: Net, alpha_post: float) -> list[Hold]:
-    """tr_x per input element of every block, tr_Psi per neuron when alpha_post ≠ 0 (MATH §5)."""
+    """tr_x per input element of every block, tr_Psi per neuron when alpha_post ≠ 0 (docs/math.md §5)."""
     out = []
     for b in net.blocks:
         out.append(Hold("traces", b.name, "trace", b.N_in + (b.N_pre if alpha_post else 0)))

@@ -1,11 +1,11 @@
 """S-TLLR: temporally local eligibility traces, learning signal back-propagated within each step
-(MATH §3–4) — its program and its state.
+(docs/math.md §3–4) — its program and its state.
 
 Every step: forward pass and trace updates. At each learning step (the window): softmax of the
 per-step CE(y[t]); the readout's back-projection (in × C MACs) and weight gradient; per block,
 last to second, the surrogate product m ⊙ Psi (1 mul per neuron) and its propagation to the
 block's input (F MACs, transposed convolution) through the pools of the block below; then the
-local correlations of MATH §3 for every block (see :func:`common.local_wgrad`).
+local correlations of docs/math.md §3 for every block (see :func:`common.local_wgrad`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""TESS: temporally and spatially local learning (MATH §3–4) — its program and its state.
+"""TESS: temporally and spatially local learning (docs/math.md §3–4) — its program and its state.
 
 Every step: forward pass and trace updates. At each learning step, per block, the learning-signal
 generator (LSG): average-pool the block output z to s_l×s_l (N_post − D adds, D muls), C × D_l
 logits against the fixed B_l, softmax, C × D_l back-projection, unpooling (D muls when pooled,
-plus the block's own pool routing), giving m per neuron; then the local correlations of MATH §3.
+plus the block's own pool routing), giving m per neuron; then the local correlations of docs/math.md §3.
 The readout learns from its own per-step CE. B_l is read at 1 bit per entry when ``lsg_matrix:
 stored``, or regenerated on the fly (no storage, no reads) when ``generated``.
 
@@ -17,7 +17,7 @@ from . import common
 from .program import Hold, WorkBuilder
 from .rule import LocalRule
 
-#: The paper's LSG pool sizes for VGG-9 (MATH §4).
+#: The paper's LSG pool sizes for VGG-9 (docs/math.md §4).
 VGG9_LSG_POOL = (4, 2, 2, 2, 2, 2, 2, 1)
 
 

@@ -1,6 +1,6 @@
 """BPTT gradients vs central finite differences (float64).
 
-The spike H is not differentiable, so (MATH §6) the network runs a *smooth surrogate forward*:
+The spike H is not differentiable, so (docs/math.md §6) the network runs a *smooth surrogate forward*:
 the emitted spike is S(u) with S' = Psi exactly (NeuronParams.smooth_forward), while the reset
 keeps the Heaviside spike (so "reset term constant" is the true derivative as long as no membrane
 sits near theta).  The test checks that condition (and distance from the kinks of Psi and from

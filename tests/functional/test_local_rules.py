@@ -1,5 +1,5 @@
 """S-TLLR / TESS gradients derived independently (brute-force loops, finite differences of the
-local losses, closed-form traces) and the MATH §6 checks."""
+local losses, closed-form traces) and the docs/math.md §6 checks."""
 
 import math
 
@@ -101,7 +101,7 @@ def setup(seed, batch=2, T=4, pool_kind="avg"):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_tess_single_step_reduction(seed):
-    """MATH §6: lambda_pre = lambda_post = 0, window = 1, alpha_post = 0 -> corr(x[t], m ⊙ Psi)
+    """docs/math.md §6: lambda_pre = lambda_post = 0, window = 1, alpha_post = 0 -> corr(x[t], m ⊙ Psi)
     at the last step, with m = dL_l/do by finite differences of the local loss."""
     net, w, x, labels = setup(seed)
     sizes = (3, 2, 0)
@@ -165,7 +165,7 @@ def test_stllr_equals_bptt_at_T1():
 
 @pytest.mark.parametrize("rule", ["bptt", "stllr", "tess"])
 def test_batch_B_equals_B_runs_of_batch_1(rule):
-    """MATH §6: identical spikes, traces and gradients (batch mean factor 1/B)."""
+    """docs/math.md §6: identical spikes, traces and gradients (batch mean factor 1/B)."""
     net, w, x, labels = setup(5, batch=3, T=4, pool_kind="max")
     params = RuleParams(lsg_pool=(3, 2, 0))
     full = compute_gradients(net, rule, params, w, x, labels, trace=True)

@@ -125,7 +125,7 @@ def test_workload_naming_a_function_runs_nothing(tmp_path, monkeypatch, name):
     (":Flat", "':Flat' is not a module:Class spec"),
     ("..:X", "'..:X' is not a module:Class spec"),
     (".:X", "'.:X' is not a module:Class spec"),
-    ("simulator.cli:main", "'simulator.cli:main' is not a class (Group)"),
+    ("simulator.cli:main", "'simulator.cli:main' is not a class ("),
     ("os.path:join.x", "module 'os.path' has no 'join.x'"),
 ])
 def test_cli_module_spec_must_name_a_cost_model_class(tmp_path, spec, expected):

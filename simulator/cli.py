@@ -161,7 +161,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
-    from .outputs import check_folder, check_finite, staged_folder
+    from .outputs import NOT_APPLICABLE, check_finite, check_folder, result_tables, staged_folder
 
     wl = load_workload(workload, hardware, overrides(sets))
     out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
@@ -170,9 +170,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
     res = run(wl, engine=engine, granularity=granularity)
     costs = cost_report(res, models=models)
-    check_finite({"summary": res.summary, "ledger": res.ledger, "energy": costs.summary,
-                  "energy_breakdown": costs.breakdown, "timing": res.timing, "placement": res.placement},
-                 NOT_APPLICABLE)
+    check_finite(result_tables(res, costs), NOT_APPLICABLE)
     plot = None
     if wl.report.plots and not no_plot:
         from reports.complexity import plot_complexity
@@ -214,11 +212,6 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     click.echo("")
     click.echo(energy_text(costs))
     click.echo(f"wrote {out}/: {', '.join(files)}")
-
-
-# result columns where NaN means "not priced / not applicable" (an empty CSV cell); inf never passes
-NOT_APPLICABLE = {"energy": {"leakage", "per_sop", "per_sop_dynamic", "total_vs_bptt"},
-                  "energy_breakdown": {"power_mw", "energy"}, "summary": {"history_max_T"}}
 
 
 def overrides(sets) -> dict:
@@ -305,7 +298,8 @@ _reckon_help()
 def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
     """Golden model: the weight gradients of one mini-batch (float64), exactly as docs/math.md —
     BPTT the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of
-    the per-step local gradients, readout included — plus spikes [n_blocks, T]."""
+    the per-step local gradients, readout included — plus spikes [n_blocks, T]. To make a W.npz
+    and a D.npz for WORKLOAD: tess-sim data npz WORKLOAD --weights W.npz --data D.npz."""
     import numpy as np
 
     from .functional.bridge import net_spec, rule_params

@@ -146,6 +146,18 @@ def _commit(tmp: Path, out: Path, keep_foreign: bool) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+# result columns where NaN means "not priced / not applicable" (an empty CSV cell); inf never passes
+NOT_APPLICABLE = {"energy": {"leakage", "per_sop", "per_sop_dynamic", "total_vs_bptt"},
+                  "energy_breakdown": {"power_mw", "energy"}, "summary": {"history_max_T"}}
+
+
+def result_tables(res, costs) -> dict[str, pd.DataFrame | None]:
+    """The tables of a run (``simulator.api.Results``) and its cost report that are written out,
+    by name, for :func:`check_finite`."""
+    return {"summary": res.summary, "ledger": res.ledger, "energy": costs.summary,
+            "energy_breakdown": costs.breakdown, "timing": res.timing, "placement": res.placement}
+
+
 def check_finite(tables: dict[str, pd.DataFrame | None], allow_nan: dict[str, set[str]] | None = None) -> None:
     """Every number in every table is finite, else an InternalError naming the table, column
     and row (checked before anything is written). ``allow_nan[table]``: columns where NaN means

@@ -410,3 +410,27 @@ def test_reckon_refuses_the_counts_model_and_defines_reckon_like():
     assert r.exit_code == 2 and "is not e-prop as S-TLLR" in r.stderr
     text = " ".join(invoke(["reckon", "--help"]).output.split())
     assert "ReckOn-like" in text and "hardware name 'reckon'" in text and "alpha_post = 0" in text
+
+
+def test_a_sweep_point_with_a_non_finite_result_fails_and_is_not_stored(tmp_path, monkeypatch):
+    """15.3: the sweep checks each point's tables as `run` does; the bad point is a failure
+    (failures.json names the column), the good ones are stored."""
+    import simulator.api as api
+    import simulator.sweep.point as point
+    from simulator.sweep import sweep
+
+    real = api.run  # not point.run: a test above may have imported point while api.run was patched
+
+    def broken(wl, *a, **k):
+        res = real(wl, *a, **k)
+        if wl.input.T == 2:
+            res.summary.loc[res.summary.index[0], "ops_total"] = np.inf
+        return res
+
+    monkeypatch.setattr(point, "run", broken)
+    res = sweep(SMALL, {"T": [1, 2]}, out=tmp_path / "s", executor="serial")
+    assert len(res.failures) == 1 and len(res.computed) == 1
+    (error,) = res.failures.values()
+    assert "summary: column 'ops_total' has the non-finite value inf" in error
+    assert sorted(res.table["input.T"].unique()) == [1]
+    assert np.isfinite(res.table.select_dtypes("number").to_numpy(dtype=float)).all()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import __version__
 from ..api import make_rules, run
+from ..outputs import NOT_APPLICABLE, check_finite, result_tables
 from ..workload import workload_from_dict
 from . import fingerprint
 
@@ -70,6 +71,7 @@ def compute_point(config: dict, engine: str) -> dict:
     wl = workload_from_dict(config, "<sweep point>")
     res = run(wl, engine=engine)
     costs = cost_report(res)  # the workload's cost_models (table paths made absolute by the plan)
+    check_finite(result_tables(res, costs), NOT_APPLICABLE)  # a non-finite point fails, is never stored
     summary = with_energy(res.summary, costs.summary)
     steps = {r.name: r.learning_steps() for r in make_rules(wl, res.net)}
     summary["learning_steps"] = [steps[r] for r in summary.index]

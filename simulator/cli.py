@@ -130,7 +130,7 @@ def main():
 
 @main.command("run")
 @plugin_modules_option
-@click.argument("workload", type=click.Path(dir_okay=False))
+@click.argument("workload", metavar="WORKLOAD")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<workload name>).")
 @click.option("--engine", type=click.Choice(["simpy", "analytical"]), default=None,
@@ -229,7 +229,7 @@ def overrides(sets) -> dict:
 
 @main.command("reckon")
 @plugin_modules_option
-@click.argument("workload", type=click.Path(dir_okay=False), required=False)
+@click.argument("workload", metavar="[WORKLOAD]", required=False)
 @click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
               help="Override the workload's cost models (repeatable), as in 'run'; energy models only "
@@ -282,7 +282,7 @@ _reckon_help()
 
 
 @main.command("grad")
-@click.argument("workload", type=click.Path(dir_okay=False))
+@click.argument("workload", metavar="WORKLOAD")
 @click.option("--weights", "weights_path", required=True, type=click.Path(dir_okay=False),
               help="W.npz: one array per weighted layer keyed by its name (conv [C_out,C_in,k,k], "
                    "linear/readout [out,in]), biases under <name>.bias.")
@@ -327,7 +327,7 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
 
 
 @main.command("train")
-@click.argument("workload", type=click.Path(dir_okay=False))
+@click.argument("workload", metavar="WORKLOAD")
 @click.option("--rule", "rules", multiple=True, help="Rule to train (repeatable; default: the workload's "
               "rules and, with training.control, the readout-only control 'readout').")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Override training.epochs.")
@@ -417,7 +417,7 @@ def _write_report(folder: Path) -> None:
 
 @main.command("sweep")
 @plugin_modules_option
-@click.argument("workload", type=click.Path(dir_okay=False))
+@click.argument("workload", metavar="WORKLOAD")
 @click.option("--set", "sets", multiple=True, metavar="KEY=V1,V2,…",
               help="A swept workload key and its values: a list (1,2,4), a range a..b, a..b+STEP or "
                    "geometric a..b*FACTOR (T=1..1024*2). Repeat for more keys; the grid is their product.")
@@ -532,7 +532,7 @@ def report_cmd(folder):
 
 @main.command("validate")
 @plugin_modules_option
-@click.argument("workload", type=click.Path(dir_okay=False))
+@click.argument("workload", metavar="WORKLOAD")
 @user_errors
 def validate_cmd(workload):
     """Check WORKLOAD against the schema and its network shapes (no simulation)."""

@@ -695,11 +695,13 @@ def find_workload(path: str | Path) -> Path:
     """A workload file: ``path`` if it exists (a file path wins), else the shipped workload of
     that name (``dvs`` or ``dvs.yaml``); UserError naming the shipped names otherwise."""
     p = Path(path)
-    if p.exists() or "/" in str(path) or "\\" in str(path) or len(p.parts) != 1:
+    if p.is_file() or "/" in str(path) or "\\" in str(path) or len(p.parts) != 1:
         return p
     stem = p.name[:-5] if p.name.endswith(".yaml") else p.name
-    if stem in shipped_names():
+    if stem in shipped_names():  # a folder of that name in the current directory is no workload
         return shipped_dir() / f"{stem}.yaml"
+    if p.exists():
+        return p
     raise UserError(str(path), "", "file not found, and not the name of a shipped workload "
                     f"(shipped: {', '.join(shipped_names())})")
 

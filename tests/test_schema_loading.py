@@ -111,3 +111,8 @@ def test_shipped_names_and_path_wins(tmp_path, monkeypatch):
         find_workload("nope")
     with pytest.raises(UserError, match="file not found$"):
         load_workload("sub/dvs")
+    (tmp_path / "small").mkdir()  # a folder of a shipped name does not shadow the workload
+    assert find_workload("small") == WORKLOADS / "small.yaml"
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(UserError, match="is a directory"):
+        load_workload("mine")

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pandas as pd
 import pytest
@@ -17,37 +16,7 @@ from click.testing import CliRunner
 from simulator.cli import main
 
 from .conftest import ROOT, WORKLOADS
-
-PLUGIN = textwrap.dedent('''
-    """A flat test model: 1 pJ per op, 2 pJ per bit moved, 5 mW leakage per SRAM."""
-    import numpy as np
-
-    class Flat:
-        unit = "pJ"
-
-        def __init__(self, per_op=1.0):
-            self.name, self.per_op = "flat", per_op
-
-        def can_price(self, component, action):
-            return True
-
-        def op_energy(self, kind, bits):
-            return np.full(np.shape(bits), self.per_op)
-
-        def access_energy(self, memory, action, bits):
-            return 2.0 * np.asarray(bits, dtype=float)
-
-        def leakage_mw(self, memory):
-            return 5.0
-
-        def area_mm2(self, memory):
-            return None
-
-        def describe(self):
-            return {"name": self.name, "class": "flatplug.Flat", "unit": self.unit,
-                    "params": {"per_op": self.per_op}, "sources": {"all": "test"}}
-''')
-
+from .plugins import MINI_TABLE, flat_plugin_source
 
 @pytest.fixture
 def plugin_site(tmp_path, monkeypatch):
@@ -55,7 +24,7 @@ def plugin_site(tmp_path, monkeypatch):
     ``tess_sim.cost_models`` entry-point group (a dist-info as pip writes it)."""
     site = tmp_path / "site"
     (site / "flatplug").mkdir(parents=True)
-    (site / "flatplug" / "__init__.py").write_text(PLUGIN)
+    (site / "flatplug" / "__init__.py").write_text(flat_plugin_source("flatplug"))
     info = site / "flatplug-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: flatplug\nVersion: 0.1\n")
@@ -105,14 +74,7 @@ def test_module_colon_class(plugin_site, tmp_path):
 
 
 def test_workload_table_path_relative_to_workload(tmp_path):
-    table = {"name": "mine", "vdd_ref": 1.0,
-             "ops": {"add": {"points": {8: 0.1}, "exponent": 1, "source": "mine"},
-                     "mul": {"points": {8: 1.0}, "exponent": 2, "source": "mine"},
-                     **{k: {"recipe": r, "source": "mine"} for k, r in
-                        {"mac": {"mul": 1, "add": 1}, "ac": {"add": 1}, "cmp": {"add": 1},
-                         "div": {"mul": 4}, "sqrt": {"mul": 4}, "exp": {"mul": 4}}.items()}},
-             "sram": {"word_bits": 32, "read": {"points": {1024: 1.0}, "exponent": 0.5, "source": "mine"}},
-             "dram": {"read_pj_per_bit": 10, "write_pj_per_bit": 10, "source": "mine"}}
+    table = MINI_TABLE
     (tmp_path / "tables").mkdir()
     (tmp_path / "tables" / "mine.yaml").write_text(yaml.safe_dump(table))
     wl = yaml.safe_load((WORKLOADS / "small.yaml").read_text())

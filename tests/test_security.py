@@ -10,45 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 
 import pandas as pd
 import pytest
 import yaml
 
 from .conftest import ROOT, WORKLOADS
+from .plugins import flat_plugin_source
 
 ENV_KEY = "TESS_SIM_ALLOW_PLUGIN_MODULES"
-
-PLUGIN = textwrap.dedent('''
-    import numpy as np
-
-    class Flat:
-        """1 pJ per op, 2 pJ per bit moved."""
-        unit = "pJ"
-
-        def __init__(self, per_op=1.0):
-            self.name, self.per_op = "flat", per_op
-
-        def can_price(self, component, action):
-            return True
-
-        def op_energy(self, kind, bits):
-            return np.full(np.shape(bits), float(self.per_op))
-
-        def access_energy(self, memory, action, bits):
-            return 2.0 * np.asarray(bits, dtype=float)
-
-        def leakage_mw(self, memory):
-            return None
-
-        def area_mm2(self, memory):
-            return None
-
-        def describe(self):
-            return {"name": self.name, "class": "secplug.Flat", "unit": self.unit,
-                    "params": {"per_op": self.per_op}, "sources": {"all": "test"}}
-''')
 
 
 def cli(args, tmp_path, allow_env=False, pythonpath=()):
@@ -139,7 +109,7 @@ def test_cli_module_spec_must_name_a_cost_model_class(tmp_path, spec, expected):
 def test_opt_in_loads_a_real_plugin_class(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
-    (site / "secplug.py").write_text(PLUGIN)
+    (site / "secplug.py").write_text(flat_plugin_source("secplug"))
     wl = workload(tmp_path, [{"model": "secplug:Flat", "per_op": 3.0}])
     # refused without the opt-in, before the module is imported
     (site / "secplug_trap.py").write_text(f"open({str(tmp_path / 'imported')!r}, 'w').close()\n")
@@ -166,7 +136,7 @@ def test_opt_in_loads_a_real_plugin_class(tmp_path):
 def test_sweep_refuses_without_opt_in_and_workers_see_it(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
-    (site / "secplug.py").write_text(PLUGIN)
+    (site / "secplug.py").write_text(flat_plugin_source("secplug"))
     wl = workload(tmp_path, ["secplug:Flat"])
     args = ["sweep", wl, "--set", "T=2,3", "--executor", "process", "--workers", "2", "--no-plot",
             "--out", tmp_path / "s"]
@@ -188,7 +158,7 @@ def test_python_api_specs_are_the_callers_choice(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_KEY, raising=False)
     site = tmp_path / "site"
     site.mkdir()
-    (site / "secplug.py").write_text(PLUGIN)
+    (site / "secplug.py").write_text(flat_plugin_source("secplug"))
     monkeypatch.syspath_prepend(str(site))
     res = run(load_workload(workload(tmp_path, ["secplug:Flat"])), engine="analytical")
     assert cost_report(res, ["secplug:Flat"]).summary["model"].eq("flat").all()

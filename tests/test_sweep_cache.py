@@ -20,6 +20,7 @@ from simulator.sweep import PointStore, fingerprint, lock, plan_sweep, run_sweep
 from simulator.sweep.lock import SweepLock
 
 from .conftest import ROOT, WORKLOADS
+from .plugins import MINI_TABLE
 
 SMALL = WORKLOADS / "small.yaml"
 
@@ -79,14 +80,7 @@ def test_cli_on_an_edited_copy_of_the_package_recomputes(tmp_path):
 
 
 # --------------------------------------------------------------------------- the files a point names
-COST_TABLE = {"name": "mine", "vdd_ref": 1.0,
-              "ops": {"add": {"points": {8: 0.1}, "exponent": 1, "source": "mine"},
-                      "mul": {"points": {8: 1.0}, "exponent": 2, "source": "mine"},
-                      **{k: {"recipe": r, "source": "mine"} for k, r in
-                         {"mac": {"mul": 1, "add": 1}, "ac": {"add": 1}, "cmp": {"add": 1},
-                          "div": {"mul": 4}, "sqrt": {"mul": 4}, "exp": {"mul": 4}}.items()}},
-              "sram": {"word_bits": 32, "read": {"points": {1024: 1.0}, "exponent": 0.5, "source": "mine"}},
-              "dram": {"read_pj_per_bit": 10, "write_pj_per_bit": 10, "source": "mine"}}
+COST_TABLE = MINI_TABLE
 
 
 def _activity_csv(spikes: int) -> str:

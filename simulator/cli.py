@@ -161,10 +161,10 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     from .atomic import write_bytes, write_text
     from .workload import load_workload
 
-    from .outputs import NOT_APPLICABLE, check_finite, check_folder, result_tables, staged_folder
+    from .outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder
 
     wl = load_workload(workload, hardware, overrides(sets))
-    out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
+    out = check_run_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
     engine = engine or wl.simulation.engine
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)

@@ -73,13 +73,25 @@ def check_file(path: str | Path) -> Path:
     return path
 
 
+def check_run_folder(path: str | Path) -> Path:
+    """A run folder (:func:`staged_folder` replaces it whole): :func:`check_folder`, and not the
+    current folder or one that holds it, which cannot be replaced under the user's feet."""
+    path = check_folder(path)
+    here, full = Path.cwd().resolve(), Path(os.path.abspath(path)).resolve()
+    if full == here or full in here.parents:
+        raise UserError(str(path), "", "is the current folder or holds it: a run's folder is replaced whole "
+                        "when the run ends; give the run a folder of its own (e.g. --out out/run)")
+    return path
+
+
 @contextmanager
 def staged_folder(out: str | Path, keep_foreign: bool = True):
     """Yield a temporary sibling folder of ``out``; on success it replaces ``out`` (see the
     module docstring), on any exception (Ctrl-C included) it is deleted and ``out`` untouched."""
-    out = Path(out)
+    check_run_folder(out)
+    shown, out = Path(out), Path(os.path.abspath(out))  # "a/." and "sub/.." name their folder
     if out.exists() and not out.is_dir():
-        raise UserError(str(out), "", "cannot write: exists and is not a folder")
+        raise UserError(str(shown), "", "cannot write: exists and is not a folder")
     make_folder(out.parent)
     tmp = Path(_os(tempfile.mkdtemp, out, ".tmp", f".{out.name}.", str(out.parent)))
     try:
@@ -88,7 +100,7 @@ def staged_folder(out: str | Path, keep_foreign: bool = True):
     except UserError as exc:  # name the file the user asked for, not the temporary folder
         shutil.rmtree(tmp, ignore_errors=True)
         if exc.where.startswith(str(tmp)):
-            raise UserError(str(out) + exc.where[len(str(tmp)):], exc.field, exc.reason) from None
+            raise UserError(str(shown) + exc.where[len(str(tmp)):], exc.field, exc.reason) from None
         raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

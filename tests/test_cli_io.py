@@ -434,3 +434,26 @@ def test_a_sweep_point_with_a_non_finite_result_fails_and_is_not_stored(tmp_path
     assert "summary: column 'ops_total' has the non-finite value inf" in error
     assert sorted(res.table["input.T"].unique()) == [1]
     assert np.isfinite(res.table.select_dtypes("number").to_numpy(dtype=float)).all()
+
+
+@pytest.mark.parametrize("out", [".", "..", "sub/.."])
+def test_run_out_the_current_folder_or_above_is_refused(tmp_path, out):
+    """A run folder is replaced whole; the current folder (or one holding it) cannot be: exit 2,
+    one line, and nothing in it touched (before: an OSError traceback from the rename)."""
+    here = tmp_path / "here"
+    (here / "sub").mkdir(parents=True)
+    (here / "mine.txt").write_text("keep")
+    r = subprocess.run([sys.executable, "-m", "simulator.cli", *RUN, "--out", out],
+                       capture_output=True, text=True, env=ENV, cwd=here)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "is the current folder or holds it" in r.stderr
+    assert sorted(p.name for p in here.iterdir()) == ["mine.txt", "sub"]
+    assert list((here / "sub").iterdir()) == []
+
+
+def test_run_out_with_a_dot_component_writes_the_named_folder(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "simulator.cli", *RUN, "--out", "a/."],
+                       capture_output=True, text=True, env=ENV, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "summary.csv" in {p.name for p in (tmp_path / "a").iterdir()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]

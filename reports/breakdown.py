@@ -3,6 +3,8 @@ per sample on a log axis above and the share of each part (compute, SRAM, DRAM, 
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -17,9 +19,15 @@ def setting_text(v) -> str:
     return f"{v:g}" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else str(v)
 
 
+def short_setting(v) -> str:
+    """:func:`setting_text`, with a file named by its stem (``hw/edge.yaml`` -> ``edge``)."""
+    text = setting_text(v)
+    return PurePath(text).stem if text.endswith((".yaml", ".yml", ".csv", ".npz")) else text
+
+
 def point_label(row: pd.Series, keys: list[str]) -> str:
     """``T=4`` (one line per swept key, by the key's last part)."""
-    return "\n".join(f"{k.split('.')[-1]}={setting_text(row[k])}" for k in keys)
+    return "\n".join(f"{k.split('.')[-1]}={short_setting(row[k])}" for k in keys)
 
 
 def bar_layout(table: pd.DataFrame) -> tuple[list[str], list[str], dict[tuple[str, str], float]]:

@@ -19,7 +19,7 @@ from simulator.rules.program import PHASES
 
 from .axes import (FONT, RULE_LINE, RULE_STYLE, curve_notes, data_ylim, figure_bytes, legend_with_room,
                    new_figure, set_log_ticks, x_value_ticks)
-from .breakdown import breakdown_figure, setting_text
+from .breakdown import breakdown_figure, setting_text, short_setting
 
 # column -> axis label (with units); energy / cycles columns are added when present
 COST_PANELS = [("paper_memory_MB", "memory, paper convention (MB)"),
@@ -218,6 +218,47 @@ def cost_figure(table: pd.DataFrame, key: str, title: str, x_min: float | None =
     return fig
 
 
+def is_categorical(table: pd.DataFrame, key: str) -> bool:
+    """A swept key whose values are not numbers (``hardware=FILE``, ``activity.source=…``)."""
+    return not pd.api.types.is_numeric_dtype(table[key]) and table[key].astype(str).nunique() > 1
+
+
+def category_figure(table: pd.DataFrame, key: str, title: str) -> Figure:
+    """Cost per sample at each category of ``key`` (a non-numeric swept key, e.g. the hardware
+    presets): one panel per metric of :func:`cost_panels` (energy and latency when present), a bar
+    group per category with a bar per rule, log y axis."""
+    panels = [(c, label) for c, label in cost_panels(table) if c in table and (table[c] > 0).any()]
+    rules = [r for r in RULE_STYLE if r in set(table["rule"])]
+    cats = list(dict.fromkeys(table[key].astype(str)))
+    step = len(rules) + 1  # a gap between groups
+    fig = new_figure(1, 1)
+    axes, spare = _grid(fig, len(panels), 2, (4.3, 3.0))
+    for ax, (col, label) in zip(axes, panels):
+        ys = []
+        for j, rule in enumerate(rules):
+            name, colour = RULE_STYLE[rule]
+            d = table[table["rule"] == rule]
+            value = dict(zip(d[key].astype(str), d[col]))
+            xs = [i * step + j for i, c in enumerate(cats) if value.get(c, 0) > 0]
+            hs = [value[c] for c in cats if value.get(c, 0) > 0]
+            ax.bar(xs, hs, 0.85, color=colour, label=name, edgecolor="black", linewidth=0.4)
+            ys += hs
+        ax.set_yscale("log")
+        data_ylim(ax, ys)
+        ax.set_xticks([i * step + (len(rules) - 1) / 2 for i in range(len(cats))],
+                      [short_setting(c) for c in cats], fontsize=FONT["tick"])
+        ax.set_xlabel(key_label(key), fontsize=FONT["label"])
+        ax.set_ylabel(label, fontsize=FONT["label"])
+        ax.tick_params(labelsize=FONT["tick"])
+        ax.grid(True, axis="y", which="major", alpha=0.3)
+        legend_with_room(ax, fig, loc="upper left")
+    for ax in spare:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: cost per sample for each {key_label(key)}\n(bars left to right: "
+                 f"{', '.join(RULE_STYLE[r][0] for r in rules)}; MB = 2²⁰ bytes)", fontsize=FONT["title"] + 1)
+    return fig
+
+
 def plot_cost_vs(table: pd.DataFrame, key: str, title: str, fmt: str = "png",
                  x_min: float | None = None, dpi: int = 100) -> bytes:
     """:func:`cost_figure` as image bytes."""
@@ -321,13 +362,16 @@ def sweep_figure_objects(table: pd.DataFrame, keys: list[str], title: str) -> di
     if table.empty:
         return out
     numeric = [k for k in keys if pd.api.types.is_numeric_dtype(table[k]) and table[k].nunique() > 1]
+    categorical = [k for k in keys if is_categorical(table, k)]
     for k in numeric:
-        sub = table
-        for other in keys:
-            if other != k:
-                sub = sub[sub[other].astype(str) == str(table[other].iloc[0])]
-        if sub[k].nunique() > 1:
-            out[f"cost_vs_{k}"] = cost_figure(sub, k, title, 16 if k == "input.T" else None)
+        # one figure per category of a categorical key (hardware=FILE × T: the T curves per preset)
+        for stem, sub in _slices(table, k, keys, categorical):
+            if sub[k].nunique() > 1:
+                out[f"cost_vs_{k}{stem}"] = cost_figure(sub, k, title + _slice_title(sub, categorical),
+                                                        16 if k == "input.T" else None)
+    for k in categorical:
+        for stem, sub in _slices(table, k, keys, []):
+            out[f"cost_by_{k}{stem}"] = category_figure(sub, k, title + _slice_title(sub, [o for o in keys if o != k]))
     if len(numeric) == 2:
         x, y = numeric
         metrics = [("ops_total", "total ops per sample (ops)"), ("paper_memory_MB", "memory, paper convention (MB)")]
@@ -340,9 +384,31 @@ def sweep_figure_objects(table: pd.DataFrame, keys: list[str], title: str) -> di
     if parts := energy_part_columns(table):
         varying = [k for k in keys if table[k].astype(str).nunique() > 1] or keys[:1]
         out["energy_breakdown"] = breakdown_figure(table, varying, parts, title, energy_total_column(table))
-    if energy_total_column(table) and latency_column(table) and any(k.startswith("hardware.") for k in keys):
+    if energy_total_column(table) and latency_column(table) and any(k.split(".")[0] == "hardware" for k in keys):
         out["energy_latency"] = pareto_figure(table, title)
     return out
+
+
+def _slices(table: pd.DataFrame, key: str, keys: list[str], split: list[str]):
+    """(file-stem suffix, rows) for plotting against ``key``: one slice per category of each key in
+    ``split`` (suffix ``_<category>``), every other swept key held at its first value."""
+    base = table
+    for other in keys:
+        if other != key and other not in split:
+            base = base[base[other].astype(str) == str(table[other].iloc[0])]
+    split = [k for k in split if k != key]
+    if not split:
+        yield "", base
+        return
+    for values, sub in base.groupby([base[k].astype(str) for k in split], sort=False):
+        values = values if isinstance(values, tuple) else (values,)
+        yield "_" + "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", short_setting(v)) for k, v in zip(split, values)), sub
+
+
+def _slice_title(sub: pd.DataFrame, categorical: list[str]) -> str:
+    """`` (hardware edge)`` for a slice at one category of each categorical key."""
+    parts = [f"{k.split('.')[-1]} {short_setting(sub[k].iloc[0])}" for k in categorical if k in sub]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def sweep_figures(table: pd.DataFrame, keys: list[str], title: str,

@@ -374,13 +374,16 @@ def sweep_figure_objects(table: pd.DataFrame, keys: list[str], title: str) -> di
             out[f"cost_by_{k}{stem}"] = category_figure(sub, k, title + _slice_title(sub, [o for o in keys if o != k]))
     if len(numeric) == 2:
         x, y = numeric
+        held = table  # a categorical key is held at its first value, never averaged over
+        for k in categorical:
+            held = held[held[k].astype(str) == str(table[k].iloc[0])]
         metrics = [("ops_total", "total ops per sample (ops)"), ("paper_memory_MB", "memory, paper convention (MB)")]
         if (e := energy_total_column(table)) is not None:
             metrics.append((e, "energy per sample (pJ)"))
         if (c := latency_column(table)) is not None:
             metrics.append((c, latency_label(c)))
         for col, label in metrics:
-            out[f"heatmap_{col}"] = heatmap_figure(table, x, y, col, label, title)
+            out[f"heatmap_{col}"] = heatmap_figure(held, x, y, col, label, title + _slice_title(held, categorical))
     if parts := energy_part_columns(table):
         varying = [k for k in keys if table[k].astype(str).nunique() > 1] or keys[:1]
         out["energy_breakdown"] = breakdown_figure(table, varying, parts, title, energy_total_column(table))

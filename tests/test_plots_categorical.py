@@ -76,3 +76,22 @@ def test_numeric_by_categorical_grid_draws_curves_per_category():
         _assert_labelled(fig, name)
     assert "(hardware odin)" in figs["cost_vs_input.T_odin"]._suptitle.get_text()
     assert "(T 4)" in figs["cost_by_hardware"]._suptitle.get_text()  # the other key held at its first value
+
+
+def test_heatmap_of_two_numeric_keys_holds_a_categorical_key_fixed():
+    """Two numeric keys × a preset: the heatmap shows the first preset's values (named in the
+    title), not the mean over presets."""
+    rows = []
+    for hw, scale in (("hw/edge.yaml", 1.0), ("hw/odin.yaml", 100.0)):
+        for T in (4, 16):
+            for w in (1, 2):
+                for rule in ("bptt", "tess"):
+                    rows.append({"input.T": T, "network.width_multiplier": w, "hardware": hw, "rule": rule,
+                                 "label": rule.upper(), "point": f"{hw}{T}{w}", "paper_mac_M": T * w,
+                                 "paper_memory_MB": T, "full_memory_MB": 60.0, "ops_learning": 1e6 * T * w,
+                                 "ops_total": scale * T * w, "ops_fwd": 1e6 * T})
+    table = pd.DataFrame(rows)
+    fig = sweep_figure_objects(table, ["input.T", "network.width_multiplier", "hardware"], "grid")["heatmap_ops_total"]
+    image = fig.axes[0].get_images()[0].get_array()
+    assert sorted(image.compressed().tolist()) == [4.0, 8.0, 16.0, 32.0]  # edge's T·w, no odin mixed in
+    assert "(hardware edge)" in fig._suptitle.get_text()

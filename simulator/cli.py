@@ -227,7 +227,21 @@ def overrides(sets) -> dict:
     return out
 
 
-@main.command("reckon")
+class ReckonCommand(click.Command):
+    """``reckon``: its help ends with the ReckOn-like definition that reports.calibration checks
+    (imported when the help is shown, so that loading the CLI stays light)."""
+
+    def format_help_text(self, ctx, formatter):
+        import inspect
+
+        from reports.calibration import RECKON_LIKE
+
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(f"{inspect.cleandoc(self.help)} {RECKON_LIKE}.")
+
+
+@main.command("reckon", cls=ReckonCommand)
 @plugin_modules_option
 @click.argument("workload", metavar="[WORKLOAD]", required=False)
 @click.option("--rule", default="stllr", show_default=True, help="The rule compared (e-prop-like: stllr).")
@@ -271,14 +285,6 @@ def reckon_cmd(workload, rule, cost_models, sets):
                            wl.hardware))
 
 
-def _reckon_help() -> None:
-    """Append the ReckOn-like definition to ``reckon --help`` (kept in reports.calibration)."""
-    from reports.calibration import RECKON_LIKE
-
-    reckon_cmd.help = reckon_cmd.help.rstrip() + " " + RECKON_LIKE + "."
-
-
-_reckon_help()
 
 
 @main.command("grad")

@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator.events import aedat31, frame_events, synthetic  # noqa: E402
-from simulator.events.fastframe import frame_aedat31  # noqa: E402
+from tess_sim.simulator.events import aedat31, frame_events, synthetic  # noqa: E402
+from tess_sim.simulator.events.fastframe import frame_aedat31  # noqa: E402
 
 
 def paired(fn, baseline, repeat):

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from simulator.functional.network import init_weights
-from simulator.functional.rules import local_gradients
-from simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
+from tess_sim.simulator.functional.network import init_weights
+from tess_sim.simulator.functional.rules import local_gradients
+from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
                                        RuleParams, block_shapes)
 
 

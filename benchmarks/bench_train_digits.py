@@ -13,10 +13,10 @@ import argparse
 
 import numpy as np
 
-from simulator.functional.data import load_digits_spikes
-from simulator.functional.network import init_weights
-from simulator.functional.spec import RuleParams
-from simulator.functional.train import digits_mlp, train
+from tess_sim.simulator.functional.data import load_digits_spikes
+from tess_sim.simulator.functional.network import init_weights
+from tess_sim.simulator.functional.spec import RuleParams
+from tess_sim.simulator.functional.train import digits_mlp, train
 
 
 def main() -> None:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cost_models import load_cost_model, price  # noqa: E402
-from simulator.api import run  # noqa: E402
-from simulator.placement import place, with_memory  # noqa: E402
-from simulator.workload import load_workload  # noqa: E402
+from tess_sim.cost_models import load_cost_model, price  # noqa: E402
+from tess_sim.api import run  # noqa: E402
+from tess_sim.simulator.placement import place, with_memory  # noqa: E402
+from tess_sim.api import load  # noqa: E402
 
 
 def median_time(fn, repeat: int = 5) -> float:
@@ -32,7 +32,7 @@ def median_time(fn, repeat: int = 5) -> float:
 
 
 def main(path: str = "workloads/dvs.yaml") -> None:
-    wl = load_workload(path)
+    wl = load(path)
     res = run(wl)  # its ledger has the memory column (the engine placed every access)
     hw = wl.hardware
     raw = res.ledger[res.ledger["convention"] == "full"].drop(columns="memory")
@@ -48,7 +48,7 @@ def main(path: str = "workloads/dvs.yaml") -> None:
         t_given = median_time(lambda: price(res.ledger, hw, model))
         print(f"  price {name:<11} with placement       {t * 1e3:8.1f} ms  {t / t_run:6.2f}× run")
         print(f"  price {name:<11} memory column given  {t_given * 1e3:8.1f} ms  {t_given / t_run:6.2f}× run")
-    from cost_models import cost_report
+    from tess_sim.cost_models import cost_report
 
     t_rep = median_time(lambda: cost_report(res, ["counts", "horowitz45", "cacti28"]))
     print(f"  cost_report, all three models          {t_rep * 1e3:8.1f} ms  {t_rep / t_run:6.2f}× run")

@@ -17,15 +17,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.activity import build_activity  # noqa: E402
-from simulator.api import make_rules  # noqa: E402
-from simulator.engines.analytical import run_analytical  # noqa: E402
-from simulator.engines.simpy_engine import CoreSim  # noqa: E402
-from simulator.engines.simulate import capacity_view  # noqa: E402
-from simulator.mapping import core_of_layers  # noqa: E402
-from simulator.network import build_network  # noqa: E402
-from simulator.placement import place  # noqa: E402
-from simulator.workload import load_workload  # noqa: E402
+from tess_sim.simulator.activity import build_activity  # noqa: E402
+from tess_sim.simulator.rules import build_rules
+from tess_sim.simulator.engines.analytical import run_analytical  # noqa: E402
+from tess_sim.simulator.engines.simpy_engine import CoreSim  # noqa: E402
+from tess_sim.simulator.engines.simulate import capacity_view  # noqa: E402
+from tess_sim.simulator.mapping import core_of_layers  # noqa: E402
+from tess_sim.simulator.network import build_network  # noqa: E402
+from tess_sim.simulator.placement import place  # noqa: E402
+from tess_sim.api import load  # noqa: E402
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:
@@ -44,14 +44,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cores", type=int, default=None, help="override hardware.cores (mapping auto)")
     a = ap.parse_args()
-    wl = load_workload(a.workload)
+    wl = load(a.workload)
     if a.cores:
         wl = wl.model_copy(update={"hardware": wl.hardware.model_copy(update={"cores": a.cores, "mapping": "auto"})})
     net = build_network(wl)
     act = build_activity(net, wl.activity)
     hw, batch = wl.hardware, wl.input.batch
     cores = core_of_layers(net, hw)
-    rules = make_rules(wl, net)
+    rules = build_rules(wl, net)
     placement = place(run_analytical(rules, act, hw.precision, batch), capacity_view(hw))
     print(f"{wl.name}: T = {net.T}, {len(net.blocks)} blocks, activity {act.source}, hardware {hw.name} "
           f"({hw.cores} core{'s' if hw.cores > 1 else ''}), "

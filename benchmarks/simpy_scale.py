@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import json, resource, sys, time
-from simulator.api import run
-from simulator.workload import load_workload
-wl = load_workload(sys.argv[1], overrides={"T": int(sys.argv[2])})
+from tess_sim.api import run
+from tess_sim.api import load
+wl = load(sys.argv[1], overrides={"T": int(sys.argv[2])})
 t0 = time.perf_counter()
 res = run(wl, engine="simpy")
 sec = time.perf_counter() - t0

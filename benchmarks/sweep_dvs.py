@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.sweep import plan_sweep, run_sweep  # noqa: E402
+from tess_sim.sweeps import plan_sweep, run_sweep  # noqa: E402
 
 
 def timed(fn) -> float:
@@ -33,7 +33,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="tess-sweep-bench-"))
     try:
         wl = ROOT / "workloads" / "dvs.yaml"
-        cli = [sys.executable, "-m", "simulator.cli", "sweep", str(wl), "--set", "T=1..1024*2",
+        cli = [sys.executable, "-m", "tess_sim.cli", "sweep", str(wl), "--set", "T=1..1024*2",
                "--out", str(tmp / "cli")]
         t_cli = timed(lambda: subprocess.run(cli, cwd=ROOT, check=True, capture_output=True))
         plan = plan_sweep(wl, ["T=1..1024*2"])

@@ -1,19 +1,19 @@
 """Pluggable cost models: the ledger + the hardware → energy, leakage and area (docs/cost-models.md).
 
->>> from simulator.workload import load_workload
->>> from simulator.api import run
->>> from cost_models import cost_report
+>>> from tess_sim.simulator.workload import load_workload
+>>> from tess_sim.api import run
+>>> from tess_sim.cost_models import cost_report
 >>> res = run(load_workload("workloads/dvs.yaml"))
 >>> rep = cost_report(res, ["horowitz45", {"model": "cacti28", "alpha": 0.78}])
 >>> rep.summary[["model", "rule", "total", "dram", "per_sop"]]    # pJ per sample
 """
 
-from .builtin import BUILTINS, Cacti28, Counts, Horowitz45
-from .price import Priced, breakdown, energy_summary, estimate_seconds, price, synaptic_ops
-from .registry import (ALLOW_ENV, GROUP, CostModel, allow_plugin_modules, check_file_specs, entry_point_names,
+from tess_sim.cost_models.builtin import BUILTINS, Cacti28, Counts, Horowitz45
+from tess_sim.cost_models.price import Priced, breakdown, energy_summary, estimate_seconds, price, synaptic_ops
+from tess_sim.cost_models.registry import (ALLOW_ENV, GROUP, CostModel, allow_plugin_modules, check_file_specs, entry_point_names,
                        load_cost_model, parse_cli_spec, plugin_modules_allowed)
-from .report import CostReport, cost_report, load_models, simulated_seconds
-from .table import CostTable, TableModel, load_table
+from tess_sim.cost_models.report import CostReport, cost_report, load_models, simulated_seconds
+from tess_sim.cost_models.table import CostTable, TableModel, load_table
 
 __all__ = ["ALLOW_ENV", "allow_plugin_modules", "check_file_specs", "plugin_modules_allowed", "BUILTINS",
            "Cacti28", "Counts", "Horowitz45", "Priced", "breakdown", "energy_summary",

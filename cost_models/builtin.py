@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.workload import Memory
+from tess_sim.simulator.workload import Memory
 
-from .table import TABLE_PARAMS, TableModel, check_params
+from tess_sim.cost_models.table import TABLE_PARAMS, TableModel, check_params
 
 HOROWITZ = "Horowitz, 'Computing's energy problem', ISSCC 2014, 45 nm, 0.9 V"
 CACTI = "CACTI 7 at 28 nm, scratch RAM 2 banks, 256-bit block, 1R+1W port, 360 K (SATA logs, Yin et al., TCAD 2022)"
@@ -108,7 +108,7 @@ class Horowitz45(TableModel):
     def __init__(self, **params):
         p = check_params("horowitz45", params, self.PARAMS)
         if p["arithmetic"] not in HOROWITZ_OPS:
-            from simulator.errors import UserError
+            from tess_sim.simulator.errors import UserError
 
             raise UserError("cost model horowitz45", "arithmetic", f"must be 'int' or 'fp' (got {p['arithmetic']!r})")
         super().__init__(horowitz45_table(p["arithmetic"]), **params)

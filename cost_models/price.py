@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulator.errors import UserError
-from simulator.placement import place, with_memory
-from simulator.workload import Hardware
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.placement import place, with_memory
+from tess_sim.simulator.workload import Hardware
 
 CATEGORIES = ("compute", "sram", "dram", "leakage")
 ESTIMATE = "estimate: ops / (pe.units × cores) / clock"

@@ -46,10 +46,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
-from simulator.errors import UserError
+from tess_sim.simulator.errors import UserError
 
-from .builtin import BUILTINS
-from .table import FileTableModel, TableModel
+from tess_sim.cost_models.builtin import BUILTINS
+from tess_sim.cost_models.table import FileTableModel, TableModel
 
 GROUP = "tess_sim.cost_models"
 ALLOW_ENV = "TESS_SIM_ALLOW_PLUGIN_MODULES"

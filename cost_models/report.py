@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .price import Priced, access_ledger, breakdown, energy_summary, price
-from .registry import load_cost_model
+from tess_sim.cost_models.price import Priced, access_ledger, breakdown, energy_summary, price
+from tess_sim.cost_models.registry import load_cost_model
 
 
 @dataclass

@@ -53,10 +53,10 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from simulator.errors import UserError
-from simulator.workload import Memory, Strict, read_yaml, validation_error
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.workload import Memory, Strict, read_yaml, validation_error
 
-from .curve import Curve
+from tess_sim.cost_models.curve import Curve
 
 MAX_VALUE = 1e15
 """Largest number a table may give (pJ, mW, mm², bytes, bits): finite, and far enough from

@@ -11,9 +11,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .format import power
+from tess_sim.reports.format import power
+from tess_sim.simulator.vocab import RULE_LABELS
 
-RULE_STYLE = {"bptt": ("BPTT", "tab:red"), "stllr": ("S-TLLR", "tab:blue"), "tess": ("TESS", "tab:green")}
+RULE_STYLE = {rule: (RULE_LABELS[rule], colour) for rule, colour in
+              (("bptt", "tab:red"), ("stllr", "tab:blue"), ("tess", "tab:green"))}
 # drawn in this order: each later curve is thinner with a smaller marker, so a curve equal to an
 # earlier one leaves the earlier one's edges (and its hollow marker) visible around it
 RULE_LINE = {"bptt": dict(ls="-", lw=3.2, marker="o", ms=7, mfc="none", mew=1.4),

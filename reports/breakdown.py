@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .axes import FONT, RULE_STYLE, new_figure, set_log_ticks
+from tess_sim.reports.axes import FONT, RULE_STYLE, new_figure, set_log_ticks
 
 PART_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray"]
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cost_models.anchors import RECKON
+from tess_sim.cost_models.anchors import RECKON
+from tess_sim.simulator.vocab import INFERENCE_PHASES
 
-INFERENCE = ("fwd", "neuron")
+INFERENCE = INFERENCE_PHASES
 
 #: What makes a workload ReckOn-like, i.e. comparable with ReckOn's published pJ/SOP (the checks of
 #: :func:`not_reckon_like`; workloads/reckon.yaml is the shipped one).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib import ticker
 
-from .axes import FONT, RULE_LINE, RULE_STYLE, curve_notes, figure_bytes, legend_with_room, new_figure
+from tess_sim.reports.axes import FONT, RULE_LINE, RULE_STYLE, curve_notes, figure_bytes, legend_with_room, new_figure
 
 __all__ = ["RULE_STYLE", "complexity_figure", "figure_bytes", "plot_complexity"]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LABELS = {"bptt": "BPTT", "stllr": "S-TLLR", "tess": "TESS"}
+from tess_sim.simulator.vocab import RULE_LABELS
+LABELS = RULE_LABELS
 
 
 def _num(x: float) -> str:

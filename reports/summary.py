@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from simulator.rules.program import PHASES
+from tess_sim.simulator.vocab import PHASES
 
 ROWS = [("paper_mac_M", "paper #MAC (M)"), ("paper_memory_MB", "paper memory (MB)"),
         ("full_memory_MB", "full memory (MB)")] + \

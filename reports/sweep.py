@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulator.rules.program import PHASES
+from tess_sim.simulator.vocab import PHASES
 
-from .axes import (FONT, RULE_LINE, RULE_STYLE, curve_notes, data_ylim, figure_bytes, legend_with_room,
+from tess_sim.reports.axes import (FONT, RULE_LINE, RULE_STYLE, curve_notes, data_ylim, figure_bytes, legend_with_room,
                    new_figure, set_log_ticks, x_value_ticks)
-from .breakdown import breakdown_figure, setting_text, short_setting
+from tess_sim.reports.breakdown import breakdown_figure, setting_text, short_setting
 
 # column -> axis label (with units); energy / cycles columns are added when present
 COST_PANELS = [("paper_memory_MB", "memory, paper convention (MB)"),

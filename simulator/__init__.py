@@ -1,3 +1,2 @@
-"""tess-sim: neuromorphic hardware simulator and cost profiler for on-chip learning in SNNs."""
-
-__version__ = "0.1.0"
+"""The kernel: vocabulary, schema, network model, rule programs, engines, functional numerics and
+event data (installed as ``tess_sim.simulator``; the front door is :mod:`tess_sim`)."""

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UserError
-from .network import Block, Net
-from .workload import DenseActivity, FileActivity, MeasuredActivity, RatesActivity
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.network import Block, Net
+from tess_sim.simulator.workload import DenseActivity, FileActivity, MeasuredActivity, RatesActivity
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def dense(net: Net) -> ActivityProfile:
                       "dense: every input element and neuron active every step", source="dense")
 
 
-def build_activity(net: Net, spec, where: str = "<workload>", wl=None) -> ActivityProfile:
-    """The profile a workload's ``activity`` section asks for (``wl`` is needed for measured
-    activity: its data and weights)."""
+def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile:
+    """The profile a workload's ``activity`` section asks for: dense, rates or a recorded file
+    (measured activity runs the functional engine: :func:`tess_sim.simulator.measured.bridge.measured_profile`)."""
     if isinstance(spec, DenseActivity):
         return dense(net)
     if isinstance(spec, RatesActivity):
@@ -113,11 +113,7 @@ def build_activity(net: Net, spec, where: str = "<workload>", wl=None) -> Activi
         desc = f"rates: input {spec.input:g}, " + ", ".join(f"{k} {v:g}" for k, v in rates.items())
         return from_rates(net, spec.input, rates, desc)
     if isinstance(spec, MeasuredActivity):
-        from .functional.bridge import measured_profile
-
-        if wl is None:
-            raise ValueError("measured activity needs the workload")
-        return measured_profile(wl, net, spec)
+        raise ValueError("measured activity is measured by simulator.measured.bridge.measured_profile")
     if isinstance(spec, FileActivity):
         from pathlib import Path
 

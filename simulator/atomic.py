@@ -14,7 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import is_write_error, write_error
+from tess_sim.simulator.errors import is_write_error, write_error
 
 
 def _umask() -> int:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import UserError
-from .network import Net
-from .workload import Hardware
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.network import Net
+from tess_sim.simulator.workload import Hardware
 
 
 def balanced_groups(loads: list[float], cores: int) -> list[int]:
@@ -64,7 +64,7 @@ def lpt(loads: list[float], cores: int) -> list[int]:
 def layer_loads(net: Net, hw: Hardware) -> list[float]:
     """Load of each layer with weights (blocks, then the readout): (F + N_pre) / u, in ops per step
     scaled by the array's idle share (proportional to the layer's compute cycles)."""
-    from .engines.costs import array_utilisation
+    from tess_sim.simulator.engines.costs import array_utilisation
 
     return [float(b.F + b.N_pre) / array_utilisation(hw, b) for b in net.layers]
 

@@ -22,9 +22,9 @@ from functools import cached_property
 
 import numpy as np
 
-from . import limits as L
-from .errors import UserError
-from .workload import Neuron, Workload, layer_names
+from tess_sim.simulator import limits as L
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.workload import Neuron, Workload, layer_names
 
 # Sizes and counts are exact Python ints (never int64: a wide network must not wrap); the
 # limits of simulator.limits keep them far below 2^53, so the ledger's float64 holds them exactly.

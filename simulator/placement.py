@@ -28,9 +28,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import UserError
-from .ledger import held
-from .workload import BUFFER_KINDS, Hardware
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.ledger import held
+from tess_sim.simulator.vocab import BUFFER_KINDS
+from tess_sim.simulator.workload import Hardware
 
 PLACEMENT_COLUMNS = ["rule", "unit", "memory", "bytes", "on_chip_bytes", "spilled_bytes", "spill_memory"]
 

@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from .workload import Hardware
+from tess_sim.simulator.workload import Hardware
 
 MB = 2 ** 20
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .spills import MB, history_max_T, spill_note
-from .workload import Hardware
+from tess_sim.simulator.spills import MB, history_max_T, spill_note
+from tess_sim.simulator.workload import Hardware
 
 HEADLINE = ["cycles", "latency_ms", "pe_utilisation", "dram_MB", "spills", "history_max_T"]
 

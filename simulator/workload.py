@@ -22,8 +22,9 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
                       field_validator, model_validator)
 
-from . import limits as L
-from .errors import UserError
+from tess_sim.simulator import limits as L
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.vocab import BUFFER_KINDS, OP_KINDS
 
 # Every int has an upper bound (simulator.limits, docs/limits.md): nothing a workload sets can
 # overflow a count or ask for memory no machine has. Every float is finite (Strict config).
@@ -395,8 +396,6 @@ class PE(Strict):
     @field_validator("cycles_per_op")
     @classmethod
     def _op_kinds(cls, v: dict[str, int]) -> dict[str, int]:
-        from .rules.program import OP_KINDS
-
         for kind in v:
             if kind not in OP_KINDS:
                 hint = difflib.get_close_matches(kind, OP_KINDS, n=1)
@@ -432,8 +431,6 @@ class Router(Strict):
     hop_latency: HwCount0 = 1
 
 
-BUFFER_KINDS = ("weights", "membrane", "traces", "history", "errors", "gradients", "optimizer", "lsg",
-                "spikes")
 
 
 class Hardware(Strict):
@@ -757,10 +754,10 @@ def _check_files(wl: Workload, where: str) -> None:
 
 
 def workload_from_dict(data: dict, path: str | Path = "<workload>", source: str | None = None) -> Workload:
-    """Validate a workload mapping: schema, network shapes and size limits, rule parameters against
-    the network, activity layer names. ``hardware: FILE`` is read (relative to ``source`` or
-    ``path``, else the current folder). ``source``: the file it came from (relative paths inside
-    resolve against it)."""
+    """Validate a workload mapping against the schema (nothing is built: network shapes, rule
+    parameters and activity layer names are checked by :func:`tess_sim.api.check`). ``hardware:
+    FILE`` is read (relative to ``source`` or ``path``, else the current folder). ``source``: the
+    file it came from (relative paths inside resolve against it)."""
     data = _resolve_hardware(data, _base_of(path, source), str(path))
     try:
         wl = Workload.model_validate(data)
@@ -768,16 +765,13 @@ def workload_from_dict(data: dict, path: str | Path = "<workload>", source: str 
         raise validation_error(path, exc) from None
     wl._source = source  # before the checks: paths in the workload are relative to its file
     _check_files(wl, str(path))
-    from .api import check  # shapes, rule parameters and activity are checked at load time
-
-    check(wl, where=str(path))
     return wl
 
 
 def load_workload(path: str | Path, hardware: str | Path | None = None,
                   overrides: dict[str, Any] | None = None) -> Workload:
-    """Load and validate a workload YAML file (or a shipped workload by name, ``dvs``); raises
-    UserError on any mistake.
+    """Read a workload YAML file (or a shipped workload by name, ``dvs``) and validate it against the
+    schema; raises UserError on any mistake (:func:`tess_sim.api.load` adds the model checks).
 
     Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
     ``hardware``: a hardware YAML file that replaces the workload's hardware. ``overrides``:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.activity import ActivityProfile, LayerActivity
-from simulator.api import make_rules
-from simulator.engines.simulate import simulate
-from simulator.network import Net, build_network
+from tess_sim.simulator.activity import ActivityProfile, LayerActivity
+from tess_sim.simulator.rules import build_rules
+from tess_sim.simulator.engines.simulate import simulate
+from tess_sim.simulator.network import Net, build_network
 
 
 def random_activity(net: Net, seed: int, rate: float = 0.3, silent=()) -> ActivityProfile:
@@ -35,10 +35,10 @@ def random_activity(net: Net, seed: int, rate: float = 0.3, silent=()) -> Activi
 
 def sim(wl, act=None, **kw):
     """Simulate a workload (its own activity unless ``act``); returns (net, rules, Simulated)."""
-    from simulator.activity import build_activity
+    from tess_sim.simulator.activity import build_activity
 
     net = build_network(wl)
-    rules = make_rules(wl, net)
+    rules = build_rules(wl, net)
     act = act or build_activity(net, wl.activity)
     return net, rules, act, simulate(wl, net, rules, act, **kw)
 
@@ -52,12 +52,12 @@ def metric(timing, rule, scope, metric, name=None):
 
 def core_sims(wl, act, granularity=None, keep_tasks=False):
     """One fresh :class:`CoreSim` per rule, as :func:`simulate` builds them (placement included)."""
-    from simulator.api import make_rules as _rules
-    from simulator.engines.analytical import run_analytical
-    from simulator.engines.simpy_engine import CoreSim
-    from simulator.engines.simulate import capacity_view
-    from simulator.mapping import core_of_layers
-    from simulator.placement import place
+    from tess_sim.simulator.rules import build_rules as _rules
+    from tess_sim.simulator.engines.analytical import run_analytical
+    from tess_sim.simulator.engines.simpy_engine import CoreSim
+    from tess_sim.simulator.engines.simulate import capacity_view
+    from tess_sim.simulator.mapping import core_of_layers
+    from tess_sim.simulator.placement import place
 
     net = build_network(wl)
     hw, batch = wl.hardware, wl.input.batch

@@ -7,15 +7,15 @@ import io
 import numpy as np
 import pytest
 
-from simulator.activity import build_activity, read_activity_csv, write_activity_csv
-from simulator.api import run
-from simulator.errors import UserError
-from simulator.network import build_network
-from simulator.workload import workload_from_dict
+from tess_sim.simulator.activity import build_activity, read_activity_csv, write_activity_csv
+from tess_sim.api import run
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.network import build_network
+from tess_sim.api import from_dict
 
 
 def test_round_trip_equals_rates_profile(small_dict, tmp_path):
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     net = build_network(wl)
     prof = build_activity(net, wl.activity)
     (tmp_path / "a.csv").write_text(write_activity_csv(prof, net))
@@ -26,12 +26,12 @@ def test_round_trip_equals_rates_profile(small_dict, tmp_path):
     # a workload reading the file gives the same ledger as the rates it was written from
     small_dict["activity"] = {"source": "file", "path": str(tmp_path / "a.csv")}
     a = run(wl).ledger
-    b = run(workload_from_dict(small_dict)).ledger
+    b = run(from_dict(small_dict)).ledger
     assert np.allclose(a["count"].to_numpy(), b["count"].to_numpy(), rtol=1e-12)
 
 
 def test_minimal_file_derives_missing_columns(small_dict, tmp_path):
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     net = build_network(wl)
     T = net.T
     lines = ["layer,step,spikes"]
@@ -59,14 +59,14 @@ def test_minimal_file_derives_missing_columns(small_dict, tmp_path):
     ("", "not a readable CSV"),
 ])
 def test_bad_activity_files(small_dict, tmp_path, text, match):
-    net = build_network(workload_from_dict(small_dict))
+    net = build_network(from_dict(small_dict))
     (tmp_path / "bad.csv").write_text(text)
     with pytest.raises(UserError, match=match):
         read_activity_csv(tmp_path / "bad.csv", net)
 
 
 def test_synops_spelling_is_accepted(small_dict, tmp_path):
-    net = build_network(workload_from_dict(small_dict))
+    net = build_network(from_dict(small_dict))
     T = net.T
     lines = ["layer,step,spikes,synops"] + [f"input,{t},5," for t in range(T)]
     lines += [f"{b.name},{t},1,{7 + t}" for b in net.layers for t in range(T)]
@@ -90,7 +90,7 @@ def test_bad_numbers_in_any_cell_are_named_or_finite(small_dict, tmp_path_factor
     step was a traceback. Now: exit 2 naming the file, row and column, or a finite profile."""
     import pandas as pd
 
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     net = build_network(wl)
     df = pd.read_csv(io.StringIO(write_activity_csv(build_activity(net, wl.activity), net)), dtype=str,
                      keep_default_na=False)
@@ -122,7 +122,7 @@ def test_bad_numbers_in_any_cell_are_named_or_finite(small_dict, tmp_path_factor
     ("layer,step,spikes,syn_ops\nc1,0,1,1e300\n", "row 2.syn_ops: 1e\\+300 is more than layer 'c1'"),
 ])
 def test_impossible_cells_are_named(small_dict, tmp_path, text, match):
-    net = build_network(workload_from_dict(small_dict))
+    net = build_network(from_dict(small_dict))
     (tmp_path / "bad.csv").write_text(text)
     with pytest.raises(UserError, match=match):
         read_activity_csv(tmp_path / "bad.csv", net)
@@ -140,7 +140,7 @@ def test_nan_step_through_the_cli_is_one_line(small_dict, tmp_path):
     (tmp_path / "a.csv").write_text("layer,step,spikes\ninput,nan,1\n")
     small_dict["activity"] = {"source": "file", "path": "a.csv"}
     (tmp_path / "w.yaml").write_text(yaml.safe_dump(small_dict))
-    proc = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(tmp_path / "w.yaml"), "--no-plot",
+    proc = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(tmp_path / "w.yaml"), "--no-plot",
                            "--engine", "analytical", "--out", str(tmp_path / "o")], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 2 and proc.stdout == "" and not (tmp_path / "o").exists()

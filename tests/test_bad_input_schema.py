@@ -1,5 +1,5 @@
 """Bad workload input through the CLI (issue 10 items 2-6, 8, 9; issue 15 item 3): every case is a
-subprocess of ``python -m simulator.cli run|validate|sweep`` that must exit 2 with one line
+subprocess of ``python -m tess_sim run|validate|sweep`` that must exit 2 with one line
 ``error: FILE: FIELD: REASON`` on stderr, no traceback, and nothing written. The cases run
 concurrently (two at a time) once per session; each test checks one result.
 
@@ -26,7 +26,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the CLI; a case that hangs (a resource bomb) counts as a failure, not a stuck suite."""
-    cmd = [sys.executable, "-m", "simulator.cli", *map(str, args)]
+    cmd = [sys.executable, "-m", "tess_sim.cli", *map(str, args)]
     try:
         return subprocess.run(cmd, cwd=cwd or ROOT, env=ENV, capture_output=True, text=True,
                               timeout=float(os.environ.get("TESS_TEST_TIMEOUT", 120)))
@@ -231,10 +231,10 @@ def test_shipped_workload_by_name_from_any_folder(tmp_path):
 @pytest.mark.parametrize("name", list(IN_PROCESS))
 def test_bad_input_in_process(tmp_path, name):
     """Load (and plan, for sweeps) in-process: a UserError naming the field, nothing written."""
-    from simulator.cli import overrides
-    from simulator.errors import UserError
-    from simulator.sweep import plan_sweep
-    from simulator.workload import load_workload
+    from tess_sim.cli import overrides
+    from tess_sim.simulator.errors import UserError
+    from tess_sim.sweeps import plan_sweep
+    from tess_sim.api import load
 
     cmd, spec, extra, field, words = IN_PROCESS[name]
     wl = _workload(tmp_path, name, spec)
@@ -243,7 +243,7 @@ def test_bad_input_in_process(tmp_path, name):
         if cmd == "sweep":
             plan_sweep(wl, sets)
         else:
-            load_workload(wl, overrides=overrides(sets))
+            load(wl, overrides=overrides(sets))
     line = err.value.line()
     assert f": {field}" in line or line.startswith(field), line
     for w in words:

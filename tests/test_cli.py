@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from simulator.cli import main
+from tess_sim.cli import main
 
 from .conftest import WORKLOADS
 
@@ -93,7 +93,7 @@ def test_bad_workload_exit_2_one_line(tmp_path, case):
     (tmp_path / "hw" / "edge.yaml").write_text((WORKLOADS / "hw" / "edge.yaml").read_text())
     out = tmp_path / "out"
     for cmd in (["run", str(wl), "--out", str(out)], ["validate", str(wl)]):
-        r = subprocess.run([sys.executable, "-m", "simulator.cli", *cmd], capture_output=True, text=True)
+        r = subprocess.run([sys.executable, "-m", "tess_sim.cli", *cmd], capture_output=True, text=True)
         assert r.returncode == 2, r.stderr
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1, r.stderr
@@ -106,7 +106,7 @@ def test_bad_workload_exit_2_one_line(tmp_path, case):
 
 
 def test_missing_file_exit_2(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(tmp_path / "nope.yaml")],
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(tmp_path / "nope.yaml")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip() == f"error: {tmp_path / 'nope.yaml'}: file not found"
 
@@ -116,7 +116,7 @@ def test_bad_hardware_file_names_that_file(tmp_path):
     (tmp_path / "hw" / "edge.yaml").write_text("name: e\nmemories: []\n")
     wl = tmp_path / "w.yaml"
     wl.write_text(GOOD)
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", "validate", str(wl)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "validate", str(wl)], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip().startswith(f"error: {tmp_path / 'hw' / 'edge.yaml'}: memories: ")
 
@@ -124,7 +124,7 @@ def test_bad_hardware_file_names_that_file(tmp_path):
 def test_outputs_have_the_usual_permissions(tmp_path):
     import os
 
-    from simulator.atomic import write_text
+    from tess_sim.simulator.atomic import write_text
 
     p = write_text(tmp_path / "sub" / "x.csv", "a\n")
     mask = os.umask(0)
@@ -154,7 +154,7 @@ def test_run_dvs_on_synthetic_events_with_measured_activity(tmp_path):
 
 
 def test_run_set_bad_key_exit_2(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(WORKLOADS / "small.yaml"),
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(WORKLOADS / "small.yaml"),
                         "--set", "activty.source=measured", "--out", str(tmp_path / "o")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "did you mean 'activity.source'" in r.stderr

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from simulator.cli import main
+from tess_sim.cli import main
 
 from .conftest import ROOT, WORKLOADS
 
@@ -31,8 +31,8 @@ SWEEP = ["sweep", SMALL, "--set", "input.T=2,4", "--executor", "serial", "--no-p
 
 
 def cli(*args, timeout=120, **kw):
-    """``python -m simulator.cli ARGS`` in a subprocess (text output)."""
-    return subprocess.run([sys.executable, "-m", "simulator.cli", *map(str, args)], capture_output=True,
+    """``python -m tess_sim ARGS`` in a subprocess (text output)."""
+    return subprocess.run([sys.executable, "-m", "tess_sim.cli", *map(str, args)], capture_output=True,
                           text=True, env=ENV, cwd=kw.pop("cwd", ROOT), timeout=timeout, **kw)
 
 
@@ -79,13 +79,13 @@ def finished(tmp_path_factory):
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory):
     """W.npz and D.npz for small.yaml (T steps given by the fixture user)."""
-    from simulator.functional.bridge import net_spec
-    from simulator.functional.network import init_scheme
-    from simulator.network import build_network
-    from simulator.workload import load_workload
+    from tess_sim.simulator.measured.bridge import net_spec
+    from tess_sim.simulator.functional.network import init_scheme
+    from tess_sim.simulator.network import build_network
+    from tess_sim.api import load
 
     base = tmp_path_factory.mktemp("golden")
-    wl = load_workload(SMALL)
+    wl = load(SMALL)
     w = init_scheme(net_spec(build_network(wl)), 3, "paper", np.float64)
     np.savez(base / "W.npz", **w)
     rng = np.random.default_rng(0)
@@ -125,7 +125,7 @@ def commands(out: Path, golden: Path, finished: Path, kind: str) -> dict[str, li
 
 @pytest.mark.parametrize("kind", ["proc", "file", "under_file"])
 def test_bad_out_of_every_command_is_one_line_exit_2(tmp_path, golden, finished, kind, monkeypatch):
-    import simulator.trainer as trainer
+    import tess_sim.trainer as trainer
 
     monkeypatch.setattr(trainer, "train_workload", lambda *a, **k: pytest.fail("trained before checking --out"))
     (tmp_path / "afile").write_text("x")
@@ -161,7 +161,7 @@ def test_missing_parent_of_a_folder_output_is_created(tmp_path):
 
 
 def test_read_only_folder_every_command(ro_dir, golden, finished, monkeypatch):
-    import simulator.trainer as trainer
+    import tess_sim.trainer as trainer
 
     monkeypatch.setattr(trainer, "train_workload", lambda *a, **k: pytest.fail("trained before checking --out"))
     before = sorted(str(p.relative_to(ro_dir)) for p in ro_dir.rglob("*"))
@@ -189,7 +189,7 @@ def in_namespace(script: str, timeout=120):
 def test_full_tmpfs_run_leaves_nothing_and_read_only_tmpfs_names_the_path(tmp_path):
     m = tmp_path / "m"
     m.mkdir()
-    py = f"{sys.executable} -m simulator.cli"
+    py = f"{sys.executable} -m tess_sim"
     run = " ".join(RUN)
     r = in_namespace(f"mount -t tmpfs -o size=48k tmpfs {m} && {py} {run} --out {m}/r; echo RC=$?; ls -A {m}")
     err, rest = r.stderr, r.stdout.split("RC=")[-1].split()
@@ -206,7 +206,7 @@ def test_full_tmpfs_run_leaves_nothing_and_read_only_tmpfs_names_the_path(tmp_pa
 def test_full_tmpfs_sweep_keeps_points_and_resumes(tmp_path):
     m = tmp_path / "m"
     m.mkdir()
-    py = f"{sys.executable} -m simulator.cli"
+    py = f"{sys.executable} -m tess_sim"
     sweep = f"sweep {SMALL} --set input.T=2,4,8,16 --executor serial --no-plot --out {m}/s"
     r = in_namespace(f"mount -t tmpfs -o size=24k tmpfs {m} && {py} {sweep} 2>&1; echo RC=$?; "
                      f"mount -o remount,size=2m {m} && {py} {sweep}; echo RC=$?")
@@ -220,7 +220,7 @@ class Inject:
     """Raise ``OSError(err)`` at the ``k``-th atomic write (``simulator.atomic._finish``)."""
 
     def __init__(self, monkeypatch, k, err):
-        import simulator.atomic as atomic
+        import tess_sim.simulator.atomic as atomic
 
         self.k, self.err, self.n, self.orig = k, err, 0, atomic._finish
         monkeypatch.setattr(atomic, "_finish", self)
@@ -280,7 +280,7 @@ def test_a_write_error_at_each_write_of_a_sweep_then_it_resumes(tmp_path, monkey
 
 @pytest.mark.parametrize("table,column,value", [("ledger", "count", np.inf), ("summary", "paper_mac_M", np.nan)])
 def test_non_finite_result_is_an_internal_error_and_nothing_is_written(tmp_path, monkeypatch, table, column, value):
-    import simulator.api as api
+    import tess_sim.api as api
 
     real = api.run
 
@@ -299,7 +299,7 @@ def test_non_finite_result_is_an_internal_error_and_nothing_is_written(tmp_path,
 
 # ---------------------------------------------------------------- 10.7: Ctrl-C and closed pipes
 
-STARTER = "import sys, simulator.cli as c; print('ready', flush=True); c.main()"
+STARTER = "import sys, tess_sim.cli as c; print('ready', flush=True); c.main()"
 
 
 def start(*args):
@@ -348,7 +348,7 @@ def test_closed_stdout_ends_quietly(tmp_path, args):
     r_fd, w_fd = os.pipe()
     os.close(r_fd)  # the reader is gone before the first line: `… | head -0`
     try:
-        p = subprocess.run([sys.executable, "-m", "simulator.cli", *map(str, args)], stdout=w_fd,
+        p = subprocess.run([sys.executable, "-m", "tess_sim.cli", *map(str, args)], stdout=w_fd,
                            stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT, timeout=120)
     finally:
         os.close(w_fd)
@@ -415,9 +415,9 @@ def test_reckon_refuses_the_counts_model_and_defines_reckon_like():
 def test_a_sweep_point_with_a_non_finite_result_fails_and_is_not_stored(tmp_path, monkeypatch):
     """15.3: the sweep checks each point's tables as `run` does; the bad point is a failure
     (failures.json names the column), the good ones are stored."""
-    import simulator.api as api
-    import simulator.sweep.point as point
-    from simulator.sweep import sweep
+    import tess_sim.api as api
+    import tess_sim.sweeps.point as point
+    from tess_sim.sweeps import sweep
 
     real = api.run  # not point.run: a test above may have imported point while api.run was patched
 
@@ -443,7 +443,7 @@ def test_run_out_the_current_folder_or_above_is_refused(tmp_path, out):
     here = tmp_path / "here"
     (here / "sub").mkdir(parents=True)
     (here / "mine.txt").write_text("keep")
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", *RUN, "--out", out],
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", *RUN, "--out", out],
                        capture_output=True, text=True, env=ENV, cwd=here)
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1 and "is the current folder or holds it" in r.stderr
@@ -452,7 +452,7 @@ def test_run_out_the_current_folder_or_above_is_refused(tmp_path, out):
 
 
 def test_run_out_with_a_dot_component_writes_the_named_folder(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", *RUN, "--out", "a/."],
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", *RUN, "--out", "a/."],
                        capture_output=True, text=True, env=ENV, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "summary.csv" in {p.name for p in (tmp_path / "a").iterdir()}

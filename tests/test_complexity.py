@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.api import complexity, fit_slopes
-from simulator.workload import load_workload
+from tess_sim.api import complexity, fit_slopes
+from tess_sim.api import load
 
 from .conftest import WORKLOADS
 
 
 @pytest.fixture(scope="module", params=["dvs", "cifar10dvs"])
 def slopes(request):
-    cx = complexity(load_workload(WORKLOADS / f"{request.param}.yaml"))
+    cx = complexity(load(WORKLOADS / f"{request.param}.yaml"))
     assert sorted(cx["T"].unique()) == [2 ** k for k in range(11)]
     return fit_slopes(cx).set_index(["rule", "convention", "metric", "part"])["slope"].sort_index()
 
@@ -41,9 +41,9 @@ def test_full_buffer_slopes(slopes):
 
 
 def test_fixed_window_makes_learning_independent_of_T(small_dict):
-    from simulator.workload import workload_from_dict
+    from tess_sim.api import from_dict
 
     small_dict["rules"]["tess"]["window"] = 1
-    cx = complexity(workload_from_dict(small_dict), [16, 64, 256, 1024])
+    cx = complexity(from_dict(small_dict), [16, 64, 256, 1024])
     s = fit_slopes(cx).set_index(["rule", "convention", "metric", "part"])["slope"]
     assert s["tess", "paper", "learning_ops", "total"] == pytest.approx(0.0, abs=1e-9)

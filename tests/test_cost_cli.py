@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from simulator.cli import main
+from tess_sim.cli import main
 
 from .conftest import ROOT, WORKLOADS
 from .plugins import MINI_TABLE, flat_plugin_source
@@ -39,7 +39,7 @@ def invoke(*args):
 
 
 def test_entry_point_plugin_is_found_by_name(plugin_site, tmp_path):
-    from cost_models import entry_point_names, load_cost_model
+    from tess_sim.cost_models import entry_point_names, load_cost_model
 
     assert "flat" in entry_point_names()
     assert load_cost_model({"model": "flat", "per_op": 3.0}).per_op == 3.0
@@ -128,7 +128,7 @@ def test_unknown_model_in_workload_names_the_file_and_field(tmp_path):
     wl["hardware"] = yaml.safe_load((WORKLOADS / "hw" / "edge.yaml").read_text())
     wl["cost_models"] = ["counts", "cacti29"]
     (tmp_path / "w.yaml").write_text(yaml.safe_dump(wl))
-    proc = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(tmp_path / "w.yaml"), "--no-plot",
+    proc = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(tmp_path / "w.yaml"), "--no-plot",
                            "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 2 and proc.stdout == ""
@@ -150,11 +150,11 @@ def test_dvs_horowitz45_summary_shows_every_rule_and_the_dram_share(tmp_path):
     hist = bd[(bd.rule == "bptt") & (bd.by == "buffer") & (bd.part == "history")]["energy"].iloc[0]
     assert hist > 0 and e.loc["bptt", "dram"] > 0
     # BPTT's history spills (edge: the 256 KiB state SRAM is full of membranes): priced as DRAM
-    from cost_models import cost_report
-    from simulator.api import run
-    from simulator.workload import load_workload
+    from tess_sim.cost_models import cost_report
+    from tess_sim.api import run
+    from tess_sim.api import load
 
-    rows = cost_report(run(load_workload(WORKLOADS / "dvs.yaml")), ["horowitz45"]).priced[0].rows
+    rows = cost_report(run(load(WORKLOADS / "dvs.yaml")), ["horowitz45"]).priced[0].rows
     spilled = rows[(rows.rule == "bptt") & (rows.unit == "history")]
     assert set(spilled["category"]) == {"dram"}
     assert spilled["energy"].sum() == pytest.approx(hist)

@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cost_models import cost_report, energy_summary, load_cost_model, price
-from cost_models.builtin import Cacti28, Counts, Horowitz45
-from simulator.api import run
-from simulator.errors import UserError
-from simulator.ledger import make_ledger
-from simulator.placement import place, with_memory
-from simulator.workload import Hardware, Memory, workload_from_dict
+from tess_sim.cost_models import cost_report, energy_summary, load_cost_model, price
+from tess_sim.cost_models.builtin import Cacti28, Counts, Horowitz45
+from tess_sim.api import run
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.ledger import make_ledger
+from tess_sim.simulator.placement import place, with_memory
+from tess_sim.simulator.workload import Hardware, Memory
+from tess_sim.api import from_dict
 
 HW = Hardware.model_validate({
     "clock_mhz": 100, "cores": 1, "pe": {"units": 4},
@@ -139,7 +140,7 @@ def test_unpriceable_action_is_named():
     table = {"name": "addonly", "ops": {"add": {"points": {8: 1}, "exponent": 1, "source": "test"}},
              "sram": {"word_bits": 8, "read": {"points": {1: 1}, "exponent": 0, "source": "t"}},
              "dram": {"read_pj_per_bit": 1, "write_pj_per_bit": 1, "source": "t"}}
-    from cost_models.table import TableModel
+    from tess_sim.cost_models.table import TableModel
 
     with pytest.raises(UserError, match=r"pe\.(mac|ac|cmp|div).*cannot price op"):
         price(tiny_ledger(), HW, TableModel(table))
@@ -194,7 +195,7 @@ def test_zero_activity_gives_zero_dynamic_energy(small_dict):
         s = energy_summary(price(zero, HW, model), zero).iloc[0]
         assert s["dynamic"] == 0
     small_dict["activity"] = {"source": "rates", "input": 0.0, "default": 0.0}
-    res = run(workload_from_dict(small_dict))
+    res = run(from_dict(small_dict))
     rep = cost_report(res, ["horowitz45"])
     rows = rep.priced[0].rows  # no input events: no synaptic op, no weight read is priced
     syn = rows[(rows["phase"] == "fwd") & (rows["action"].isin(["ac", "mac"]) | (rows["unit"] == "weights"))]
@@ -207,7 +208,7 @@ def test_zero_activity_gives_zero_dynamic_energy(small_dict):
 
 def test_report_accounting_identities(small_dict):
     """The total is the sum of its categories, of its phases, of its layers and of its memories."""
-    res = run(workload_from_dict(small_dict))
+    res = run(from_dict(small_dict))
     rep = cost_report(res, ["counts", "horowitz45", {"model": "cacti28", "alpha": 0.7}])
     assert list(rep.summary["model"].unique()) == ["counts", "horowitz45", "cacti28"]
     for (model, rule), g in rep.breakdown.groupby(["model", "rule"]):
@@ -226,11 +227,11 @@ def test_report_accounting_identities(small_dict):
 
 
 def test_same_model_twice_is_labelled():
-    from simulator.workload import load_workload
+    from tess_sim.api import load
 
     from .conftest import WORKLOADS
 
-    res = run(load_workload(WORKLOADS / "small.yaml"))
+    res = run(load(WORKLOADS / "small.yaml"))
     rep = cost_report(res, ["cacti28", {"model": "cacti28", "alpha": 0.5}])
     assert list(rep.summary["model"].unique()) == ["cacti28#1", "cacti28#2"]
 
@@ -241,7 +242,7 @@ def test_unknown_parameter_is_named():
 
 
 def test_table_area_and_leakage_curves():
-    from cost_models.table import TableModel
+    from tess_sim.cost_models.table import TableModel
 
     table = {"name": "t", "ops": {"add": {"points": {8: 1}, "exponent": 1, "source": "s"}},
              "sram": {"word_bits": 64, "read": {"points": {1024: 1}, "exponent": 0.5, "source": "s"},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.api import run
-from simulator.workload import workload_from_dict
+from tess_sim.api import run
+from tess_sim.api import from_dict
 
 from .brute import brute_ops, brute_shapes
 
@@ -35,7 +35,7 @@ def test_full_ops_equal_enumeration(small_dict, rule, variant):
     if variant == "stride":
         d["network"]["layers"][0].update(kernel=3, stride=2, padding=1)
         d["network"]["layers"][1] = {"type": "avgpool", "kernel": 1}
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     got = _ops_by_phase(run(wl).ledger, rule)
     want = brute_ops(wl, rule)
     assert set(got) == set(want)
@@ -44,12 +44,12 @@ def test_full_ops_equal_enumeration(small_dict, rule, variant):
 
 
 def test_shapes_equal_enumeration(small_dict):
-    from simulator.network import build_network
+    from tess_sim.simulator.network import build_network
 
     d = small_dict
     d["network"]["layers"][0].update(kernel=3, stride=2, padding=1)
     d["network"]["layers"][1] = {"type": "avgpool", "kernel": 1}
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     net = build_network(wl)
     blocks, ro = brute_shapes(wl)
     for b, bb in zip(net.blocks, blocks):

@@ -8,20 +8,20 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.cli import main
-from simulator.functional.bridge import net_spec, rule_params
-from simulator.errors import UserError
-from simulator.functional.golden import compute_gradients
-from simulator.functional.network import init_scheme
-from simulator.network import build_network
-from simulator.workload import load_workload
+from tess_sim.cli import main
+from tess_sim.simulator.measured.bridge import net_spec, rule_params
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.functional.golden import compute_gradients
+from tess_sim.simulator.functional.network import init_scheme
+from tess_sim.simulator.network import build_network
+from tess_sim.api import load
 
 from .conftest import WORKLOADS
 
 
 @pytest.fixture
 def golden_files(tmp_path):
-    wl = load_workload(WORKLOADS / "small.yaml")
+    wl = load(WORKLOADS / "small.yaml")
     spec = net_spec(build_network(wl))
     w = init_scheme(spec, 3, "paper", np.float64)
     rng = np.random.default_rng(0)
@@ -185,9 +185,9 @@ def test_grad_overflowing_inputs_write_nothing(golden_files):
 def test_bad_numbers_in_x_are_named_or_finite(tmp_path_factory, value, where, rule):
     """Issue 15.3 property: NaN, ±inf or ±1e308 anywhere in D.npz x → a UserError naming the
     file and x, or finite gradients."""
-    from simulator.functional.golden import check_finite_gradients, load_data
+    from tess_sim.simulator.functional.golden import check_finite_gradients, load_data
 
-    wl = load_workload(WORKLOADS / "small.yaml")
+    wl = load(WORKLOADS / "small.yaml")
     spec = net_spec(build_network(wl))
     w = init_scheme(spec, 3, "paper", np.float64)
     x = (np.random.default_rng(1).random((wl.input.T, 2, *wl.input.shape)) < 0.3).astype(np.float64)

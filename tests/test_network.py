@@ -7,15 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import UserError
-from simulator.network import build_network
-from simulator.workload import workload_from_dict
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.network import build_network
+from tess_sim.api import from_dict
 
 from .brute import conv_pairs
 
 
 def _conv_workload(c_in, h, w, c_out, k, s, p):
-    return workload_from_dict({
+    return from_dict({
         "name": "t", "input": {"shape": [c_in, h, w], "T": 1, "classes": 2},
         "network": {"layers": [{"type": "conv", "out_channels": c_out, "kernel": k, "stride": s,
                                 "padding": p}, {"type": "readout"}]},
@@ -44,7 +44,7 @@ def test_conv_counts_match_brute_force(c_in, h, w, c_out, k, s, p):
 
 
 def test_linear_and_readout_counts():
-    wl = workload_from_dict({
+    wl = from_dict({
         "name": "t", "input": {"shape": [3, 4, 4], "T": 2, "classes": 5},
         "network": {"layers": [{"type": "conv", "out_channels": 2}, {"type": "maxpool", "kernel": 2},
                                {"type": "linear", "out_features": 7}, {"type": "readout", "in_features": 7}]},
@@ -69,13 +69,13 @@ def test_linear_and_readout_counts():
 ])
 def test_impossible_shapes_name_the_layer(layers, match):
     with pytest.raises(UserError, match=match) as err:
-        workload_from_dict({"name": "t", "input": {"shape": [1, 5, 5], "T": 1, "classes": 2},
+        from_dict({"name": "t", "input": {"shape": [1, 5, 5], "T": 1, "classes": 2},
                             "network": {"layers": layers}, "rules": {"bptt": {}}}, "w.yaml")
     assert err.value.line().startswith("w.yaml: network.layers")
 
 
 def test_default_names_are_stable():
-    wl = workload_from_dict({
+    wl = from_dict({
         "name": "t", "input": {"shape": [1, 8, 8], "T": 1, "classes": 2},
         "network": {"layers": [{"type": "conv", "out_channels": 2}, {"type": "maxpool"},
                                {"type": "conv", "out_channels": 2}, {"type": "global_avgpool"},
@@ -88,6 +88,6 @@ def test_default_names_are_stable():
 
 def test_width_multiplier_scales_channels(small_dict):
     small_dict["network"]["width_multiplier"] = 2.0
-    net = build_network(workload_from_dict(small_dict))
+    net = build_network(from_dict(small_dict))
     assert [b.pre_shape[0] for b in net.blocks] == [8, 16, 32]
     assert net.readout.pre_shape == (4,)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from simulator.paper import PAPER_WORKLOADS, published, paper_table, trunc2
-from simulator.workload import load_workload, read_yaml, workload_from_dict
+from tess_sim.paper import PAPER_WORKLOADS, published, paper_table, trunc2
+from tess_sim.simulator.workload import read_yaml
+from tess_sim.api import load, from_dict
 
 from .conftest import SHARED, WORKLOADS
 
@@ -46,9 +47,9 @@ def test_dvs_mac_cell_fits_ten_classes():
     d = read_yaml(WORKLOADS / "dvs.yaml")
     d["hardware"] = read_yaml(WORKLOADS / "hw" / "edge.yaml")
     d["input"]["classes"] = 10
-    from simulator.api import run
+    from tess_sim.api import run
 
-    s = run(workload_from_dict(d)).summary
+    s = run(from_dict(d)).summary
     assert trunc2(s.loc["bptt", "paper_mac_M"]) == 12079.69
     assert trunc2(s.loc["stllr", "paper_mac_M"]) == 12079.69
 
@@ -56,7 +57,7 @@ def test_dvs_mac_cell_fits_ten_classes():
 @pytest.mark.parametrize("name", PAPER_WORKLOADS)
 def test_every_workload_matches_the_closed_form(table, name):
     """All four datasets (two not in the reference file) follow the same hand formula."""
-    wl = load_workload(WORKLOADS / f"{name}.yaml")
+    wl = load(WORKLOADS / f"{name}.yaml")
     c, h, w = wl.input.shape
     hw, T, C = h * w, wl.input.T, wl.input.classes
     # F_l of VGG-9 convs 2..8, K²·C_in·C_out·H·W written out by hand (maps halve at each MP2)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.api import make_rules, run
-from simulator.engines.analytical import run_analytical
-from simulator.network import build_network
-from simulator.placement import place, with_memory
-from simulator.workload import Hardware, load_workload, workload_from_dict
+from tess_sim.api import run
+
+from tess_sim.simulator.rules import build_rules
+from tess_sim.simulator.engines.analytical import run_analytical
+from tess_sim.simulator.network import build_network
+from tess_sim.simulator.placement import place, with_memory
+from tess_sim.simulator.workload import Hardware
+from tess_sim.api import load, from_dict
 
 from .conftest import WORKLOADS
 
 
 def test_dvs_on_edge_spills_and_conserves():
-    res = run(load_workload(WORKLOADS / "dvs.yaml"))
+    res = run(load(WORKLOADS / "dvs.yaml"))
     hw = res.workload.hardware
     pl = place(res.ledger, hw)
     # sizes: bytes = Σ count × bits / 8 of the held rows, per rule and unit
@@ -33,7 +36,7 @@ def test_dvs_on_edge_spills_and_conserves():
             if m.kind == "sram":
                 assert g[g.memory == m.name]["on_chip_bytes"].sum() <= m.capacity_bytes
     # the run's ledger splits every access between memories and conserves counts
-    raw = run_analytical(make_rules(res.workload, res.net), res.activity, hw.precision, res.workload.input.batch)
+    raw = run_analytical(build_rules(res.workload, res.net), res.activity, hw.precision, res.workload.input.batch)
     a = res.ledger[res.ledger.convention == "full"].groupby(["rule", "unit", "action"])["count"].sum()
     b = raw[raw.convention == "full"].groupby(["rule", "unit", "action"])["count"].sum()
     assert (a - b).abs().max() < 1e-6 * b.abs().max()
@@ -54,7 +57,7 @@ def test_streamed_spill_by_hand(small_dict):
     3/4 of min(accesses, the layer's membranes)."""
     small_dict["activity"] = {"source": "dense"}
     small_dict["rules"] = {"tess": {"lsg_pool": [2, 1, 1]}}
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     net = build_network(wl)
     bits = wl.hardware.precision.membrane
     n_mem = sum(b.N_pre for b in net.layers)  # membranes of every layer, readout included
@@ -62,7 +65,7 @@ def test_streamed_spill_by_hand(small_dict):
         {"name": "mem", "kind": "sram", "capacity_bytes": n_mem * bits // 8 // 4, "word_bits": 16},
         {"name": "dram", "kind": "dram"}]
     small_dict["hardware"]["placement"] = {"membrane": "mem"}
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     led = run(wl).ledger
     c1 = net.blocks[0]
     rows = led[(led.layer == c1.name) & (led.phase == "fwd") & (led.unit == "membrane") & (led.action == "read")]
@@ -73,7 +76,7 @@ def test_streamed_spill_by_hand(small_dict):
     assert by_mem["mem"] + by_mem["dram"] == pytest.approx(T * c1.S)
     # the proportional policy charges 3/4 of every access instead
     small_dict["hardware"]["spill"] = "proportional"
-    led_p = run(workload_from_dict(small_dict)).ledger
+    led_p = run(from_dict(small_dict)).ledger
     rows_p = led_p[(led_p.layer == c1.name) & (led_p.phase == "fwd") & (led_p.unit == "membrane")
                    & (led_p.action == "read")].set_index("memory")["count"]
     assert rows_p["dram"] == pytest.approx(0.75 * T * c1.S)
@@ -81,7 +84,7 @@ def test_streamed_spill_by_hand(small_dict):
 
 def test_every_accessed_buffer_is_held():
     for name in ("dvs", "cifar10", "small"):
-        led = run(load_workload(WORKLOADS / f"{name}.yaml")).ledger
+        led = run(load(WORKLOADS / f"{name}.yaml")).ledger
         full = led[led.convention == "full"]
         for rule, g in full.groupby("rule"):
             accessed = set(g[g.action.isin(["read", "write"])]["unit"])
@@ -90,7 +93,7 @@ def test_every_accessed_buffer_is_held():
 
 
 def test_everything_fits_a_big_sram():
-    res = run(load_workload(WORKLOADS / "small.yaml"))
+    res = run(load(WORKLOADS / "small.yaml"))
     hw = Hardware(memories=[{"name": "big", "kind": "sram", "capacity_bytes": 1 << 30},
                             {"name": "dram", "kind": "dram"}],
                   placement={k: "big" for k in ("weights", "membrane", "traces", "history", "errors",

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from reports.axes import curve_notes, log_ticks
-from reports.complexity import complexity_figure, plot_complexity
-from reports.sweep import sweep_figure_objects
-from simulator.cli import main
+from tess_sim.reports.axes import curve_notes, log_ticks
+from tess_sim.reports.complexity import complexity_figure, plot_complexity
+from tess_sim.reports.sweep import sweep_figure_objects
+from tess_sim.cli import main
 
 from .conftest import WORKLOADS
 
@@ -166,10 +166,10 @@ def test_ops_per_phase_is_one_panel_per_rule_with_a_shared_legend():
 
 
 def test_complexity_figure_names_the_equal_curves():
-    from simulator.api import complexity, fit_slopes
-    from simulator.workload import load_workload
+    from tess_sim.api import complexity, fit_slopes
+    from tess_sim.api import load
 
-    wl = load_workload(WORKLOADS / "small.yaml")
+    wl = load(WORKLOADS / "small.yaml")
     cx = complexity(wl)
     fig = complexity_figure(cx, fit_slopes(cx), wl.input.T, "small")
     _assert_labelled(fig, "complexity")

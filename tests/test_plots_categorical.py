@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from reports.sweep import sweep_figure_objects
-from simulator.cli import main
+from tess_sim.reports.sweep import sweep_figure_objects
+from tess_sim.cli import main
 
 from .conftest import WORKLOADS
 from .test_plots import _assert_labelled

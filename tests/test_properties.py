@@ -9,12 +9,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.activity import build_activity, dense, from_rates
-from simulator.api import make_rules
-from simulator.engines.analytical import run_analytical
-from simulator.ledger import held
-from simulator.network import build_network
-from simulator.workload import workload_from_dict
+from tess_sim.simulator.activity import build_activity, dense, from_rates
+from tess_sim.simulator.rules import build_rules
+from tess_sim.simulator.engines.analytical import run_analytical
+from tess_sim.simulator.ledger import held
+from tess_sim.simulator.network import build_network
+from tess_sim.api import from_dict
 
 
 @st.composite
@@ -45,7 +45,7 @@ def _ledger(wl, T=None, act=None):
     if T is not None:
         net = dataclasses.replace(net, T=T)
     act = act or build_activity(net, wl.activity)
-    return run_analytical(make_rules(wl, net), act, wl.hardware.precision, wl.input.batch), net
+    return run_analytical(build_rules(wl, net), act, wl.hardware.precision, wl.input.batch), net
 
 
 def _memory(ledger, conv):
@@ -56,7 +56,7 @@ def _memory(ledger, conv):
 @settings(max_examples=30, deadline=None)
 @given(workloads(), st.integers(1, 50), st.integers(1, 50))
 def test_memory_in_T(d, T1, T2):
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     m1 = {c: _memory(_ledger(wl, T1)[0], c) for c in ("paper", "full")}
     m2 = {c: _memory(_ledger(wl, T2)[0], c) for c in ("paper", "full")}
     for conv in ("paper", "full"):
@@ -73,7 +73,7 @@ def test_memory_in_T(d, T1, T2):
 @settings(max_examples=30, deadline=None)
 @given(workloads())
 def test_no_negative_counts_and_effective_below_dense(d):
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     led, net = _ledger(wl)
     assert (led["count"] >= 0).all()
     dense_led, _ = _ledger(wl, act=dense(net))
@@ -85,7 +85,7 @@ def test_no_negative_counts_and_effective_below_dense(d):
 @settings(max_examples=20, deadline=None)
 @given(workloads(), st.floats(0, 1), st.floats(0, 1))
 def test_counts_monotone_in_rates(d, r1, r2):
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     net = build_network(wl)
     lo, hi = sorted([r1, r2])
     a_lo = from_rates(net, lo, {b.name: lo for b in net.blocks}, "lo")

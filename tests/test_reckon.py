@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulator.cli import main
-from simulator.workload import load_workload
+from tess_sim.cli import main
+from tess_sim.api import load
 
 from .conftest import WORKLOADS
 
 
 def test_reckon_workload_matches_reckon_sizes():
-    wl = load_workload(WORKLOADS / "reckon.yaml")
+    wl = load(WORKLOADS / "reckon.yaml")
     p = wl.hardware.precision
     assert (p.weight, p.membrane, p.trace) == (8, 16, 12)                  # ReckOn's bit widths
     lif = wl.network.layers[0]

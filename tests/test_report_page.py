@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from reports.format import number, percent, power
-from simulator.cli import main
+from tess_sim.reports.format import number, percent, power
+from tess_sim.cli import main
 
 from .conftest import WORKLOADS
 from .test_sweep_plots_report import _self_contained

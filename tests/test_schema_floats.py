@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from pydantic import BaseModel
 
-from simulator.errors import UserError
-from simulator.workload import Hardware, Workload, load_workload, read_yaml
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.workload import Hardware, Workload, read_yaml
+from tess_sim.api import load
 
 from .conftest import WORKLOADS
 
@@ -115,11 +116,11 @@ def test_the_walk_finds_the_float_fields_of_every_section():
 
 def _outputs(overrides: dict, engine: str) -> dict[str, pd.DataFrame]:
     """Every table a run prints or writes (cost models that use the clock and leakage included)."""
-    from cost_models import cost_report, load_models
+    from tess_sim.cost_models import cost_report, load_models
 
-    from simulator.api import run
+    from tess_sim.api import run
 
-    wl = load_workload(SMALL, overrides=overrides)
+    wl = load(SMALL, overrides=overrides)
     res = run(wl, engine=engine)
     costs = cost_report(res, models=load_models(["counts", "horowitz45", "cacti28"], wl.source))
     tables = {"ledger": res.ledger, "summary": res.summary, "timing": res.timing,

@@ -9,9 +9,10 @@ import shutil
 import numpy as np
 import pytest
 
-from simulator import limits
-from simulator.errors import UserError
-from simulator.workload import load_workload, load_yaml_text, set_dotted
+from tess_sim.simulator import limits
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.workload import load_yaml_text, set_dotted
+from tess_sim.api import load
 
 from .conftest import WORKLOADS
 
@@ -19,13 +20,13 @@ from .conftest import WORKLOADS
 def test_counts_do_not_wrap_beyond_int64(monkeypatch):
     """dvs at width 10^6 (limits lifted): S = C_in·C_out·Σcy·Σcx is ~7e19 > 2^63; the ledger must
     hold the exact value (as float64), never a wrapped negative one."""
-    from simulator.api import run
-    from simulator.network import build_network
+    from tess_sim.api import run
+    from tess_sim.simulator.network import build_network
 
     for name in ("MAX_CHANNELS", "MAX_LAYER_ELEMENTS", "MAX_TOTAL_ELEMENTS", "MAX_LAYER_WEIGHTS",
                  "MAX_TOTAL_WEIGHTS"):
         monkeypatch.setattr(limits, name, 10 ** 30)
-    wl = load_workload(WORKLOADS / "dvs.yaml", overrides={"network.width_multiplier": 1000})
+    wl = load(WORKLOADS / "dvs.yaml", overrides={"network.width_multiplier": 1000})
     wl = wl.model_copy(update={"network": wl.network.model_copy(update={"width_multiplier": 1_000_000.0})})
     wl._source = str(WORKLOADS / "dvs.yaml")
     net = build_network(wl)
@@ -41,7 +42,7 @@ def test_counts_do_not_wrap_beyond_int64(monkeypatch):
 
 
 def test_ledger_refuses_an_impossible_count():
-    from simulator.ledger import LedgerError, make_ledger
+    from tess_sim.simulator.ledger import LedgerError, make_ledger
 
     with pytest.raises(LedgerError):
         make_ledger([("full", "bptt", "c1", "fwd", "pe", "ac", -2.8e19, 16)])
@@ -88,7 +89,7 @@ def test_set_dotted_lists_by_name_and_index_and_kind_switch():
 def test_preset_sweep_hash_is_of_the_resolved_content(tmp_path):
     """A preset given by file is hashed by its content: the edge preset is the same point as the
     workload's own (it names hw/edge.yaml), and a copy under another name is the same point too."""
-    from simulator.sweep import plan_sweep
+    from tess_sim.sweeps import plan_sweep
 
     shutil.copy(WORKLOADS / "hw" / "edge.yaml", tmp_path / "copy_of_edge.yaml")
     plan = plan_sweep(WORKLOADS / "small.yaml", {"hardware": f"hw/edge.yaml,hw/odin.yaml,{tmp_path}/copy_of_edge.yaml"})
@@ -99,7 +100,7 @@ def test_preset_sweep_hash_is_of_the_resolved_content(tmp_path):
 
 
 def test_shipped_names_and_path_wins(tmp_path, monkeypatch):
-    from simulator.workload import find_workload, shipped_names
+    from tess_sim.simulator.workload import find_workload, shipped_names
 
     assert {"dvs", "small", "cifar10", "reckon"} <= set(shipped_names())
     monkeypatch.chdir(tmp_path)
@@ -110,9 +111,9 @@ def test_shipped_names_and_path_wins(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="shipped: .*small"):
         find_workload("nope")
     with pytest.raises(UserError, match="file not found$"):
-        load_workload("sub/dvs")
+        load("sub/dvs")
     (tmp_path / "small").mkdir()  # a folder of a shipped name does not shadow the workload
     assert find_workload("small") == WORKLOADS / "small.yaml"
     (tmp_path / "mine").mkdir()
     with pytest.raises(UserError, match="is a directory"):
-        load_workload("mine")
+        load("mine")

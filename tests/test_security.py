@@ -26,7 +26,7 @@ def cli(args, tmp_path, allow_env=False, pythonpath=()):
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *map(str, pythonpath)])
     if allow_env:
         env[ENV_KEY] = "1"
-    return subprocess.run([sys.executable, "-m", "simulator.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tess_sim.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=tmp_path, env=env, timeout=120)
 
 
@@ -59,7 +59,7 @@ def hostile_specs(marker):
 def test_workload_naming_a_function_runs_nothing(tmp_path, monkeypatch, name):
     from click.testing import CliRunner
 
-    from simulator.cli import main
+    from tess_sim.cli import main
 
     monkeypatch.delenv(ENV_KEY, raising=False)  # restored after --allow-plugin-modules sets it
     marker = tmp_path / "marker"
@@ -95,7 +95,7 @@ def test_workload_naming_a_function_runs_nothing(tmp_path, monkeypatch, name):
     (":Flat", "':Flat' is not a module:Class spec"),
     ("..:X", "'..:X' is not a module:Class spec"),
     (".:X", "'.:X' is not a module:Class spec"),
-    ("simulator.cli:main", "'simulator.cli:main' is not a class ("),
+    ("tess_sim.cli:main", "'tess_sim.cli:main' is not a class ("),
     ("os.path:join.x", "module 'os.path' has no 'join.x'"),
 ])
 def test_cli_module_spec_must_name_a_cost_model_class(tmp_path, spec, expected):
@@ -150,17 +150,17 @@ def test_sweep_refuses_without_opt_in_and_workers_see_it(tmp_path):
 
 def test_python_api_specs_are_the_callers_choice(tmp_path, monkeypatch):
     """cost_report(res, specs) from Python needs no opt-in; the workload's own specs do."""
-    from cost_models import cost_report
-    from simulator.api import run
-    from simulator.errors import UserError
-    from simulator.workload import load_workload
+    from tess_sim.cost_models import cost_report
+    from tess_sim.api import run
+    from tess_sim.simulator.errors import UserError
+    from tess_sim.api import load
 
     monkeypatch.delenv(ENV_KEY, raising=False)
     site = tmp_path / "site"
     site.mkdir()
     (site / "secplug.py").write_text(flat_plugin_source("secplug"))
     monkeypatch.syspath_prepend(str(site))
-    res = run(load_workload(workload(tmp_path, ["secplug:Flat"])), engine="analytical")
+    res = run(load(workload(tmp_path, ["secplug:Flat"])), engine="analytical")
     assert cost_report(res, ["secplug:Flat"]).summary["model"].eq("flat").all()
     with pytest.raises(UserError, match="names a Python module"):
         cost_report(res)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from simulator.cli import main
+from tess_sim.cli import main
 
 from .conftest import WORKLOADS
 
@@ -54,7 +54,7 @@ def test_bad_hardware_exit_2(tmp_path, edit, field, reason):
     wl = tmp_path / "w.yaml"
     wl.write_text(yaml.safe_dump(d))
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(wl), "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(wl), "--out", str(out)],
                        capture_output=True, text=True)
     assert r.returncode == 2, r.stderr
     line = r.stderr.strip()
@@ -70,7 +70,7 @@ def test_bad_simulation_section_exit_2(tmp_path):
     (tmp_path / "hw" / "edge.yaml").write_text((WORKLOADS / "hw" / "edge.yaml").read_text())
     wl = tmp_path / "w.yaml"
     wl.write_text(yaml.safe_dump(d))
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", "validate", str(wl)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "validate", str(wl)], capture_output=True, text=True)
     assert r.returncode == 2 and ": simulation.granularity: " in r.stderr
 
 
@@ -90,7 +90,7 @@ def test_hardware_option_replaces_the_workload_hardware(tmp_path):
                                   "--hardware", str(WORKLOADS / "hw" / "sata.yaml")])
     assert r.exit_code == 0, r.output
     assert "timing on sata (1 core, 128 PEs/core, 400 MHz)" in r.output
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(WORKLOADS / "small.yaml"), "--out",
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(WORKLOADS / "small.yaml"), "--out",
                         str(tmp_path / "x"), "--hardware", str(tmp_path / "none.yaml")], capture_output=True, text=True)
     assert r.returncode == 2 and "hardware" in r.stderr and "not found" in r.stderr
     assert not (tmp_path / "x").exists()

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.engines.analytical import run_analytical
-from simulator.engines.pieces import split
-from simulator.workload import read_yaml, workload_from_dict
+from tess_sim.simulator.engines.analytical import run_analytical
+from tess_sim.simulator.engines.pieces import split
+from tess_sim.simulator.workload import read_yaml
+from tess_sim.api import from_dict
 
 from .conftest import WORKLOADS
 from .simpy_helpers import random_activity, sim
@@ -58,7 +59,7 @@ def test_count_parity_with_analytical(name, activity, granularity):
     d = _hw_inline(name)
     d["activity"] = {"source": "dense"} if activity == "dense" else RATES
     d["simulation"] = {"tile": 2048}  # bigger tiles keep the VGG-9 runs quick; splitting is the same code
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     net, rules, act, s = sim(wl, granularity=granularity)
     a = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
     pd.testing.assert_frame_equal(s.raw.reset_index(drop=True), a.reset_index(drop=True), check_exact=True)
@@ -76,8 +77,8 @@ def test_count_parity_random_activity_multicore(small_dict, granularity, mapping
     small_dict["hardware"]["cores"] = 2
     small_dict["hardware"]["mapping"] = mapping
     small_dict["simulation"] = {"tile": 16}
-    wl = workload_from_dict(small_dict)
-    from simulator.network import build_network
+    wl = from_dict(small_dict)
+    from tess_sim.simulator.network import build_network
 
     act = random_activity(build_network(wl), seed=11)
     net, rules, act, s = sim(wl, act, granularity=granularity)

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import UserError
-from simulator.mapping import core_of_layers, lpt
-from simulator.workload import workload_from_dict
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.mapping import core_of_layers, lpt
+from tess_sim.api import from_dict
 
 from .simpy_helpers import metric, sim
 from .test_simpy_timing import _vgg9
@@ -41,8 +41,8 @@ def test_output_channels_utilisation_by_hand(small_dict):
     """u_L = min(1, lanes / units) on 16 PEs: c1 4/16, c2 8/16, fc 16/16, out 4/16. Every layer's
     PE cycles are Σ ops × cycles_per_op / (16 · u_L), tasks compute-bound, counts unchanged."""
     u = {"c1": 4 / 16, "c2": 8 / 16, "fc": 1.0, "out": 4 / 16}
-    ideal = sim(workload_from_dict(_small(small_dict, "ideal")), granularity="phase", keep_tasks=True)[3]
-    oc = sim(workload_from_dict(_small(small_dict, "output_channels")), granularity="phase", keep_tasks=True)[3]
+    ideal = sim(from_dict(_small(small_dict, "ideal")), granularity="phase", keep_tasks=True)[3]
+    oc = sim(from_dict(_small(small_dict, "output_channels")), granularity="phase", keep_tasks=True)[3]
     import pandas as pd
 
     pd.testing.assert_frame_equal(ideal.raw, oc.raw, check_exact=True)  # counts never change
@@ -70,11 +70,11 @@ def test_output_channels_utilisation_by_hand(small_dict):
 def test_ideal_is_todays_model(small_dict):
     """``parallelism: ideal`` (the default) keeps the cycles measured before the dataflow model
     existed (commit 7d6e380), exactly."""
-    from simulator.workload import load_workload
+    from tess_sim.api import load
 
     from .conftest import WORKLOADS
 
-    small = sim(load_workload(WORKLOADS / "small.yaml"))[3]
+    small = sim(load(WORKLOADS / "small.yaml"))[3]
     want = {"bptt": 6432.3993875, "stllr": 6649.2993875, "tess": 6109.0493875}
     assert {k: r.cycles for k, r in small.runs.items()} == pytest.approx(want, rel=1e-12, abs=0)
     for (cores, units), want in {(1, 256): 25967013.891601562, (4, 64): 42266444.75390625}.items():
@@ -82,18 +82,18 @@ def test_ideal_is_todays_model(small_dict):
             d = _vgg9(cores, units, 4, "ample")
             if par:
                 d["hardware"]["pe"]["parallelism"] = par
-            got = sim(workload_from_dict(d), granularity="phase")[3].runs["tess"].cycles
+            got = sim(from_dict(d), granularity="phase")[3].runs["tess"].cycles
             assert got == pytest.approx(want, rel=1e-12, abs=0), (cores, units, par)
 
 
 def test_unknown_parallelism_is_a_user_error(small_dict):
     small_dict["hardware"]["pe"] = {"parallelism": "output_channel"}
     with pytest.raises(UserError, match="parallelism"):
-        workload_from_dict(small_dict)
+        from_dict(small_dict)
     small_dict["hardware"]["pe"] = {}
     small_dict["hardware"]["mapping"] = "balance"
     with pytest.raises(UserError, match="mapping"):
-        workload_from_dict(small_dict)
+        from_dict(small_dict)
 
 
 def _makespan(assign, loads, cores):
@@ -137,8 +137,8 @@ def test_acceptance_four_balanced_cores_beat_one_big_core_when_compute_bound():
     cross cores. At T = 4 this does not hold: filling the 8-stage pipeline costs more than the big
     core loses to idle lanes (docs/simpy.md: crossover near T = 10)."""
     T = 20
-    wl1 = workload_from_dict(_vgg9_oc(1, 256, T))
-    wl4 = workload_from_dict(_vgg9_oc(4, 64, T, "balanced"))
+    wl1 = from_dict(_vgg9_oc(1, 256, T))
+    wl4 = from_dict(_vgg9_oc(4, 64, T, "balanced"))
     one = sim(wl1, granularity="phase")[3].runs["tess"]
     net, rules, act, s = sim(wl4, granularity="phase")
     four = s.runs["tess"]
@@ -153,5 +153,5 @@ def test_acceptance_four_balanced_cores_beat_one_big_core_when_compute_bound():
     busy = metric(four.timing, "tess", "core", "pe_busy_cycles")
     assert busy.max() < 0.26 * busy.sum(), busy.to_dict()
     # the contiguous 'auto' mapping does not beat the big core (busiest group > 36 % of the work)
-    auto = sim(workload_from_dict(_vgg9_oc(4, 64, T)), granularity="phase")[3].runs["tess"]
+    auto = sim(from_dict(_vgg9_oc(4, 64, T)), granularity="phase")[3].runs["tess"]
     assert auto.cycles > one.cycles, f"auto {auto.cycles:,.0f} vs 1 x 256 {one.cycles:,.0f}"

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.api import run
-from simulator.engines.analytical import run_analytical
-from simulator.workload import load_workload, workload_from_dict
+from tess_sim.api import run
+from tess_sim.simulator.engines.analytical import run_analytical
+from tess_sim.api import load, from_dict
 
 from .conftest import ROOT, WORKLOADS
 from .simpy_helpers import sim
@@ -25,7 +25,7 @@ from .simpy_helpers import sim
 @pytest.mark.parametrize("granularity", ["event", "tile", "phase"])
 def test_small_with_silent_c1_runs_and_counts_match(granularity):
     """The issue's repro: ``--set activity.layers.c1=0`` on small.yaml, every granularity."""
-    wl = load_workload(WORKLOADS / "small.yaml", overrides={"activity.layers.c1": 0})
+    wl = load(WORKLOADS / "small.yaml", overrides={"activity.layers.c1": 0})
     res = run(wl, engine="simpy", granularity=granularity)
     ana = run(wl, engine="analytical")
     pd.testing.assert_frame_equal(res.ledger.reset_index(drop=True), ana.ledger.reset_index(drop=True),
@@ -42,7 +42,7 @@ def test_small_with_silent_c1_runs_and_counts_match(granularity):
 
 
 def test_cli_run_with_a_silent_layer_exits_0(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(WORKLOADS / "small.yaml"),
+    out = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(WORKLOADS / "small.yaml"),
                           "--set", "activity.layers.c1=0", "--no-plot", "--out", str(tmp_path / "o")],
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-2000:]
@@ -67,7 +67,7 @@ def test_random_silent_layers_count_parity(small_dict, silent, cores, rates, gra
     layers = {name: (0.0 if name in silent else r) for name, r in zip(LAYERS, rates)}
     d["activity"] = {"source": "rates", "input": 0.0 if "input" in silent else rates[3], "default": 0.1,
                      "layers": layers}
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     net, rules, act, s = sim(wl, granularity=granularity)
     a = run_analytical(rules, act, wl.hardware.precision, wl.input.batch)
     pd.testing.assert_frame_equal(s.raw.reset_index(drop=True), a.reset_index(drop=True), check_exact=True)

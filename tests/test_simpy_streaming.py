@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.engines import plan as plan_mod
-from simulator.network import build_network
-from simulator.workload import workload_from_dict
+from tess_sim.simulator.engines import plan as plan_mod
+from tess_sim.simulator.network import build_network
+from tess_sim.api import from_dict
 
 from .simpy_helpers import core_sims, random_activity
 from .test_simpy_timing import _random_hw
@@ -34,7 +34,7 @@ def test_one_event_per_step_equals_piece_by_piece(small_dict, units, ports, lat,
     d["hardware"]["mapping"] = [cores - 1] * 4
     d["input"]["T"] = 5
     d["simulation"] = {"tile": 16}
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     act = random_activity(build_network(wl), seed, silent=silent)
     for a, b in zip(core_sims(wl, act, gran, keep_tasks=True), core_sims(wl, act, gran, keep_tasks=True)):
         fast, slow = a.run(), b.run(batch_steps=False)
@@ -58,7 +58,7 @@ def test_small_chunks_give_the_whole_sample_figures(small_dict, monkeypatch, cor
     d["input"]["T"] = 12
     d["hardware"].update(cores=cores, mapping=mapping)
     d["simulation"] = {"tile": 8}
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     act = random_activity(build_network(wl), 5)
     whole = [s.run() for s in core_sims(wl, act, gran, keep_tasks=True)]
     sizes = []

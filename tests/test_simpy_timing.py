@@ -10,13 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.api import run
-from simulator.engines.analytical import run_analytical
-from simulator.mapping import core_of_layers
-from simulator.network import build_network
-from simulator.placement import place
-from simulator.spills import history_max_T
-from simulator.workload import read_yaml, workload_from_dict
+from tess_sim.api import run
+from tess_sim.simulator.engines.analytical import run_analytical
+from tess_sim.simulator.mapping import core_of_layers
+from tess_sim.simulator.network import build_network
+from tess_sim.simulator.placement import place
+from tess_sim.simulator.spills import history_max_T
+from tess_sim.simulator.workload import read_yaml
+from tess_sim.api import from_dict
 
 from .conftest import WORKLOADS
 from .simpy_helpers import metric, random_activity, sim
@@ -33,7 +34,7 @@ def odin_fc(spikes: int, rule: str = "tess") -> dict:
 @pytest.mark.parametrize("spikes", [1, 2, 7, 256])
 @pytest.mark.parametrize("rule", ["tess", "stllr"])
 def test_odin_anchor_513_cycles_per_input_spike(spikes, rule):
-    wl = workload_from_dict(odin_fc(spikes, rule))
+    wl = from_dict(odin_fc(spikes, rule))
     net, rules, act, s = sim(wl, keep_tasks=True)
     run_ = s.runs[rule]
     assert metric(run_.timing, rule, "layer_phase", "cycles", "linear1:fwd").iloc[0] == spikes * (1 + 256 * 2)
@@ -60,7 +61,7 @@ def test_task_and_sample_bounds(small_dict, units, ports, lat, bw, cap, cores, g
     d = copy.deepcopy(small_dict)
     d["hardware"] = _random_hw(units, ports, lat, bw, cap, cores)
     d["simulation"] = {"tile": 32}
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     act = random_activity(build_network(wl), seed)
     net, rules, act, s = sim(wl, act, granularity=gran, keep_tasks=True)
     hw = wl.hardware
@@ -92,7 +93,7 @@ def test_granularity_agreement(small_dict, cores, mapping, seed):
     small_dict["input"]["T"] = 8
     small_dict["hardware"].update(cores=cores, mapping=mapping)
     small_dict["simulation"] = {"tile": 16}
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     act = random_activity(build_network(wl), seed)
     cyc = {g: {r: x.cycles for r, x in sim(wl, act, granularity=g)[3].runs.items()}
            for g in ("event", "tile", "phase")}
@@ -108,18 +109,18 @@ def _at_T(d: dict, T: int) -> dict:
 
 
 def test_bptt_history_spills_beyond_the_printed_T_and_dram_grows_linearly(small_dict):
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     res = run(wl, engine="simpy", granularity="phase")
     t_max = int(res.summary.loc["bptt", "history_max_T"])
     assert t_max > 4
 
     def hist(T):
-        wl_T = workload_from_dict(_at_T(small_dict, T))
+        wl_T = from_dict(_at_T(small_dict, T))
         net = build_network(wl_T)
-        from simulator.api import make_rules
-        from simulator.activity import build_activity
+        from tess_sim.simulator.rules import build_rules
+        from tess_sim.simulator.activity import build_activity
 
-        rules = make_rules(wl_T, net)
+        rules = build_rules(wl_T, net)
         led = run_analytical(rules, build_activity(net, wl_T.activity), wl_T.hardware.precision, wl_T.input.batch)
         p = place(led, wl_T.hardware)
         return p[(p.rule == "bptt") & (p.unit == "history")].iloc[0]
@@ -130,7 +131,7 @@ def test_bptt_history_spills_beyond_the_printed_T_and_dram_grows_linearly(small_
     Ts = [t_max + 1, t_max + 9, t_max + 17, t_max + 33]
     dram = []
     for T in Ts:
-        r = run(workload_from_dict(_at_T(small_dict, T)), engine="simpy", granularity="phase")
+        r = run(from_dict(_at_T(small_dict, T)), engine="simpy", granularity="phase")
         assert "history" in r.summary.loc["bptt", "spills"]
         led = r.ledger[(r.ledger.rule == "bptt") & (r.ledger.memory == "dram")
                        & r.ledger.action.isin(["read", "write"])]
@@ -140,16 +141,16 @@ def test_bptt_history_spills_beyond_the_printed_T_and_dram_grows_linearly(small_
 
 
 def test_local_rules_placement_and_dram_per_step_do_not_depend_on_T(small_dict):
-    from simulator.activity import build_activity
-    from simulator.api import make_rules
+    from tess_sim.simulator.activity import build_activity
+    from tess_sim.simulator.rules import build_rules
 
     small_dict["hardware"]["memories"][0]["capacity_bytes"] = 2048  # so that the local rules spill too
     small_dict["hardware"]["memories"][1]["capacity_bytes"] = 1024
     ref = None
     for T in [1, 2, 3, 5, 8, 13, 64, 100, 512, 1024]:
-        wl = workload_from_dict(_at_T(small_dict, T))
+        wl = from_dict(_at_T(small_dict, T))
         net = build_network(wl)
-        led = run_analytical(make_rules(wl, net), build_activity(net, wl.activity), wl.hardware.precision, 2)
+        led = run_analytical(build_rules(wl, net), build_activity(net, wl.activity), wl.hardware.precision, 2)
         p = place(led, wl.hardware)
         p = p[p.rule != "bptt"].reset_index(drop=True)
         if ref is None:
@@ -157,7 +158,7 @@ def test_local_rules_placement_and_dram_per_step_do_not_depend_on_T(small_dict):
         assert p.equals(ref), T
     per_step = {}
     for T in [1, 7, 64, 1024]:
-        r = run(workload_from_dict(_at_T(small_dict, T)), engine="simpy", granularity="phase")
+        r = run(from_dict(_at_T(small_dict, T)), engine="simpy", granularity="phase")
         led = r.ledger[(r.ledger.memory == "dram") & (r.ledger.phase != "update") & (r.ledger.rule != "bptt")
                        & r.ledger.action.isin(["read", "write"])]
         per_step[T] = ((led["count"] * led["bits"]).groupby(led.rule).sum() / 8 / T)
@@ -167,7 +168,7 @@ def test_local_rules_placement_and_dram_per_step_do_not_depend_on_T(small_dict):
 
 
 def test_vgg9_weights_do_not_fit_for_any_rule():
-    wl = workload_from_dict({**read_yaml(WORKLOADS / "dvs.yaml"),
+    wl = from_dict({**read_yaml(WORKLOADS / "dvs.yaml"),
                              "hardware": read_yaml(WORKLOADS / "hw" / "edge.yaml")})
     res = run(wl, engine="simpy", granularity="phase")
     for rule in ("bptt", "stllr", "tess"):
@@ -197,7 +198,7 @@ def test_multicore_router_traffic_is_the_spikes_that_cross_cores(mapping):
     d = _vgg9(4, 64)
     d["hardware"]["mapping"] = mapping
     d["hardware"]["router"] = {"hop_latency": 3}
-    wl = workload_from_dict(d)
+    wl = from_dict(d)
     for gran in ("tile", "phase"):
         net, rules, act, s = sim(wl, granularity=gran)
         cores = core_of_layers(net, wl.hardware)
@@ -215,8 +216,8 @@ def test_multicore_router_traffic_is_the_spikes_that_cross_cores(mapping):
 
 def test_multicore_pipelines_across_steps():
     T = 6
-    one = sim(workload_from_dict(_vgg9(1, 64, T, "ample")), granularity="phase")[3].runs["tess"]
-    four = sim(workload_from_dict(_vgg9(4, 64, T, "ample")), granularity="phase")[3].runs["tess"]
+    one = sim(from_dict(_vgg9(1, 64, T, "ample")), granularity="phase")[3].runs["tess"]
+    four = sim(from_dict(_vgg9(4, 64, T, "ample")), granularity="phase")[3].runs["tess"]
     busy = metric(four.timing, "tess", "core", "pe_busy_cycles")
     # the cores overlap: the sample is shorter than the cores' work laid end to end, and shorter
     # than one core of the same PE array; steps pipeline, so it approaches T × the busiest core
@@ -229,6 +230,6 @@ def test_four_cores_beat_one_core_with_the_same_total_pes_when_memory_bound():
     """Each core has its own SRAM ports: on the edge memories (memory-bound VGG-9) 4 × 64 PEs beat
     1 × 256 PEs. When compute-bound they do not (the busiest contiguous group of VGG-9 layers
     carries 37 % of the work, not 25 %): see docs/simpy.md."""
-    one = sim(workload_from_dict(_vgg9(1, 256, 4)), granularity="phase")[3].runs["tess"]
-    four = sim(workload_from_dict(_vgg9(4, 64, 4)), granularity="phase")[3].runs["tess"]
+    one = sim(from_dict(_vgg9(1, 256, 4)), granularity="phase")[3].runs["tess"]
+    four = sim(from_dict(_vgg9(4, 64, 4)), granularity="phase")[3].runs["tess"]
     assert four.cycles < one.cycles

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from simulator.api import run
-from simulator.paper import display, paper_table, trunc2
-from simulator.workload import load_workload
+from tess_sim.api import run
+from tess_sim.paper import display, paper_table, trunc2
+from tess_sim.api import load
 
-from reports.summary import summary_text
+from tess_sim.reports.summary import summary_text
 
 from .conftest import WORKLOADS
 
@@ -18,7 +18,7 @@ def _cells(text: str, row: str) -> list[str]:
 
 
 def test_run_summary_paper_cells_match_table_paper():
-    res = run(load_workload(WORKLOADS / "dvs.yaml"), engine="analytical")
+    res = run(load(WORKLOADS / "dvs.yaml"), engine="analytical")
     text = summary_text(res.summary)
     table = display(paper_table())
     dvs = table[table["dataset"] == "DVS Gesture"].set_index("method")

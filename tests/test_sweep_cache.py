@@ -14,10 +14,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from simulator.cli import main
-from simulator.errors import UserError
-from simulator.sweep import PointStore, fingerprint, lock, plan_sweep, run_sweep
-from simulator.sweep.lock import SweepLock
+from tess_sim.cli import main
+from tess_sim.simulator.errors import UserError
+from tess_sim.sweeps import PointStore, fingerprint, lock, plan_sweep, run_sweep
+from tess_sim.sweeps.lock import SweepLock
 
 from .conftest import ROOT, WORKLOADS
 from .plugins import MINI_TABLE
@@ -45,8 +45,9 @@ def test_code_change_recomputes_stored_points_and_counts_them(tmp_path, monkeypa
 
 def test_code_hash_covers_every_source_file_and_shipped_workload():
     names = {rel for rel, _ in fingerprint.package_files()}
-    for rel in ("simulator/sweep/runner.py", "simulator/engines/simpy_engine.py", "cost_models/table.py",
-                "reports/page.py", "workloads/small.yaml", "workloads/hw/edge.yaml"):
+    for rel in ("tess_sim/sweeps/runner.py", "tess_sim.simulator/engines/simpy_engine.py",
+                "tess_sim.cost_models/table.py", "tess_sim.reports/page.py", "tess_sim.workloads/small.yaml",
+                "tess_sim.workloads/hw/edge.yaml"):
         assert rel in names, rel
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     h = fingerprint.code_hash()
@@ -54,8 +55,11 @@ def test_code_hash_covers_every_source_file_and_shipped_workload():
 
 
 def _copy_package(dest):
+    """The installed layout: dest/tess_sim with simulator/, cost_models/, ... inside it."""
     for name in fingerprint.PACKAGES:
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        src = ROOT / name.removeprefix("tess_sim.")
+        shutil.copytree(src, dest / name.replace(".", "/"), ignore=shutil.ignore_patterns("__pycache__"),
+                        dirs_exist_ok=True)
 
 
 def test_cli_on_an_edited_copy_of_the_package_recomputes(tmp_path):
@@ -63,7 +67,7 @@ def test_cli_on_an_edited_copy_of_the_package_recomputes(tmp_path):
     comment added to one module between two runs."""
     pkg, out = tmp_path / "pkg", tmp_path / "sw"
     _copy_package(pkg)
-    cmd = [sys.executable, "-m", "simulator.cli", "sweep", "workloads/small.yaml", "--set", "T=1,2",
+    cmd = [sys.executable, "-m", "tess_sim", "sweep", "small", "--set", "T=1,2",
            "--executor", "serial", "--out", str(out), "--no-plot"]
 
     def sweep():
@@ -73,7 +77,7 @@ def test_cli_on_an_edited_copy_of_the_package_recomputes(tmp_path):
         return proc.stdout
 
     assert "2 computed, 0 already stored, 0 corrupt recomputed, 0 recomputed (code changed)" in sweep()
-    with open(pkg / "simulator" / "ledger.py", "a") as fh:
+    with open(pkg / "tess_sim" / "simulator" / "ledger.py", "a") as fh:
         fh.write("\n# an edit that changes no number, but the cache cannot know that\n")
     assert "2 computed, 0 already stored, 0 corrupt recomputed, 2 recomputed (code changed)" in sweep()
     assert "0 computed, 2 already stored, 0 corrupt recomputed, 0 recomputed (code changed)" in sweep()
@@ -178,7 +182,7 @@ def test_another_sweep_into_the_folder_is_refused_unless_force(tmp_path):
 
 
 def test_a_killed_first_run_already_claims_its_folder(tmp_path, monkeypatch):
-    from simulator.sweep import executors
+    from tess_sim.sweeps import executors
 
     def interrupted(config, engine):
         raise KeyboardInterrupt

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.cli import main
-from simulator.errors import UserError
-from simulator.sweep import build_grid, check_key, parse_set, parse_values, plan_sweep
-from simulator.sweep.grid import schema_keys
-from simulator.workload import workload_from_dict
+from tess_sim.cli import main
+from tess_sim.simulator.errors import UserError
+from tess_sim.sweeps import build_grid, check_key, parse_set, parse_values, plan_sweep
+from tess_sim.sweeps.grid import schema_keys
+from tess_sim.api import from_dict
 
 from .conftest import WORKLOADS
 
@@ -78,7 +78,7 @@ def test_grid_is_the_product():
 
 
 def test_point_hash_is_the_resolved_configuration(small_dict, tmp_path):
-    wl = workload_from_dict(small_dict)
+    wl = from_dict(small_dict)
     base = plan_sweep(wl, {"T": [small_dict["input"]["T"], 8]}).points
     # T set to the workload's own T resolves to the workload itself: same hash as no sweep at all
     assert base[0].key == plan_sweep(wl, {"input.batch": [small_dict["input"]["batch"]]}).points[0].key
@@ -87,13 +87,13 @@ def test_point_hash_is_the_resolved_configuration(small_dict, tmp_path):
     small_dict["sweep"] = {"T": "4..8*2"}
     f = tmp_path / "w.yaml"
     f.write_text(yaml.safe_dump(small_dict))
-    from simulator.workload import load_workload
+    from tess_sim.api import load
 
-    sec = plan_sweep(load_workload(f))
+    sec = plan_sweep(load(f))
     assert [p.key for p in sec.points] == [p.key for p in base] and sec.settings == {"input.T": [4, 8]}
     # a resolved config rebuilds the same workload
     cfg = base[1].config
-    assert workload_from_dict(cfg).model_dump(mode="json", exclude_none=True, exclude={"sweep"}) == cfg
+    assert from_dict(cfg).model_dump(mode="json", exclude_none=True, exclude={"sweep"}) == cfg
 
 
 @pytest.mark.parametrize("args, needle", [

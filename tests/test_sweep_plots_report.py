@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from reports.page import build_report
-from reports.sweep import energy_part_columns, pareto_front, sweep_figures
-from simulator.cli import main
+from tess_sim.reports.page import build_report
+from tess_sim.reports.sweep import energy_part_columns, pareto_front, sweep_figures
+from tess_sim.cli import main
 
 from .conftest import WORKLOADS
 
@@ -120,7 +120,7 @@ def test_run_report_and_bad_folders(tmp_path):
 def test_progress_bar_on_a_terminal_only():
     import io
 
-    from simulator.sweep.progress import Progress
+    from tess_sim.sweeps.progress import Progress
 
     class Tty(io.StringIO):
         def isatty(self):
@@ -140,7 +140,7 @@ def test_progress_bar_on_a_terminal_only():
 
 def test_parquet_table_when_pyarrow_is_installed(tmp_path):
     pytest.importorskip("pyarrow")
-    from simulator.sweep import plan_sweep, run_sweep
+    from tess_sim.sweeps import plan_sweep, run_sweep
 
     res = run_sweep(plan_sweep(WORKLOADS / "small.yaml", {"T": "1,2"}), tmp_path, "serial")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "sweep.parquet"), res.table)

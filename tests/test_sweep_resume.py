@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.sweep import PointStore, plan_sweep, run_sweep
-from simulator.sweep import executors
-from simulator.sweep.point import compute_point
+from tess_sim.sweeps import PointStore, plan_sweep, run_sweep
+from tess_sim.sweeps import executors
+from tess_sim.sweeps.point import compute_point
 
 from .conftest import ROOT, WORKLOADS
 
@@ -96,7 +96,7 @@ def _start_and_wait(tmp_path, executor: str, at_least: int = 3):
     """Start a CLI sweep of the DVS workload over T = 1..N_KILL in its own process group and
     return (process, out folder) once ``at_least`` points are stored."""
     out = tmp_path / "sw"
-    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", f"T=1..{N_KILL}",
+    cmd = [sys.executable, "-m", "tess_sim.cli", "sweep", str(WORKLOADS / "dvs.yaml"), "--set", f"T=1..{N_KILL}",
            "--executor", executor, "--workers", "2", "--out", str(out), "--no-plot"]
     # a terminal's child: Ctrl-C not ignored, even when pytest itself runs as a background job
     proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
@@ -179,8 +179,8 @@ def test_extra_columns_and_tables_of_a_run_are_carried(tmp_path, monkeypatch):
     the sweep table and sweep_<name>.csv unchanged."""
     import dataclasses
 
-    from simulator import api
-    from simulator.sweep import point
+    from tess_sim import api
+    from tess_sim.sweeps import point
 
     @dataclasses.dataclass
     class Timed(api.Results):
@@ -218,15 +218,15 @@ def test_result_from_a_worker_of_another_version_is_a_failure(tmp_path, monkeypa
 
 def test_energy_columns_from_the_workloads_cost_models(tmp_path):
     """cost_models is a sweepable key; the energy columns equal cost_report on a direct run."""
-    from cost_models import cost_report
+    from tess_sim.cost_models import cost_report
 
-    from simulator.api import run
-    from simulator.workload import load_workload
+    from tess_sim.api import run
+    from tess_sim.api import load
 
     plan = plan_sweep(SMALL, {"T": "2,4", "cost_models": "[horowitz45],[counts]"})
     res = run_sweep(plan, tmp_path, "serial")
     for T in (2, 4):
-        wl = load_workload(SMALL)
+        wl = load(SMALL)
         wl.input.T = T
         direct = cost_report(run(wl, "analytical"), specs=["horowitz45"]).summary.set_index("rule")
         got = res.table[(res.table["input.T"] == T) & (res.table["cost_models"].astype(str) == "['horowitz45']")]
@@ -306,7 +306,7 @@ def test_sigkilled_sweep_leaves_no_worker_and_resumes(tmp_path, monkeypatch):
     temporary file."""
     out = tmp_path / "sw"
     sets = [f"T=1..{N_SLOW}"]
-    cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(SMALL), "--set", *sets, "--engine", "simpy",
+    cmd = [sys.executable, "-m", "tess_sim.cli", "sweep", str(SMALL), "--set", *sets, "--engine", "simpy",
            "--executor", "process", "--workers", "2", "--out", str(out), "--no-plot"]
     kills, seen, t0 = 0, set(), time.monotonic()
     try:
@@ -348,7 +348,7 @@ def test_pool_worker_set_up_dies_with_its_parent(tmp_path, how):
     child goes too, by the kernel (prctl) or by the fallback thread polling getppid()."""
     script = (
         "import os, sys, time\n"
-        "from simulator.sweep import executors\n"
+        "from tess_sim.sweeps import executors\n"
         + ("executors._set_pdeathsig = lambda sig=None: False\n" if how == "poll" else "")
         + "pid = os.fork()\n"
         "if pid == 0:\n"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reports.sweep import fit_slope, sweep_slopes
-from simulator.api import complexity
-from simulator.network import build_network
-from simulator.sweep import sweep
-from simulator.workload import load_workload, workload_from_dict
+from tess_sim.reports.sweep import fit_slope, sweep_slopes
+from tess_sim.api import complexity
+from tess_sim.simulator.network import build_network
+from tess_sim.sweeps import sweep
+from tess_sim.api import load, from_dict
 
 from .conftest import WORKLOADS
 
@@ -21,7 +21,7 @@ def _slopes(table, key, x_min=None):
 
 @pytest.fixture(scope="module")
 def dvs():
-    return load_workload(WORKLOADS / "dvs.yaml")
+    return load(WORKLOADS / "dvs.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_per_step_macs_vs_width(dvs, tmp_path):
     data = dvs.model_dump(mode="json", exclude_none=True)
     for w, got in tab[tab.rule == "tess"].set_index("network.width_multiplier")["paper_mac_per_step_M"].items():
         data["network"]["width_multiplier"] = w
-        assert got * 1e6 == pytest.approx(_tess_per_step_closed_form(workload_from_dict(data)), rel=1e-12)
+        assert got * 1e6 == pytest.approx(_tess_per_step_closed_form(from_dict(data)), rel=1e-12)
 
 
 def test_per_step_macs_vs_classes(dvs, tmp_path):

@@ -6,11 +6,11 @@ from collections import defaultdict
 
 import pandas as pd
 
-from ..activity import ActivityProfile
-from ..ledger import make_ledger
-from ..rules import Rule
-from ..placement import place, touched, with_memory
-from ..workload import Hardware, Precision
+from tess_sim.simulator.activity import ActivityProfile
+from tess_sim.simulator.ledger import make_ledger
+from tess_sim.simulator.rules import Rule
+from tess_sim.simulator.placement import place, touched, with_memory
+from tess_sim.simulator.workload import Hardware, Precision
 
 PAPER_BITS = 32  # the paper counts 4-byte values
 

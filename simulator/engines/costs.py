@@ -25,12 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..network import Block
-from ..placement import slice_of
+from tess_sim.simulator.network import Block
+from tess_sim.simulator.placement import slice_of
 
-from ..rules.program import Work
-from ..workload import Hardware, Memory
-from .analytical import bits_of
+from tess_sim.simulator.rules.program import Work
+from tess_sim.simulator.workload import Hardware, Memory
+from tess_sim.simulator.engines.analytical import bits_of
 
 
 @dataclass(frozen=True)

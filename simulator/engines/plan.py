@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .costs import WorkCosts
-from .pieces import piece_counts, split
-from ..rules.program import Count, Work
+from tess_sim.simulator.engines.costs import WorkCosts
+from tess_sim.simulator.engines.pieces import piece_counts, split
+from tess_sim.simulator.rules.program import Count, Work
 
 #: a Plan whose whole sample has at most this many pieces is one chunk (its statistics are then
 #: summed exactly as over one whole-T array)

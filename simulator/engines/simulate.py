@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..activity import ActivityProfile
-from ..ledger import make_ledger
-from ..mapping import core_of_layers
-from ..network import Net
-from ..placement import place, touched, with_memory
-from ..rules import Rule
-from ..workload import Hardware, Workload
-from .analytical import bits_of, full_rows, paper_rows, run_analytical
-from .simpy_engine import CoreSim, SimRun, memory_table
+from tess_sim.simulator.activity import ActivityProfile
+from tess_sim.simulator.ledger import make_ledger
+from tess_sim.simulator.mapping import core_of_layers
+from tess_sim.simulator.network import Net
+from tess_sim.simulator.placement import place, touched, with_memory
+from tess_sim.simulator.rules import Rule
+from tess_sim.simulator.workload import Hardware, Workload
+from tess_sim.simulator.engines.analytical import bits_of, full_rows, paper_rows, run_analytical
+from tess_sim.simulator.engines.simpy_engine import CoreSim, SimRun, memory_table
 
 
 @dataclass

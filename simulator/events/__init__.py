@@ -14,13 +14,13 @@ Public API::
     describe(path)                    # tess-sim data info
 """
 
-from simulator.events.core import DVS128, EVENT_DTYPE, empty_events, make_events
-from simulator.events.formats import aedat31, aerdat2, npy, read_events
-from simulator.events.fastframe import frame_aedat31
-from simulator.events.framing import frame_events
-from simulator.events.info import describe
-from simulator.events.labels import read_labels, write_labels
-from simulator.events.loader import load_frames
+from tess_sim.simulator.events.core import DVS128, EVENT_DTYPE, empty_events, make_events
+from tess_sim.simulator.events.formats import aedat31, aerdat2, npy, read_events
+from tess_sim.simulator.events.fastframe import frame_aedat31
+from tess_sim.simulator.events.framing import frame_events
+from tess_sim.simulator.events.info import describe
+from tess_sim.simulator.events.labels import read_labels, write_labels
+from tess_sim.simulator.events.loader import load_frames
 
 __all__ = ["DVS128", "EVENT_DTYPE", "empty_events", "make_events", "aedat31", "aerdat2", "npy",
            "read_events", "frame_events", "frame_aedat31", "describe", "read_labels", "write_labels",

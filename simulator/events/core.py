@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
+from tess_sim.simulator.errors import UserError
 
 EVENT_DTYPE = np.dtype([("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "i1")], align=True)
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.events.core import DVS128
-from simulator.events.formats import aedat31, aerdat2, npy
-from simulator.events.labels import read_labels
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.core import DVS128
+from tess_sim.simulator.events.formats import aedat31, aerdat2, npy
+from tess_sim.simulator.events.labels import read_labels
 
 LAYOUTS = ("dvsgesture", "cifar10dvs", "npy")
 

@@ -27,9 +27,9 @@ from bisect import bisect_right
 
 import numpy as np
 
-from simulator.events.core import DVS128, map_file
-from simulator.events.formats import aedat31
-from simulator.events.framing import LAST, check_frame_budget, frame_edges, frame_events
+from tess_sim.simulator.events.core import DVS128, map_file
+from tess_sim.simulator.events.formats import aedat31
+from tess_sim.simulator.events.framing import LAST, check_frame_budget, frame_edges, frame_events
 
 _OUT_OF_RANGE = 0xFF01FE00   # data bits of x >= 128 (bits 24-31) or y >= 128 (bits 9-16)
 _I32 = (1 << 31) - 1

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.events.core import DVS128, as_events
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.core import DVS128, as_events
 
 MODES = ("time", "count")
 LAST = ("include", "drop")

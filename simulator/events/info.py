@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.events import dataset as ds_mod
-from simulator.events.formats import aedat31, aerdat2, npy, read_events, sniff_format
-from simulator.events.labels import read_labels
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events import dataset as ds_mod
+from tess_sim.simulator.events.formats import aedat31, aerdat2, npy, read_events, sniff_format
+from tess_sim.simulator.events.labels import read_labels
 
 _NAMES = {"aedat3.1": "AEDAT 3.1", "aerdat2.0": "AER-DAT 2.0", "npy": ".npy event array"}
 

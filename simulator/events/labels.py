@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.atomic import atomic_output
-from simulator.events.core import file_size
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.atomic import atomic_output
+from tess_sim.simulator.events.core import file_size
 
 HEADER = ("class", "startTime_usec", "endTime_usec")
 LABEL_DTYPE = np.dtype([("label", "<i8"), ("start", "<i8"), ("end", "<i8")])

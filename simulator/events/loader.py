@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.events import dataset as ds_mod
-from simulator.events import synthetic
-from simulator.events.core import DVS128
-from simulator.events.formats.aerdat2 import CONVENTIONS
-from simulator.events.framing import LAST, MODES, frame_events
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events import dataset as ds_mod
+from tess_sim.simulator.events import synthetic
+from tess_sim.simulator.events.core import DVS128
+from tess_sim.simulator.events.formats.aerdat2 import CONVENTIONS
+from tess_sim.simulator.events.framing import LAST, MODES, frame_events
 
 FORMATS = ("dvsgesture", "cifar10dvs", "npy", "synthetic")
 _COMMON = {"format", "mode", "bin_us", "events_per_frame", "last", "where"}

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.events.core import DVS128, EVENT_DTYPE
-from simulator.events.formats import aedat31, aerdat2, npy
-from simulator.events.labels import write_labels
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.core import DVS128, EVENT_DTYPE
+from tess_sim.simulator.events.formats import aedat31, aerdat2, npy
+from tess_sim.simulator.events.labels import write_labels
 
 MOTIONS = ("right", "left", "up", "down", "up_right", "down_left", "up_left", "down_right",
            "clockwise", "anticlockwise", "zoom")

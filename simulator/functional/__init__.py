@@ -16,14 +16,14 @@ Modules (one job each):
   train     training loop
 """
 
-from simulator.functional.activity import measure_activity
-from simulator.functional.golden import (compute_gradients, load_data, load_weights,
+from tess_sim.simulator.functional.activity import measure_activity
+from tess_sim.simulator.functional.golden import (compute_gradients, load_data, load_weights,
                                          save_npz_atomic)
-from simulator.functional.network import forward, init_weights
-from simulator.functional.rules import gradients
-from simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
+from tess_sim.simulator.functional.network import forward, init_weights
+from tess_sim.simulator.functional.rules import gradients
+from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
                                        RuleParams)
-from simulator.functional.train import train
+from tess_sim.simulator.functional.train import train
 
 __all__ = ["BlockSpec", "NetSpec", "NeuronParams", "PoolSpec", "ReadoutSpec", "RuleParams",
            "compute_gradients", "load_weights", "load_data", "save_npz_atomic",

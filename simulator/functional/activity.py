@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.functional.network import forward
-from simulator.network import taps_per_input
-from simulator.functional.spec import BlockSpec, NetSpec, block_shapes
+from tess_sim.simulator.functional.network import forward
+from tess_sim.simulator.network import taps_per_input
+from tess_sim.simulator.functional.spec import BlockSpec, NetSpec, block_shapes
 
 
 def axis_fanout(n_in: int, k: int, stride: int, padding: int) -> np.ndarray:

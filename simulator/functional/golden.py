@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.functional.network import forward
-from simulator.functional.npz import NpzArchive
-from simulator.functional.rules import ALIASES, RULES, gradients
-from simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.functional.network import forward
+from tess_sim.simulator.functional.npz import NpzArchive
+from tess_sim.simulator.functional.rules import ALIASES, RULES, gradients
+from tess_sim.simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
 
 
 def compute_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict,
@@ -144,7 +144,7 @@ def check_finite_gradients(grads: dict, data_path, weights_path) -> None:
 
 def save_npz_atomic(path, arrays: dict) -> None:
     """Write an uncompressed npz atomically (readers never see a partial file)."""
-    from simulator.atomic import atomic_output
+    from tess_sim.simulator.atomic import atomic_output
 
     with atomic_output(path) as fh:
         np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})

@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from simulator.functional.pool import pool_backward, pool_forward, pools_backward
-from simulator.functional.spec import PoolSpec
+from tess_sim.simulator.functional.pool import pool_backward, pool_forward, pools_backward
+from tess_sim.simulator.functional.spec import PoolSpec
 
 
 @lru_cache(maxsize=64)

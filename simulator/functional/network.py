@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.functional import conv as C
-from simulator.functional.neuron import lif_sequence, lif_step, psi, psi_integral
-from simulator.functional.pool import pools_forward
-from simulator.functional.spec import BlockSpec, NetSpec, block_shapes, weight_shapes
+from tess_sim.simulator.functional import conv as C
+from tess_sim.simulator.functional.neuron import lif_sequence, lif_step, psi, psi_integral
+from tess_sim.simulator.functional.pool import pools_forward
+from tess_sim.simulator.functional.spec import BlockSpec, NetSpec, block_shapes, weight_shapes
 
 
 def init_weights(net: NetSpec, seed: int = 0, dtype=np.float32,

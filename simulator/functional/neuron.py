@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.functional.spec import NeuronParams
+from tess_sim.simulator.functional.spec import NeuronParams
 
 
 def psi(u: np.ndarray, p: NeuronParams) -> np.ndarray:

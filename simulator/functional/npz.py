@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
-from simulator.errors import UserError
+from tess_sim.simulator.errors import UserError
 
 MAX_ARRAY_BYTES = 2 * 2**30
 """Largest array read from a user archive, counted as its float64 copy in memory (bytes)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.functional.spec import PoolSpec
+from tess_sim.simulator.functional.spec import PoolSpec
 
 
 def _window(pool: PoolSpec, h: int, w: int) -> tuple[int, int]:

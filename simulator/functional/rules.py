@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.functional.lsg import lsg_signal, onehot, softmax
-from simulator.functional.network import (block_corr, block_transpose, forward, readout_input,
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.functional.lsg import lsg_signal, onehot, softmax
+from tess_sim.simulator.functional.network import (block_corr, block_transpose, forward, readout_input,
                                           spike_counts)
-from simulator.functional.neuron import trace_sequence
-from simulator.functional.pool import pools_backward
-from simulator.functional.spec import NetSpec, RuleParams, lsg_sizes
+from tess_sim.simulator.functional.neuron import trace_sequence
+from tess_sim.simulator.functional.pool import pools_backward
+from tess_sim.simulator.functional.spec import NetSpec, RuleParams, lsg_sizes
 
 RULES = ("bptt", "stllr", "tess", "readout")
 ALIASES = {"s-tllr": "stllr", "s_tllr": "stllr", "frozen": "readout"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.errors import UserError
+from tess_sim.simulator.errors import UserError
 
 WHERE = "network"
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.functional.network import forward, init_weights
-from simulator.functional.optim import make_optimizer
-from simulator.functional.rules import ALIASES, gradients
-from simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
+from tess_sim.simulator.functional.network import forward, init_weights
+from tess_sim.simulator.functional.optim import make_optimizer
+from tess_sim.simulator.functional.rules import ALIASES, gradients
+from tess_sim.simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
 
 
 @dataclass
@@ -102,7 +102,7 @@ def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch:
 
 def digits_mlp(hidden: int = 128, neuron=None) -> NetSpec:
     """64 -> LIF hidden -> LIF hidden -> readout 10 (the digits benchmark network)."""
-    from simulator.functional.spec import BlockSpec, NeuronParams, ReadoutSpec
+    from tess_sim.simulator.functional.spec import BlockSpec, NeuronParams, ReadoutSpec
 
     neuron = neuron or NeuronParams()
     return NetSpec((64,), (BlockSpec("fc1", "linear", (64,), hidden, neuron=neuron),

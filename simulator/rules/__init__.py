@@ -1,10 +1,22 @@
 """Rule programs: one module per learning rule (README, The ledger)."""
 
-from .bptt import BPTT
-from .rule import Rule
-from .stllr import STLLR
-from .tess import TESS
+from tess_sim.simulator.network import Net
+from tess_sim.simulator.rules.bptt import BPTT
+from tess_sim.simulator.rules.rule import Rule
+from tess_sim.simulator.rules.stllr import STLLR
+from tess_sim.simulator.rules.tess import TESS
+from tess_sim.simulator.workload import Workload
 
 RULES: dict[str, type[Rule]] = {"bptt": BPTT, "stllr": STLLR, "tess": TESS}
 
-__all__ = ["RULES", "Rule", "BPTT", "STLLR", "TESS"]
+
+def build_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
+    """The workload's enabled rule programs, each having checked its parameters against ``net``."""
+    out = []
+    for name, params in wl.rules.enabled().items():
+        RULES[name].check(net, params, where)
+        out.append(RULES[name](net, params))
+    return out
+
+
+__all__ = ["RULES", "Rule", "BPTT", "STLLR", "TESS", "build_rules"]

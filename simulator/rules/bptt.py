@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activity import ActivityProfile
-from . import common
-from .program import Hold, WorkBuilder
-from .rule import Rule
+from tess_sim.simulator.activity import ActivityProfile
+from tess_sim.simulator.rules import common
+from tess_sim.simulator.vocab import RULE_LABELS
+from tess_sim.simulator.rules.program import Hold, WorkBuilder
+from tess_sim.simulator.rules.rule import Rule
 
 
 class BPTT(Rule):
     name = "bptt"
-    label = "BPTT"
+    label = RULE_LABELS["bptt"]
 
     def works(self, act: ActivityProfile):
         net, T, r = self.net, self.net.T, self.name

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activity import ActivityProfile
-from ..network import Block, Net
-from .program import ADAM_OPS, SGD_OPS, Hold, Work, WorkBuilder
+from tess_sim.simulator.activity import ActivityProfile
+from tess_sim.simulator.network import Block, Net
+from tess_sim.simulator.rules.program import ADAM_OPS, SGD_OPS, Hold, Work, WorkBuilder
 
 
 def psi_ops(shape: str) -> dict[str, int]:

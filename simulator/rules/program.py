@@ -35,10 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PHASES = ("fwd", "neuron", "trace", "lsg", "bwd", "wgrad", "update")
-OP_KINDS = ("mac", "ac", "add", "mul", "cmp", "exp", "div", "sqrt")
-PRECISIONS = ("weight", "membrane", "trace", "gradient", "spike", "input", "lsg")
-DIRECTIONS = ("forward", "backward", "batch")
+from tess_sim.simulator.vocab import DIRECTIONS, OP_KINDS, PHASES
 
 ADAM_OPS = {"mul": 6, "add": 4, "sqrt": 1, "div": 1}
 SGD_OPS = {"mac": 1}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from ..activity import ActivityProfile
-from ..network import Net
-from .program import Hold, Work, learning_mask
+from tess_sim.simulator.activity import ActivityProfile
+from tess_sim.simulator.network import Net
+from tess_sim.simulator.rules.program import Hold, Work, learning_mask
 
 
 class Rule(ABC):
@@ -21,6 +21,11 @@ class Rule(ABC):
     def __init__(self, net: Net, params):
         self.net = net
         self.params = params
+
+    @classmethod
+    def check(cls, net: Net, params, where: str) -> None:
+        """Refuse (UserError naming ``rules.<name>.<field>``) parameters the schema cannot judge
+        alone because they depend on the network; the default accepts everything."""
 
     @abstractmethod
     def works(self, act: ActivityProfile) -> list[Work]:
@@ -60,6 +65,6 @@ class LocalRule(Rule):
 
     def paper_memory(self) -> list[Hold]:
         """k = the number of trace kinds: 2 with the post-synaptic trace (alpha_post ≠ 0), else 1."""
-        from .common import paper_memory
+        from tess_sim.simulator.rules.common import paper_memory
 
         return paper_memory(self.net, 2 if self.params.alpha_post else 1, "traces")

@@ -10,14 +10,15 @@ local correlations of docs/math.md §3 for every block (see :func:`common.local_
 
 from __future__ import annotations
 
-from . import common
-from .program import Hold, WorkBuilder
-from .rule import LocalRule
+from tess_sim.simulator.rules import common
+from tess_sim.simulator.vocab import RULE_LABELS
+from tess_sim.simulator.rules.program import Hold, WorkBuilder
+from tess_sim.simulator.rules.rule import LocalRule
 
 
 class STLLR(LocalRule):
     name = "stllr"
-    label = "S-TLLR"
+    label = RULE_LABELS["stllr"]
 
     def works(self, act):
         net, T, r, p = self.net, self.net.T, self.name, self.params

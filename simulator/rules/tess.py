@@ -12,10 +12,12 @@ For a linear block the latent is the block output itself (D_l = N_post, no laten
 
 from __future__ import annotations
 
-from ..network import Block
-from . import common
-from .program import Hold, WorkBuilder
-from .rule import LocalRule
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.network import Block, Net
+from tess_sim.simulator.rules import common
+from tess_sim.simulator.vocab import RULE_LABELS
+from tess_sim.simulator.rules.program import Hold, WorkBuilder
+from tess_sim.simulator.rules.rule import LocalRule
 
 #: The paper's LSG pool sizes for VGG-9 (docs/math.md §4).
 VGG9_LSG_POOL = (4, 2, 2, 2, 2, 2, 2, 1)
@@ -23,7 +25,20 @@ VGG9_LSG_POOL = (4, 2, 2, 2, 2, 2, 2, 1)
 
 class TESS(LocalRule):
     name = "tess"
-    label = "TESS"
+    label = RULE_LABELS["tess"]
+
+    @classmethod
+    def check(cls, net: Net, params, where: str) -> None:
+        """``lsg_pool``: one s_l per spiking block, each dividing its conv block's output."""
+        if params.lsg_pool is None:
+            return
+        if len(params.lsg_pool) != len(net.blocks):
+            raise UserError(where, "rules.tess.lsg_pool", f"has {len(params.lsg_pool)} entries but the "
+                            f"network has {len(net.blocks)} spiking blocks")
+        for b, s in zip(net.blocks, params.lsg_pool):
+            if b.kind == "conv" and (b.post_shape[1] % s or b.post_shape[2] % s):
+                raise UserError(where, f"rules.tess.lsg_pool[{b.index}]", f"block {b.name} outputs "
+                                f"{b.post_shape[1]}×{b.post_shape[2]}, which does not divide into {s}×{s}")
 
     def lsg_size(self, b: Block) -> int:
         """s_l of a conv block (1 when the workload gives no lsg_pool: global pooling)."""

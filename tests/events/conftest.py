@@ -1,7 +1,7 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from simulator.events.core import EVENT_DTYPE
+from tess_sim.simulator.events.core import EVENT_DTYPE
 
 
 def events_strategy(max_t, max_xy, max_size=40, sorted_t=False):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import UserError
-from simulator.events.formats import aedat31, read_events
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.formats import aedat31, read_events
 
 from .conftest import events_strategy
 

@@ -5,9 +5,9 @@ import struct
 import numpy as np
 from click.testing import CliRunner
 
-from simulator.events import aedat31, aerdat2, npy, synthetic
-from simulator.events.cli import data
-from simulator.events.core import EVENT_DTYPE
+from tess_sim.simulator.events import aedat31, aerdat2, npy, synthetic
+from tess_sim.data_cli import data
+from tess_sim.simulator.events.core import EVENT_DTYPE
 
 
 def run(*args):

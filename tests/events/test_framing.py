@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import UserError
-from simulator.events.core import EVENT_DTYPE
-from simulator.events import framing
-from simulator.events.framing import frame_events
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.core import EVENT_DTYPE
+from tess_sim.simulator.events import framing
+from tess_sim.simulator.events.framing import frame_events
 
 from .conftest import events_strategy
 

@@ -22,13 +22,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import UserError
-from simulator.events import aedat31, aerdat2, frame_aedat31, frame_events, npy, synthetic
-from simulator.events.core import EVENT_DTYPE
-from simulator.events.formats import read_events, sniff_format
-from simulator.events.info import count_events, describe
-from simulator.events.labels import read_labels, write_labels
-from simulator.events.loader import load_frames
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events import aedat31, aerdat2, frame_aedat31, frame_events, npy, synthetic
+from tess_sim.simulator.events.core import EVENT_DTYPE
+from tess_sim.simulator.events.formats import read_events, sniff_format
+from tess_sim.simulator.events.info import count_events, describe
+from tess_sim.simulator.events.labels import read_labels, write_labels
+from tess_sim.simulator.events.loader import load_frames
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OFFSET = re.compile(r"\b(byte|line) \d+")
@@ -249,7 +249,7 @@ def test_worst_cases_data_info_exit_2_one_line(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     for name in ("token", "negative", "huge", "overflow", "capacity"):
         path, needle = cases[name]
-        r = subprocess.run([sys.executable, "-m", "simulator.cli", "data", "info", str(path)],
+        r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "data", "info", str(path)],
                            capture_output=True, text=True, env=env, timeout=60)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and r.stdout == "", (name, r.stdout, r.stderr)
@@ -290,7 +290,7 @@ def test_measured_run_on_a_corrupted_npy_dataset_exit_2(tmp_path):
                                                                        "hw" / "edge.yaml"))
     wl["activity"] = {"source": "measured", "samples": 2}
     (tmp_path / "w.yaml").write_text(yaml.safe_dump(wl))
-    r = subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(tmp_path / "w.yaml"),
+    r = subprocess.run([sys.executable, "-m", "tess_sim.cli", "run", str(tmp_path / "w.yaml"),
                         "--engine", "analytical", "--out", str(tmp_path / "out")],
                        capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})

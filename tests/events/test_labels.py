@@ -1,7 +1,7 @@
 import pytest
 
-from simulator.errors import UserError
-from simulator.events.labels import read_labels, write_labels
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.labels import read_labels, write_labels
 
 
 def test_read_dvsgesture_csv(tmp_path):

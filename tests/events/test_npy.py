@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from simulator.errors import UserError
-from simulator.events.core import EVENT_DTYPE
-from simulator.events.formats import npy, read_events
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.core import EVENT_DTYPE
+from tess_sim.simulator.events.formats import npy, read_events
 
 from .conftest import events_strategy
 
@@ -84,7 +84,7 @@ def test_values_out_of_range_name_the_event_byte(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["aedat31", "aerdat2", "npy"])
 def test_empty_round_trip_every_format(tmp_path, fmt):
-    from simulator.events import formats
+    from tess_sim.simulator.events import formats
     mod = getattr(formats, fmt)
     f = tmp_path / ("e.npy" if fmt == "npy" else "e.aedat")
     mod.write(f, np.zeros(0, dtype=EVENT_DTYPE))

@@ -13,15 +13,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from simulator.events import load_frames, synthetic
-from simulator.events.cli import data
+from tess_sim.simulator.events import load_frames, synthetic
+from tess_sim.data_cli import data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "simulator.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "tess_sim.cli", *map(str, args)],
                           capture_output=True, text=True, env=ENV, cwd=REPO_ROOT, timeout=300)
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from simulator.errors import UserError
-from simulator.events import aedat31, load_frames, read_labels
-from simulator.events import dataset, synthetic
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events import aedat31, load_frames, read_labels
+from tess_sim.simulator.events import dataset, synthetic
 
 
 def test_generate_is_deterministic_and_plausible():

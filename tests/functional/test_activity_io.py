@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from simulator.errors import UserError
-from simulator.functional.activity import dense_syn_ops, measure_activity
-from simulator.functional.golden import load_data, load_weights, save_npz_atomic
-from simulator.functional.network import forward, forward_online, init_weights
-from simulator.functional.spec import (BlockSpec, NetSpec, PoolSpec, ReadoutSpec, block_shapes,
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.functional.activity import dense_syn_ops, measure_activity
+from tess_sim.simulator.functional.golden import load_data, load_weights, save_npz_atomic
+from tess_sim.simulator.functional.network import forward, forward_online, init_weights
+from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, PoolSpec, ReadoutSpec, block_shapes,
                                        weight_shapes)
 
 

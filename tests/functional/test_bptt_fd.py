@@ -11,9 +11,9 @@ max-pool near-ties) and only uses draws that satisfy it.
 import numpy as np
 import pytest
 
-from simulator.functional.network import forward, init_weights
-from simulator.functional.rules import bptt_gradients, bptt_loss
-from simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
+from tess_sim.simulator.functional.network import forward, init_weights
+from tess_sim.simulator.functional.rules import bptt_gradients, bptt_loss
+from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
                                        weight_shapes)
 
 MARGIN = 1e-4  # >> 1e-6 and >> the perturbation's effect on u

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from simulator.functional import conv as C
-from simulator.functional.pool import pool_backward, pool_forward
-from simulator.functional.spec import PoolSpec
+from tess_sim.simulator.functional import conv as C
+from tess_sim.simulator.functional.pool import pool_backward, pool_forward
+from tess_sim.simulator.functional.spec import PoolSpec
 from tests.functional import brute
 
 

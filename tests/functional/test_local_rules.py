@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from simulator.functional.golden import compute_gradients
-from simulator.functional.lsg import lsg_matrix
-from simulator.functional.network import init_weights
-from simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
+from tess_sim.simulator.functional.golden import compute_gradients
+from tess_sim.simulator.functional.lsg import lsg_matrix
+from tess_sim.simulator.functional.network import init_weights
+from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
                                        RuleParams)
 from tests.functional import brute
 
@@ -193,7 +193,7 @@ def test_lsg_matrix_closed_form():
 
 
 def test_window_and_lsg_errors():
-    from simulator.errors import UserError
+    from tess_sim.simulator.errors import UserError
     net, w, x, labels = setup(0)
     with pytest.raises(UserError, match="window"):
         compute_gradients(net, "tess", RuleParams(window=9), w, x, labels)

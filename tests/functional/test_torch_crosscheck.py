@@ -5,9 +5,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from simulator.functional.golden import compute_gradients  # noqa: E402
-from simulator.functional.network import init_weights  # noqa: E402
-from simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec,  # noqa: E402
+from tess_sim.simulator.functional.golden import compute_gradients  # noqa: E402
+from tess_sim.simulator.functional.network import init_weights  # noqa: E402
+from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec,  # noqa: E402
                                        ReadoutSpec, RuleParams)
 
 NEURON = NeuronParams(beta=0.5, theta=0.6, v_reset=1.0)

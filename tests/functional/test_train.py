@@ -1,9 +1,9 @@
 import numpy as np
 
-from simulator.functional.data import load_digits_spikes
-from simulator.functional.optim import SGD, Adam
-from simulator.functional.spec import RuleParams
-from simulator.functional.train import digits_mlp, train
+from tess_sim.simulator.functional.data import load_digits_spikes
+from tess_sim.simulator.functional.optim import SGD, Adam
+from tess_sim.simulator.functional.spec import RuleParams
+from tess_sim.simulator.functional.train import digits_mlp, train
 
 
 def test_digits_split_and_encoding():
@@ -24,7 +24,7 @@ def test_short_training_tess_learns_and_beats_frozen_control():
     assert tess.test_acc[-1] >= 0.7
     assert tess.test_acc[-1] >= ctl.test_acc[-1] + 0.1
     # the control really kept the hidden layers at their initial values
-    from simulator.functional.network import init_weights
+    from tess_sim.simulator.functional.network import init_weights
     w0 = init_weights(net, 0)
     np.testing.assert_array_equal(ctl.weights["fc1"], w0["fc1"])
     assert not np.array_equal(tess.weights["fc1"], w0["fc1"])

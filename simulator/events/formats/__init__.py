@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.events.core import file_size
-from simulator.events.formats import aedat31, aerdat2, npy
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.core import file_size
+from tess_sim.simulator.events.formats import aedat31, aerdat2, npy
 
 FORMATS = {"aedat3.1": aedat31, "aerdat2.0": aerdat2, "npy": npy}
 

@@ -35,9 +35,9 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.atomic import atomic_output
-from simulator.events.core import EVENT_DTYPE, as_events, map_file, \
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.atomic import atomic_output
+from tess_sim.simulator.events.core import EVENT_DTYPE, as_events, map_file, \
     read_header_lines
 
 MAGIC = "#!AER-DAT3.1"

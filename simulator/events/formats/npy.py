@@ -18,9 +18,9 @@ from typing import Iterator
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.atomic import atomic_output
-from simulator.events.core import EVENT_DTYPE, as_events, file_size
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.atomic import atomic_output
+from tess_sim.simulator.events.core import EVENT_DTYPE, as_events, file_size
 
 
 MAGIC = b"\x93NUMPY"

@@ -13,19 +13,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .activity import ActivityProfile, LayerActivity
-from .api import make_rules, summarize
-from .engines.analytical import run_analytical
-from .errors import UserError
-from .functional.activity import measure_activity
-from .functional.bridge import net_spec, rule_params
-from .functional.network import init_scheme
-from .functional.train import History, train
-from .network import build_network
-from .workload import Workload
+from tess_sim.simulator.activity import ActivityProfile, LayerActivity
+from tess_sim.simulator.rules import build_rules
+from tess_sim.simulator.summary import summarize
+from tess_sim.simulator.engines.analytical import run_analytical
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.functional.activity import measure_activity
+from tess_sim.simulator.measured.bridge import net_spec, rule_params
+from tess_sim.simulator.functional.network import init_scheme
+from tess_sim.simulator.functional.train import History, train
+from tess_sim.simulator.network import build_network
+from tess_sim.simulator.vocab import RULE_LABELS
+from tess_sim.simulator.workload import Workload
 
 CONTROL = "readout"
-LABELS = {"bptt": "BPTT", "stllr": "S-TLLR", "tess": "TESS", CONTROL: "readout only (control)"}
+LABELS = {**RULE_LABELS, CONTROL: "readout only (control)"}
 
 
 @dataclass
@@ -44,7 +46,7 @@ def digits_data(wl: Workload):
                         "(event data sets are for measured activity)")
     if tuple(wl.input.shape) != (64,):
         raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
-    from .functional.data import load_digits_spikes
+    from tess_sim.simulator.functional.data import load_digits_spikes
 
     return load_digits_spikes(wl.input.T)
 
@@ -91,7 +93,7 @@ def train_workload(wl: Workload, rules: list[str] | None = None, epochs: int | N
         histories[r] = h
         act = measured_with(wl, net, h.weights, x_test, f"measured: {x_test.shape[1]} test images, trained {r} weights")
         cost_rule = r if r != CONTROL else enabled[0]
-        priced = [rule for rule in make_rules(wl, net, where) if rule.name == cost_rule]
+        priced = [rule for rule in build_rules(wl, net, where) if rule.name == cost_rule]
         s = summarize(run_analytical(priced, act, wl.hardware.precision, wl.input.batch), priced).iloc[0]
         rows.append({"rule": r, "label": LABELS[r], "epochs": epochs, "train_acc": h.train_acc[-1],
                      "test_acc": h.test_acc[-1], "seconds": h.seconds,

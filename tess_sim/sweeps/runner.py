@@ -22,15 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
-from ..atomic import write_bytes, write_text
-from ..errors import UserError
-from ..workload import Workload, load_workload, set_dotted, workload_from_dict
-from . import fingerprint
-from .executors import execute
-from .grid import build_grid, check_key, parse_set, parse_values
-from .lock import SweepLock
-from .store import POINTS, PointStore, canonical, point_key, remove_temporary
+from tess_sim.version import __version__
+from tess_sim.simulator.atomic import write_bytes, write_text
+from tess_sim.simulator.errors import UserError
+from tess_sim.api import from_dict, load
+from tess_sim.simulator.workload import Workload, set_dotted
+from tess_sim.sweeps import fingerprint
+from tess_sim.sweeps.executors import execute
+from tess_sim.sweeps.grid import build_grid, check_key, parse_set, parse_values
+from tess_sim.sweeps.lock import SweepLock
+from tess_sim.sweeps.store import POINTS, PointStore, canonical, point_key, remove_temporary
 
 
 @dataclass
@@ -126,11 +127,11 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
                engine: str = "analytical") -> Plan:
     """Validate the keys, expand the grid and resolve every point (UserError on any mistake,
     naming the point's settings)."""
-    from ..api import ENGINES
+    from tess_sim.api import ENGINES
 
     if engine not in ENGINES:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
-    wl = workload if isinstance(workload, Workload) else load_workload(workload)
+    wl = workload if isinstance(workload, Workload) else load(workload)
     where = wl.source or "<workload>"
     settings = _settings(wl, where, sets)
     base = resolved(wl)
@@ -140,7 +141,7 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
         for key, v in values.items():
             data = set_dotted(data, key, v, where="--set")
         try:
-            pwl = workload_from_dict(data, where)
+            pwl = from_dict(data, where)
         except UserError as exc:
             raise UserError(exc.where, exc.field, f"{exc.reason} (sweep point {_describe(values)})") from None
         pwl._source = wl.source

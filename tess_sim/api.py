@@ -1,8 +1,7 @@
 """The Python API every command wraps: load a workload, run it, summarise, sweep T.
 
->>> from simulator.workload import load_workload
->>> from simulator.api import run
->>> res = run(load_workload("workloads/dvs.yaml"))
+>>> from tess_sim.api import load, run
+>>> res = run(load("dvs"))
 >>> res.summary[["paper_mac_M", "paper_memory_MB"]]
 """
 
@@ -15,18 +14,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .activity import ActivityProfile, build_activity
-from .engines.analytical import full_rows, paper_rows, run_placed
-from .errors import UserError
-from .ledger import COLUMNS as LEDGER_COLUMNS
-from .ledger import held, ops
-from .network import Net, build_network
-from .rules import RULES, Rule
-from .rules.program import PHASES
-from .workload import MeasuredActivity, Workload
+from tess_sim.simulator.activity import ActivityProfile, build_activity
+from tess_sim.simulator.engines.analytical import full_rows, paper_rows, run_placed
+from tess_sim.simulator.engines.simulate import simulate
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.ledger import COLUMNS as LEDGER_COLUMNS
+from tess_sim.simulator.ledger import held, ops
+from tess_sim.simulator.mapping import core_of_layers
+from tess_sim.simulator.measured.bridge import measured_profile, resolve
+from tess_sim.simulator.network import Net, build_network
+from tess_sim.simulator.rules import build_rules
+from tess_sim.simulator.summary import summarize
+from tess_sim.simulator.timing import headline
+from tess_sim.simulator.workload import MeasuredActivity, Workload, load_workload, workload_from_dict
+from tess_sim.simulator.vocab import LEARNING_PHASES
+from tess_sim.version import __version__
 
-LEARNING_PHASES = ("trace", "lsg", "bwd", "wgrad", "update")
 ENGINES = ("analytical", "simpy")
 
 
@@ -61,29 +64,37 @@ class Results:
                 "summary": json.loads(self.summary.to_json(orient="index"))}
 
 
-def make_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
-    """The enabled rule programs, with their parameters checked against the network."""
-    tess = wl.rules.tess
-    if tess is not None and tess.lsg_pool is not None:
-        if len(tess.lsg_pool) != len(net.blocks):
-            raise UserError(where, "rules.tess.lsg_pool", f"has {len(tess.lsg_pool)} entries but the "
-                            f"network has {len(net.blocks)} spiking blocks")
-        for b, s in zip(net.blocks, tess.lsg_pool):
-            if b.kind == "conv" and (b.post_shape[1] % s or b.post_shape[2] % s):
-                raise UserError(where, f"rules.tess.lsg_pool[{b.index}]", f"block {b.name} outputs "
-                                f"{b.post_shape[1]}×{b.post_shape[2]}, which does not divide into {s}×{s}")
-    return [RULES[name](net, params) for name, params in wl.rules.enabled().items()]
+def load(path, hardware=None, overrides: dict | None = None) -> Workload:
+    """Read a workload file (or a shipped workload by name, ``"dvs"``), validate it against the
+    schema and :func:`check` it; raises UserError (file, field, reason) on any mistake.
+    ``hardware``: a hardware YAML file replacing the workload's; ``overrides``: dotted keys
+    (``{"T": 64, "hardware.cores": 4}``) as ``--set`` takes them."""
+    wl = load_workload(path, hardware, overrides)
+    check(wl, wl.source or str(path))
+    return wl
+
+
+def from_dict(data: dict, where: str = "<workload>", source: str | None = None) -> Workload:
+    """:func:`load` for a workload mapping already in memory (sweep points)."""
+    wl = workload_from_dict(data, where, source)
+    check(wl, where)
+    return wl
+
+
+def activity_of(wl: Workload, net: Net, where: str = "<workload>") -> ActivityProfile:
+    """The activity profile the workload's ``activity`` section asks for; ``measured`` runs the
+    functional engine on the workload's data (:mod:`tess_sim.simulator.measured.bridge`)."""
+    if isinstance(wl.activity, MeasuredActivity):
+        return measured_profile(wl, net, wl.activity)
+    return build_activity(net, wl.activity, where)
 
 
 def check(wl: Workload, where: str = "<workload>") -> Net:
-    """Every check a workload needs beyond its schema; returns the resolved network."""
-    from .mapping import core_of_layers
-
+    """Every check a workload needs beyond its schema (network shapes and sizes, rule parameters
+    against the network, activity layer names and files, the core mapping); returns the network."""
     net = build_network(wl, where)
-    make_rules(wl, net, where)
+    build_rules(wl, net, where)
     if isinstance(wl.activity, MeasuredActivity):  # checked here, measured when run
-        from .functional.bridge import resolve
-
         for key in ("weights", "data"):
             rel = getattr(wl.activity, key)
             if rel and not resolve(wl, rel).exists():
@@ -94,32 +105,6 @@ def check(wl: Workload, where: str = "<workload>") -> Net:
         build_activity(net, wl.activity, where)
     core_of_layers(net, wl.hardware, where)
     return net
-
-
-def summarize(ledger: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
-    """One row per rule: paper #MAC and memory, full ops per phase, full memory, ratios to BPTT.
-
-    Units: ``*_M`` millions per sample, ``*_MB`` MiB (2^20 bytes), ``ops_*`` operations per sample.
-    """
-    rows = []
-    for rule in rules:
-        lr = ledger[ledger["rule"] == rule.name]
-        paper, full = lr[lr["convention"] == "paper"], lr[lr["convention"] == "full"]
-        fops = ops(full).groupby("phase")["count"].sum()
-        row = {"rule": rule.name, "label": rule.label,
-               "paper_mac_M": ops(paper)["count"].sum() / 1e6,
-               "paper_memory_MB": (held(paper)["count"] * held(paper)["bits"]).sum() / 8 / 2**20,
-               "full_memory_MB": (held(full)["count"] * held(full)["bits"]).sum() / 8 / 2**20}
-        for phase in PHASES:
-            row[f"ops_{phase}"] = float(fops.get(phase, 0.0))
-        row["ops_learning"] = sum(row[f"ops_{p}"] for p in LEARNING_PHASES)
-        row["ops_total"] = sum(row[f"ops_{p}"] for p in PHASES)
-        rows.append(row)
-    df = pd.DataFrame(rows).set_index("rule")
-    if "bptt" in df.index:
-        for col in ("paper_mac_M", "paper_memory_MB", "full_memory_MB", "ops_learning", "ops_total"):
-            df[f"{col}_vs_bptt"] = df[col] / df.loc["bptt", col]
-    return df
 
 
 def run(wl: Workload, engine: str = "analytical", granularity: str | None = None) -> Results:
@@ -133,16 +118,13 @@ def run(wl: Workload, engine: str = "analytical", granularity: str | None = None
     if engine not in ENGINES:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     net = build_network(wl, where)
-    rules = make_rules(wl, net, where)
-    act = build_activity(net, wl.activity, where, wl)
+    rules = build_rules(wl, net, where)
+    act = activity_of(wl, net, where)
     if engine == "simpy":
-        from .engines.simulate import simulate
         if granularity is not None:  # recorded in the workload dump of results.json
             source = wl.source
             wl = wl.model_copy(update={"simulation": wl.simulation.model_copy(update={"granularity": granularity})})
             wl._source = source
-        from .timing import headline
-
         sim = simulate(wl, net, rules, act, granularity=granularity)
         summary = summarize(sim.ledger, rules).join(headline(sim.timing, sim.placement, wl.hardware, net.T))
         return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement)
@@ -170,13 +152,13 @@ def complexity(wl: Workload, Ts: list[int] | None = None,
     """
     where = wl.source or "<workload>"
     base = build_network(wl, where)
-    activity = activity or build_activity(base, wl.activity, where, wl)
+    activity = activity or activity_of(wl, base, where)
     Ts = Ts or powers_of_two(*wl.report.complexity_T)
     rows = []
     for T in Ts:
         net = dataclasses.replace(base, T=T)
         act = activity.at_T(T)
-        for rule in make_rules(wl, net, where):
+        for rule in build_rules(wl, net, where):
             rows += [(T,) + r for r in paper_rows(rule)
                      + full_rows(rule, rule.works(act), wl.hardware.precision, wl.input.batch)]
     led = pd.DataFrame(rows, columns=["T"] + LEDGER_COLUMNS)

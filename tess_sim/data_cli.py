@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from simulator.errors import UserError, exit_2_on_user_error
+from tess_sim.simulator.errors import UserError, exit_2_on_user_error
 
 #: limits of ``data synth`` (a larger request is refused up front rather than run for hours)
 MAX_SAMPLES = 10_000
@@ -24,7 +24,7 @@ def data():
 def info(path):
     """Describe PATH: a recording (.aedat AEDAT 3.1 / AER-DAT 2.0, .npy) or a dataset folder —
     events, duration, event rate, pixel range, classes."""
-    from simulator.events.info import describe
+    from tess_sim.simulator.events.info import describe
 
     click.echo(describe(path))
 
@@ -63,8 +63,8 @@ def synth(out, layout, samples, seed, classes, duration_us, gap_us):
       tess-sim data info gestures
       # then in a workload:  data: {format: dvsgesture, root: gestures}
     """
-    from simulator.events import synthetic
-    from simulator.events.output import new_folder
+    from tess_sim.simulator.events import synthetic
+    from tess_sim.new_folder import new_folder
 
     _in_range("--samples", samples, 1, MAX_SAMPLES)
     _in_range("--seed", seed, 0)
@@ -112,15 +112,15 @@ def npz(workload, weights_path, data_path, samples, seed):
       tess-sim data npz workloads/small.yaml --weights W.npz --data D.npz
       tess-sim grad workloads/small.yaml --weights W.npz --data D.npz --out G.npz --rule tess
     """
-    from simulator.functional.inputs import make_data, make_weights, save_checked
+    from tess_sim.simulator.measured.inputs import make_data, make_weights, save_checked
 
     if weights_path is None and data_path is None:
         raise UserError("npz", "", "nothing to write: give --weights W.npz and/or --data D.npz")
     _in_range("--samples", samples, 1)
     _in_range("--seed", seed, 0)
-    from simulator.workload import load_workload
+    from tess_sim.api import load
 
-    wl = load_workload(workload)
+    wl = load(workload)
     out = []                                      # everything is made before anything is written
     if weights_path is not None:
         w, desc = make_weights(wl, seed)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .api import run
-from .workload import load_workload
+from tess_sim.api import run
+from tess_sim.api import load
 
 PAPER_WORKLOADS = ("dvs", "cifar10", "cifar100", "cifar10dvs")
 COLUMNS = ["dataset", "method", "T", "classes", "mac_millions", "memory_mb",
@@ -22,12 +22,12 @@ COLUMNS = ["dataset", "method", "T", "classes", "mac_millions", "memory_mb",
 
 def workloads_dir() -> Path:
     """The shipped ``workloads/`` folder (works from a checkout and from an installed package)."""
-    return Path(str(resources.files("workloads")))
+    return Path(str(resources.files("tess_sim.workloads")))
 
 
 def published() -> pd.DataFrame:
     """The published rows we know (a copy of shared/reference/paper_table_dev.csv)."""
-    return pd.read_csv(resources.files("simulator") / "data" / "paper_table_dev.csv")
+    return pd.read_csv(resources.files("tess_sim") / "data" / "paper_table_dev.csv")
 
 
 def trunc2(x: float) -> float:
@@ -41,7 +41,7 @@ def paper_table(folder: str | Path | None = None) -> pd.DataFrame:
     pub = published().set_index(["dataset", "method"])
     rows = []
     for name in PAPER_WORKLOADS:
-        res = run(load_workload(folder / f"{name}.yaml"))
+        res = run(load(folder / f"{name}.yaml"))
         wl = res.workload
         for rule, s in res.summary.iterrows():
             key = (wl.dataset or wl.name, s["label"])

@@ -9,8 +9,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from simulator.atomic import _umask
-from simulator.errors import UserError
+from tess_sim.simulator.atomic import _umask
+from tess_sim.simulator.errors import UserError
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 it (:func:`code_hash`) and the files the configuration names (:func:`input_digests`).
 
 * The code hash is a SHA-256 over every source and data file of the installed packages
-  (``simulator``, ``cost_models``, ``reports``, ``workloads``), found where Python imports them from
+  (``tess_sim`` and its ``simulator``, ``cost_models``, ``reports``, ``workloads``), found where Python imports them from
   (an editable checkout or site-packages alike), without importing them. Computed once per process
   (~10 ms for ~100 files).
 * A file the configuration refers to (a cost-model table, an activity CSV, a W.npz / D.npz, a
@@ -19,7 +19,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-PACKAGES = ("simulator", "cost_models", "reports", "workloads")
+PACKAGES = ("tess_sim", "tess_sim.simulator", "tess_sim.cost_models", "tess_sim.reports", "tess_sim.workloads")
 SUFFIXES = (".py", ".yaml", ".yml", ".csv", ".json")  # code and the data shipped with it
 TABLE_SUFFIXES = (".yaml", ".yml")  # a cost-model spec ending so is a table file
 
@@ -33,11 +33,13 @@ def package_files(packages=PACKAGES) -> list[tuple[str, Path]]:
         for loc in (spec.submodule_search_locations or []) if spec else []:
             root = Path(loc)
             for dirpath, dirs, files in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                # subpackages listed in ``packages`` are walked under their own name
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__"
+                                 and f"{name}.{d}" not in packages)
                 for f in files:
                     if f.endswith(SUFFIXES):
                         p = Path(dirpath) / f
-                        out.append((p.relative_to(root.parent).as_posix(), p))
+                        out.append((f"{name}/{p.relative_to(root).as_posix()}", p))
     return sorted(out)
 
 

@@ -9,11 +9,12 @@ import math
 
 import pandas as pd
 
-from .. import __version__
-from ..api import make_rules, run
-from ..outputs import NOT_APPLICABLE, check_finite, result_tables
-from ..workload import workload_from_dict
-from . import fingerprint
+from tess_sim.version import __version__
+from tess_sim.api import run
+from tess_sim.simulator.rules import build_rules
+from tess_sim.outputs import NOT_APPLICABLE, check_finite, result_tables
+from tess_sim.api import from_dict
+from tess_sim.sweeps import fingerprint
 
 SKIP_TABLES = ("ledger", "summary")
 
@@ -66,14 +67,14 @@ def compute_point(config: dict, engine: str) -> dict:
     other DataFrame the Results carry besides the ledger (timing, placement, …) and ``energy``
     (every cost model's pricing, :func:`cost_models.price.energy_summary`).
     """
-    from cost_models import cost_report
+    from tess_sim.cost_models import cost_report
 
-    wl = workload_from_dict(config, "<sweep point>")
+    wl = from_dict(config, "<sweep point>")
     res = run(wl, engine=engine)
     costs = cost_report(res)  # the workload's cost_models (table paths made absolute by the plan)
     check_finite(result_tables(res, costs), NOT_APPLICABLE)  # a non-finite point fails, is never stored
     summary = with_energy(res.summary, costs.summary)
-    steps = {r.name: r.learning_steps() for r in make_rules(wl, res.net)}
+    steps = {r.name: r.learning_steps() for r in build_rules(wl, res.net)}
     summary["learning_steps"] = [steps[r] for r in summary.index]
     summary["paper_mac_per_step_M"] = summary["paper_mac_M"] / summary["learning_steps"]
     summary["ops_learning_per_step"] = summary["ops_learning"] / summary["learning_steps"]

@@ -22,9 +22,9 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel
 
-from .. import limits as L
-from ..errors import UserError
-from ..workload import Workload, load_yaml_text
+from tess_sim.simulator import limits as L
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.workload import Workload, load_yaml_text
 
 ALIASES = {"T": "input.T"}
 _NUM = r"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"

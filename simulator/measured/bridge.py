@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..activity import ActivityProfile, LayerActivity
-from ..errors import UserError
-from ..network import Net, build_network
-from ..workload import MeasuredActivity, Workload
-from .spec import BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec, RuleParams
+from tess_sim.simulator.activity import ActivityProfile, LayerActivity
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.network import Net, build_network
+from tess_sim.simulator.workload import MeasuredActivity, Workload
+from tess_sim.simulator.functional.spec import BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec, RuleParams
 
 POOL_KINDS = {"max": "max", "avg": "avg", "adaptive_avg": "adaptive_avg"}
 
@@ -59,7 +59,7 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
     T = wl.input.T
     spec = net_spec(build_network(wl, where))
     if npz is not None:
-        from .golden import load_data
+        from tess_sim.simulator.functional.golden import load_data
 
         path = resolve(wl, npz)
         if not path.exists():
@@ -71,7 +71,7 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
         raise UserError(where, "data", "measured activity and training need a 'data' section "
                         "(or activity.data: a D.npz)")
     if d.format == "digits":
-        from .data import load_digits_spikes
+        from tess_sim.simulator.functional.data import load_digits_spikes
 
         if tuple(wl.input.shape) != (64,):
             raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
@@ -88,7 +88,7 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
 def _event_samples(wl: Workload, n: int, seed: int):
     """Framed event recordings [T, n, 2, H, W]; binarised when the input is spikes."""
     try:
-        from ..events import load_frames
+        from tess_sim.simulator.events import load_frames
     except ImportError:  # pragma: no cover - the events package ships with tess-sim
         raise UserError(wl.source or "<workload>", "data.format", "event readers are not installed") from None
     source = {k: v for k, v in wl.data.model_dump().items() if v is not None and k != "path"}
@@ -105,20 +105,20 @@ def _event_samples(wl: Workload, n: int, seed: int):
 def load_or_init_weights(wl: Workload, spec: NetSpec, path: str | None, seed: int) -> tuple[dict, str]:
     """Weights from a W.npz, or the seeded initialisation of ``training.init``; and which."""
     if path:
-        from .golden import load_weights
+        from tess_sim.simulator.functional.golden import load_weights
 
         p = resolve(wl, path)
         if not p.exists():
             raise UserError(wl.source or "<workload>", "activity.weights", f"weights file '{path}' not found (looked at {p})")
         return load_weights(p, spec), f"weights {p}"
-    from .network import init_scheme
+    from tess_sim.simulator.functional.network import init_scheme
 
     return init_scheme(spec, seed, wl.training.init), f"{wl.training.init} initialisation, seed {seed}"
 
 
 def measured_profile(wl: Workload, net: Net, spec: MeasuredActivity, batch: int = 64) -> ActivityProfile:
     """Per-layer, per-step counts averaged over ``spec.samples`` samples of a real forward pass."""
-    from .activity import measure_activity
+    from tess_sim.simulator.functional.activity import measure_activity
 
     fspec = net_spec(net)
     x, _, data_desc = load_samples(wl, spec.samples, spec.seed, spec.data)

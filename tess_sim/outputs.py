@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import make_folder
-from .errors import InternalError, UserError, is_write_error, write_error
+from tess_sim.simulator.atomic import make_folder
+from tess_sim.simulator.errors import InternalError, UserError, is_write_error, write_error
 
 RUN_FILES = frozenset({"summary.csv", "ledger.csv", "energy.csv", "energy_breakdown.csv", "results.json",
                        "activity.csv", "placement.csv", "timing.csv", "complexity.png", "report.html",

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import UserError
-from .errors import exit_2_on_user_error as user_errors
-from .events.cli import data
+from tess_sim.version import __version__
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.errors import exit_2_on_user_error as user_errors
+from tess_sim.data_cli import data
 
 
 def plugin_modules_option(fn):
@@ -26,7 +26,7 @@ def plugin_modules_option(fn):
     TESS_SIM_ALLOW_PLUGIN_MODULES=1, which sweep workers inherit; see cost_models.registry)."""
     def on(ctx, param, value):
         if value:
-            from cost_models import allow_plugin_modules
+            from tess_sim.cost_models import allow_plugin_modules
 
             allow_plugin_modules()
 
@@ -112,7 +112,7 @@ def checked_output(name: str, kind: str = "folder"):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             if kwargs.get(name) is not None:
-                from .outputs import check_file, check_folder
+                from tess_sim.outputs import check_file, check_folder
 
                 (check_file if kind == "file" else check_folder)(kwargs[name])
             return fn(*args, **kwargs)
@@ -152,18 +152,18 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
     energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
     complexity.png and, with the SimPy engine, timing.csv and placement.csv."""
-    from cost_models import cost_report, load_models, parse_cli_spec
-    from reports.energy import energy_text
-    from reports.summary import summary_text
+    from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
+    from tess_sim.reports.energy import energy_text
+    from tess_sim.reports.summary import summary_text
 
-    from .activity import write_activity_csv
-    from .api import complexity, fit_slopes, run
-    from .atomic import write_bytes, write_text
-    from .workload import load_workload
+    from tess_sim.simulator.activity import write_activity_csv
+    from tess_sim.api import complexity, fit_slopes, run
+    from tess_sim.simulator.atomic import write_bytes, write_text
+    from tess_sim.api import load
 
-    from .outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder
+    from tess_sim.outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder
 
-    wl = load_workload(workload, hardware, overrides(sets))
+    wl = load(workload, hardware, overrides(sets))
     out = check_run_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
     engine = engine or wl.simulation.engine
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
@@ -173,7 +173,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     check_finite(result_tables(res, costs), NOT_APPLICABLE)
     plot = None
     if wl.report.plots and not no_plot:
-        from reports.complexity import plot_complexity
+        from tess_sim.reports.complexity import plot_complexity
 
         cx = complexity(wl, activity=res.activity)
         plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
@@ -206,7 +206,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
     if res.timing is not None:
-        from .timing import headline_text
+        from tess_sim.simulator.timing import headline_text
 
         click.echo(headline_text(res.summary, wl.hardware))
     click.echo("")
@@ -216,7 +216,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
 
 def overrides(sets) -> dict:
     """``--set KEY=VALUE`` options as a dict of canonical dotted keys (one YAML value each)."""
-    from .sweep.grid import parse_set
+    from tess_sim.sweeps.grid import parse_set
 
     out = {}
     for text in sets:
@@ -234,7 +234,7 @@ class ReckonCommand(click.Command):
     def format_help_text(self, ctx, formatter):
         import inspect
 
-        from reports.calibration import RECKON_LIKE
+        from tess_sim.reports.calibration import RECKON_LIKE
 
         formatter.write_paragraph()
         with formatter.indentation():
@@ -255,15 +255,15 @@ def reckon_cmd(workload, rule, cost_models, sets):
     workloads/reckon.yaml) next to ReckOn's published 5.3 pJ/SOP, with the ratio and why.
 
     ReckOn-like (else exit 2, saying why it is not comparable):"""
-    import workloads as shipped
-    from cost_models import cost_report, load_models, parse_cli_spec
-    from reports.calibration import not_reckon_like, reckon_table, reckon_text
+    import tess_sim.workloads as shipped
+    from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
+    from tess_sim.reports.calibration import not_reckon_like, reckon_table, reckon_text
 
-    from .api import run
-    from .workload import load_workload
+    from tess_sim.api import run
+    from tess_sim.api import load
 
     path = workload or str(Path(shipped.__file__).parent / "reckon.yaml")
-    wl = load_workload(path, None, overrides(sets))
+    wl = load(path, None, overrides(sets))
     if rule not in wl.rules.enabled():
         raise UserError("--rule", "", f"rule '{rule}' is not enabled in {path} "
                         f"(enabled: {', '.join(wl.rules.enabled())})")
@@ -308,13 +308,13 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
     and a D.npz for WORKLOAD: tess-sim data npz WORKLOAD --weights W.npz --data D.npz."""
     import numpy as np
 
-    from .functional.bridge import net_spec, rule_params
-    from .functional.golden import (check_finite_gradients, compute_gradients, load_data, load_weights,
+    from tess_sim.simulator.measured.bridge import net_spec, rule_params
+    from tess_sim.simulator.functional.golden import (check_finite_gradients, compute_gradients, load_data, load_weights,
                                     save_npz_atomic)
-    from .network import build_network
-    from .workload import load_workload
+    from tess_sim.simulator.network import build_network
+    from tess_sim.api import load
 
-    wl = load_workload(workload, None, overrides(sets))
+    wl = load(workload, None, overrides(sets))
     enabled = list(wl.rules.enabled())
     if rule is None:
         if len(enabled) != 1:
@@ -348,14 +348,14 @@ def train_cmd(workload, rules, epochs, seed, out_dir, sets):
     --weights format) and training.csv as each rule finishes (Ctrl-C keeps the finished ones)."""
     from tqdm import tqdm
 
-    from .atomic import write_text
-    from .functional.golden import save_npz_atomic
-    from .trainer import train_workload
-    from .workload import load_workload
+    from tess_sim.simulator.atomic import write_text
+    from tess_sim.simulator.functional.golden import save_npz_atomic
+    from tess_sim.trainer import train_workload
+    from tess_sim.api import load
 
-    from .outputs import check_folder, removed_if_empty
+    from tess_sim.outputs import check_folder, removed_if_empty
 
-    wl = load_workload(workload, None, overrides(sets))
+    wl = load(workload, None, overrides(sets))
     out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before 20 epochs, not after
     n_rules = len(rules) if rules else len(wl.rules.enabled()) + int(wl.training.control)
     bar = tqdm(total=n_rules * (epochs or wl.training.epochs), disable=not sys.stderr.isatty(),
@@ -412,9 +412,9 @@ def pd_format(t):
 
 def _write_report(folder: Path) -> None:
     """report.html (self-contained) and report.md of a run or sweep folder."""
-    from reports.page import build_report
+    from tess_sim.reports.page import build_report
 
-    from .atomic import write_text
+    from tess_sim.simulator.atomic import write_text
 
     page_html, page_md = build_report(folder)
     write_text(folder / "report.html", page_html)
@@ -436,7 +436,7 @@ def _write_report(folder: Path) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Sweep folder (default: out/sweep-<workload name>).")
 @click.option("--force", is_flag=True, help="Recompute points already stored.")
-@click.option("--engine", default="analytical", show_default=True, help="Any engine of simulator.api.ENGINES.")
+@click.option("--engine", default="analytical", show_default=True, help="Any engine of tess_sim.api.ENGINES.")
 @click.option("--no-plot", is_flag=True, help="Skip the plots and the report.")
 @user_errors
 @checked_output("out_dir")
@@ -445,14 +445,14 @@ def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engi
     finishes (re-running skips stored points), write sweep.csv, the plots and report.html."""
     import time
 
-    from .sweep import plan_sweep, run_sweep
-    from .sweep.progress import Progress
+    from tess_sim.sweeps import plan_sweep, run_sweep
+    from tess_sim.sweeps.progress import Progress
 
     if scheduler and executor != "dask":
         raise UserError("--scheduler", "", "only used with --executor dask")
     t0 = time.perf_counter()
     plan = plan_sweep(workload, list(sets), engine)
-    from cost_models import check_file_specs
+    from tess_sim.cost_models import check_file_specs
 
     for p in plan.points:  # refused here (exit 2), not in every worker
         check_file_specs(p.config.get("cost_models"), plan.workload)
@@ -490,9 +490,9 @@ def _write_sweep_plots(folder: Path, title: str, formats=("png", "svg"), dpi: in
 
     import pandas as pd
 
-    from reports.sweep import sweep_figures
+    from tess_sim.reports.sweep import sweep_figures
 
-    from .atomic import write_bytes
+    from tess_sim.simulator.atomic import write_bytes
 
     meta = _json.loads((folder / "sweep.json").read_text())
     table = pd.read_csv(folder / "sweep.csv")
@@ -542,12 +542,12 @@ def report_cmd(folder):
 @user_errors
 def validate_cmd(workload):
     """Check WORKLOAD against the schema and its network shapes (no simulation)."""
-    from cost_models import load_models
+    from tess_sim.cost_models import load_models
 
-    from .network import build_network
-    from .workload import load_workload
+    from tess_sim.simulator.network import build_network
+    from tess_sim.api import load
 
-    wl = load_workload(workload)
+    wl = load(workload)
     net = build_network(wl)
     load_models(wl.cost_models, wl.source)  # names, tables and parameters resolve
     click.echo(f"ok: {workload}: {wl.name}, {len(net.blocks)} spiking blocks + readout, "
@@ -557,7 +557,7 @@ def validate_cmd(workload):
 @main.command("schema")
 def schema_cmd():
     """Print the workload JSON Schema."""
-    from .workload import Workload
+    from tess_sim.simulator.workload import Workload
 
     click.echo(json.dumps(Workload.model_json_schema(), indent=2))
 
@@ -575,7 +575,7 @@ def table():
 @user_errors
 def table_paper(fmt, folder):
     """The TESS paper's #MAC / memory table (per sample, batch 1) beside the published cells."""
-    from .paper import display, paper_table
+    from tess_sim.paper import display, paper_table
 
     t = paper_table(folder)
     if fmt == "csv":

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.errors import UserError
-from simulator.functional.bridge import load_or_init_weights, load_samples, net_spec
-from simulator.functional.golden import save_npz_atomic
-from simulator.network import build_network
+from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.measured.bridge import load_or_init_weights, load_samples, net_spec
+from tess_sim.simulator.functional.golden import save_npz_atomic
+from tess_sim.simulator.network import build_network
 
 MAX_DATA_BYTES = 1 << 30        # D.npz's x, float32
 
@@ -69,7 +69,7 @@ def make_data(wl, samples: int | None = None,
 
 def _synthetic_events(wl, n: int, seed: int):
     """Synthetic DVS Gesture recordings framed to the input (binarised for spike input)."""
-    from simulator.events import load_frames
+    from tess_sim.simulator.events import load_frames
 
     k = min(wl.input.classes, 11)
     frames, labels, desc = load_frames({"format": "synthetic", "classes": k, "where": _where(wl)},

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from ..errors import UserError
-from .point import compute_point
+from tess_sim.simulator.errors import UserError
+from tess_sim.sweeps.point import compute_point
 
 EXECUTORS = ("serial", "process", "dask")
 

@@ -15,9 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..atomic import write_text
-from . import fingerprint
+from tess_sim.version import __version__
+from tess_sim.simulator.atomic import write_text
+from tess_sim.sweeps import fingerprint
 
 POINTS = "points"
 

@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from ..errors import UserError
+from tess_sim.simulator.errors import UserError
 
 try:
     import fcntl

@@ -1,16 +1,16 @@
 """tess-sim: neuromorphic hardware simulator and cost profiler for on-chip learning in SNNs.
 
-The application: the API below, the ``tess-sim`` CLI (:mod:`tess_sim.cli`), sweeps, the trainer,
-the paper table and run-folder writing. It alone imports every layer (README, "How the code is
-laid out").
+This package is the application: the API (:mod:`tess_sim.api`: ``load``, ``run``,
+``complexity``; sweeps in :mod:`tess_sim.sweeps`), the ``tess-sim`` CLI, the trainer, the paper
+table and run-folder writing. The kernel is :mod:`tess_sim.simulator`, the price list
+:mod:`tess_sim.cost_models`, the report :mod:`tess_sim.reports` (README, "How the code is laid
+out"). It is kept light: Python imports it before any of its subpackages.
 
->>> import tess_sim
->>> res = tess_sim.run(tess_sim.load("dvs"))
+>>> from tess_sim.api import load, run
+>>> res = run(load("dvs"))
 >>> res.summary[["paper_mac_M", "paper_memory_MB"]]
 """
 
 from tess_sim.version import __version__
-from tess_sim.api import Results, complexity, fit_slopes, load, run
-from tess_sim.sweeps import sweep
 
-__all__ = ["__version__", "Results", "load", "run", "complexity", "fit_slopes", "sweep"]
+__all__ = ["__version__"]

@@ -54,7 +54,8 @@ import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.workload import Memory, Strict, read_yaml, validation_error
+from tess_sim.simulator.workload import Memory, Strict, validation_error
+from tess_sim.simulator.yaml_io import read_yaml
 
 from tess_sim.cost_models.curve import Curve
 

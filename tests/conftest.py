@@ -15,7 +15,7 @@ SHARED = ROOT.parent / "shared"
 @pytest.fixture
 def small_dict():
     """The small workload as a mapping with its hardware inline (tests edit it freely)."""
-    from tess_sim.simulator.workload import read_yaml
+    from tess_sim.simulator.yaml_io import read_yaml
 
     data = read_yaml(WORKLOADS / "small.yaml")
     data["hardware"] = read_yaml(WORKLOADS / "hw" / "edge.yaml")

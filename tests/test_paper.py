@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tess_sim.paper import PAPER_WORKLOADS, published, paper_table, trunc2
-from tess_sim.simulator.workload import read_yaml
+from tess_sim.simulator.yaml_io import read_yaml
 from tess_sim.api import load, from_dict
 
 from .conftest import SHARED, WORKLOADS

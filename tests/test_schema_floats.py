@@ -19,7 +19,8 @@ import pytest
 from pydantic import BaseModel
 
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.workload import Hardware, Workload, read_yaml
+from tess_sim.simulator.workload import Hardware, Workload
+from tess_sim.simulator.yaml_io import read_yaml
 from tess_sim.api import load
 
 from .conftest import WORKLOADS

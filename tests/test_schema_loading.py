@@ -11,7 +11,8 @@ import pytest
 
 from tess_sim.simulator import limits
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.workload import load_yaml_text, set_dotted
+from tess_sim.simulator.workload import set_dotted
+from tess_sim.simulator.yaml_io import load_yaml_text
 from tess_sim.api import load
 
 from .conftest import WORKLOADS

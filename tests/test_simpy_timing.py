@@ -16,7 +16,7 @@ from tess_sim.simulator.mapping import core_of_layers
 from tess_sim.simulator.network import build_network
 from tess_sim.simulator.placement import place
 from tess_sim.simulator.spills import history_max_T
-from tess_sim.simulator.workload import read_yaml
+from tess_sim.simulator.yaml_io import read_yaml
 from tess_sim.api import from_dict
 
 from .conftest import WORKLOADS

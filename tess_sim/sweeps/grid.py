@@ -24,7 +24,8 @@ from pydantic import BaseModel
 
 from tess_sim.simulator import limits as L
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.workload import Workload, load_yaml_text
+from tess_sim.simulator.workload import Workload
+from tess_sim.simulator.yaml_io import load_yaml_text
 
 ALIASES = {"T": "input.T"}
 _NUM = r"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"

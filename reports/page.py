@@ -17,9 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from tess_sim.simulator.errors import UserError
-
 from tess_sim.reports.format import number, percent, ratio
+from tess_sim.reports.run_tables import (cycles_table, energy_tables, memory_table, placement_table, stall_table,
+                                         timing_headline)
 from tess_sim.reports.summary import summary_table
+from tess_sim.reports.sweep import COST_PANELS, energy_total_column, latency_column, latency_label, sweep_slopes
 
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}
@@ -139,8 +141,6 @@ def run_page(folder: Path) -> Page:
     """The page of a ``tess-sim run`` output folder: what ``tess-sim run`` prints (the summary
     with its ops per phase, the timing headline, cycles per phase and per layer, memories,
     stalls, the placement, the energy per phase / layer / buffer of every cost model) as tables."""
-    from tess_sim.reports.run_tables import cycles_table, energy_tables, memory_table, placement_table, stall_table, timing_headline
-
     res = json.loads((folder / "results.json").read_text())
     wl, summary = res["workload"], pd.read_csv(folder / "summary.csv", index_col="rule")
     i = wl["input"]
@@ -180,8 +180,6 @@ def run_page(folder: Path) -> Page:
 
 def metric_label(col: str) -> str:
     """A sweep.csv cost column in words: ``ops_bwd`` -> ``ops of phase bwd (full convention)``."""
-    from tess_sim.reports.sweep import COST_PANELS, energy_total_column, latency_column, latency_label
-
     names = dict(COST_PANELS) | {"paper_mac_per_step_M": "learning MACs per step, paper convention (M)",
                                  "ops_total": "total ops, full convention (ops)"}
     if col in names:
@@ -223,8 +221,6 @@ def sweep_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def sweep_page(folder: Path) -> Page:
     """The page of a ``tess-sim sweep`` output folder (slopes when one numeric key was swept)."""
-    from tess_sim.reports.sweep import sweep_slopes
-
     meta = json.loads((folder / "sweep.json").read_text())
     table = pd.read_csv(folder / "sweep.csv")
     failures = json.loads((folder / "failures.json").read_text()) if (folder / "failures.json").exists() else []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tess_sim.reports.energy import model_table
 from tess_sim.reports.format import NA, missing, number, percent
 
 MiB = 2 ** 20
@@ -109,8 +110,6 @@ def placement_table(placement: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
 def energy_tables(models: list[dict], energy: pd.DataFrame, breakdown: pd.DataFrame) -> list:
     """Per cost model: its heading lines and its table (total, split, per SOP, per phase, per
     layer, per buffer), as ``tess-sim run`` prints them."""
-    from tess_sim.reports.energy import model_table
-
     blocks: list = []
     for m in models:
         name = m.get("label", m["name"])

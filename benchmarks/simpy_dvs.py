@@ -20,8 +20,7 @@ sys.path.insert(0, str(ROOT))
 from tess_sim.simulator.activity import build_activity  # noqa: E402
 from tess_sim.simulator.rules import build_rules
 from tess_sim.simulator.engines.analytical import run_analytical  # noqa: E402
-from tess_sim.simulator.engines.simpy_engine import CoreSim  # noqa: E402
-from tess_sim.simulator.engines.simulate import capacity_view  # noqa: E402
+from tess_sim.simulator.engines.simpy.engine import CoreSim  # noqa: E402
 from tess_sim.simulator.mapping import core_of_layers  # noqa: E402
 from tess_sim.simulator.network import build_network  # noqa: E402
 from tess_sim.simulator.placement import place  # noqa: E402
@@ -52,7 +51,7 @@ def main() -> None:
     hw, batch = wl.hardware, wl.input.batch
     cores = core_of_layers(net, hw)
     rules = build_rules(wl, net)
-    placement = place(run_analytical(rules, act, hw.precision, batch), capacity_view(hw))
+    placement = place(run_analytical(rules, act, hw.precision, batch), hw)
     print(f"{wl.name}: T = {net.T}, {len(net.blocks)} blocks, activity {act.source}, hardware {hw.name} "
           f"({hw.cores} core{'s' if hw.cores > 1 else ''}), "
           f"granularity {a.granularity} (tile {wl.simulation.tile}), best of {a.repeat}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.workload import Memory
 
 from tess_sim.cost_models.table import TABLE_PARAMS, TableModel, check_params
@@ -108,8 +109,6 @@ class Horowitz45(TableModel):
     def __init__(self, **params):
         p = check_params("horowitz45", params, self.PARAMS)
         if p["arithmetic"] not in HOROWITZ_OPS:
-            from tess_sim.simulator.errors import UserError
-
             raise UserError("cost model horowitz45", "arithmetic", f"must be 'int' or 'fp' (got {p['arithmetic']!r})")
         super().__init__(horowitz45_table(p["arithmetic"]), **params)
 

@@ -1,17 +1,17 @@
-"""Pricing: a ledger + a hardware description + a cost model (+ optional simulated time) →
+"""Pricing: a ledger + a hardware description + a cost model (+ the engine's time per sample) →
 energy per sample, per rule, with its breakdown.
 
-Interface for the engines (the SimPy engine plugs in here)::
+Interface for the engines::
 
-    price(ledger, hw, model, seconds=None) -> Priced
+    price(ledger, hw, model, seconds=None, basis="given") -> Priced
 
-- ``ledger``: any engine's ledger (:mod:`simulator.ledger`), with or without a ``memory`` column.
-  Without one, :func:`simulator.placement.place` + ``with_memory`` decide which memory serves each
-  access (SRAM for the on-chip fraction of a buffer, DRAM for the spilled rest); with one (the
-  SimPy engine's) it is used as given.
-- ``seconds``: simulated seconds per sample — a number (every rule) or ``{rule: seconds}``.
-  None: leakage is priced over a *cycle estimate*, ``ops / (pe.units × cores) / clock``
-  (labelled ``estimate`` in every output), never over a hidden time.
+- ``ledger``: an engine's ledger (:mod:`simulator.ledger`) *with* its ``memory`` column, which
+  says which memory serves each access (both engines add it: ``tess_sim.api.run``). Pricing
+  never places buffers itself: a ledger without ``memory`` is refused with an error.
+- ``seconds``: the engine's time per sample — a number (every rule) or ``{rule: seconds}`` — and
+  ``basis`` what it is (``simulated`` for the SimPy engine, the analytical engine's stated
+  ``estimate: …``; default ``given``), carried to every output. None: leakage is not priced (NaN, basis
+  :data:`NOT_PRICED`); the cost model never invents a time.
 
 Categories: ``compute`` (PE ops), ``sram`` and ``dram`` (accesses, by the kind of the memory
 serving them), ``leakage`` (Σ leakage power of the SRAMs × cores × seconds; DRAM leakage is not
@@ -29,12 +29,13 @@ import numpy as np
 import pandas as pd
 
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.placement import place, with_memory
 from tess_sim.simulator.workload import Hardware
 
 CATEGORIES = ("compute", "sram", "dram", "leakage")
-ESTIMATE = "estimate: ops / (pe.units × cores) / clock"
-SIMULATED = "simulated"
+#: the leakage basis of a time per sample passed without one
+GIVEN = "given"
+#: the leakage basis when the engine gave no time per sample
+NOT_PRICED = "not priced: no time per sample from the engine"
 PRICED_COLUMNS = ["rule", "layer", "phase", "unit", "action", "memory", "bits", "count", "each",
                   "energy", "category"]
 
@@ -45,7 +46,7 @@ class Priced:
 
     ``rows``: PRICED_COLUMNS (``each`` = energy of one action, ``energy = count × each``);
     ``leakage``: one row per rule — seconds per sample, basis, power (mW), energy (NaN when the
-    model prices no leakage); ``area_mm2``: Σ memory areas × cores, None if not priced.
+    model prices no leakage, or the engine gave no time: basis :data:`NOT_PRICED`); ``area_mm2``: Σ memory areas × cores, None if not priced.
     """
 
     model: dict
@@ -55,21 +56,15 @@ class Priced:
     area_mm2: float | None
 
 
-def access_ledger(ledger: pd.DataFrame, hw: Hardware, where: str = "hardware") -> pd.DataFrame:
-    """The ``full`` ledger's ops and accesses, each access with the memory serving it."""
-    if "memory" in ledger.columns:
-        full = ledger[ledger["convention"] == "full"] if "convention" in ledger.columns else ledger
-    else:
-        full = with_memory(ledger, place(ledger, hw, where))
-    return full[full["action"] != "hold"].reset_index(drop=True)
-
-
-def estimate_seconds(ledger: pd.DataFrame, hw: Hardware) -> pd.Series:
-    """Seconds per sample per rule from the stated cycle estimate ops / (pe.units × cores) / clock."""
+def access_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ``full`` ledger's ops and accesses, each access with the memory serving it (the
+    ledger's ``memory`` column; a ledger without one is refused)."""
+    if "memory" not in ledger.columns:
+        raise UserError("ledger", "memory", "has no 'memory' column, so nothing says which memory serves each "
+                        "access: price the ledger of an engine run (tess_sim.api.run adds it; in Python, "
+                        "simulator.placement.with_memory)")
     full = ledger[ledger["convention"] == "full"] if "convention" in ledger.columns else ledger
-    o = full[full["unit"] == "pe"]
-    ops = o.groupby("rule", sort=False)["count"].sum()
-    return ops / (hw.pe.units * hw.cores) / (hw.clock_mhz * 1e6)
+    return full[full["action"] != "hold"].reset_index(drop=True)
 
 
 def _each(model, acc: pd.DataFrame, hw: Hardware) -> np.ndarray:
@@ -105,9 +100,9 @@ def _checked(model, field: str, values, what: str = "energy") -> np.ndarray:
 
 
 def price(ledger: pd.DataFrame, hw: Hardware, model, seconds: float | dict | None = None,
-          where: str = "hardware") -> Priced:
+          basis: str = GIVEN) -> Priced:
     """Price every op and access of ``ledger`` with ``model`` (see the module docstring)."""
-    acc = access_ledger(ledger, hw, where)
+    acc = access_ledger(ledger)
     kinds = {m.name: m.kind for m in hw.memories}
     each = _each(model, acc, hw)
     with np.errstate(over="ignore"):
@@ -118,12 +113,11 @@ def price(ledger: pd.DataFrame, hw: Hardware, model, seconds: float | dict | Non
 
     rules = list(dict.fromkeys(rows["rule"]))
     if seconds is None:
-        est = estimate_seconds(ledger, hw)
-        secs, basis = {r: float(est.get(r, 0.0)) for r in rules}, ESTIMATE
+        secs, basis = {r: np.nan for r in rules}, NOT_PRICED
     elif isinstance(seconds, dict):
-        secs, basis = {r: float(seconds[r]) for r in rules}, SIMULATED
+        secs = {r: float(seconds[r]) for r in rules}
     else:
-        secs, basis = {r: float(seconds) for r in rules}, SIMULATED
+        secs = {r: float(seconds) for r in rules}
     srams = [m for m in hw.memories if m.kind == "sram"]
     powers = [model.leakage_mw(m) for m in srams]
     for m, p in zip(srams, powers):

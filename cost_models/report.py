@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tess_sim.cost_models.price import Priced, access_ledger, breakdown, energy_summary, price
+from tess_sim.cost_models.price import NOT_PRICED, Priced, access_ledger, breakdown, energy_summary, price
 from tess_sim.cost_models.registry import load_cost_model
 
 
@@ -31,14 +31,16 @@ class CostReport:
         return {"cost_models": out}
 
 
-def simulated_seconds(results) -> dict | None:
-    """Simulated seconds per sample per rule when the engine measured them, else None.
+def time_per_sample(results) -> tuple[dict | None, str]:
+    """The engine's time per sample per rule and its basis, ``({rule: seconds}, basis)``, or
+    ``(None, NOT_PRICED)`` when the engine gave none (leakage is then not priced).
 
-    The plug point for the SimPy engine: a ``Results`` carrying ``simulated_seconds``
-    (``{rule: seconds per sample}``) has its leakage priced over that time.
+    The plug point for engines: a ``Results`` carrying ``seconds`` (``{rule: seconds per
+    sample}``) and ``seconds_basis`` (``simulated`` for the SimPy engine, the analytical engine's
+    ``estimate: …``) has its leakage priced over that time.
     """
-    secs = getattr(results, "simulated_seconds", None)
-    return dict(secs) if secs else None
+    secs = getattr(results, "seconds", None)
+    return (dict(secs), results.seconds_basis) if secs else (None, NOT_PRICED)
 
 
 def load_models(specs: list, workload_source: str | None, option: str | None = None,
@@ -63,10 +65,9 @@ def cost_report(results, specs: list | None = None, models: list | None = None) 
     wl = results.workload
     if models is None:  # specs given in Python are the caller's choice; the workload's need the opt-in
         models = load_models(specs if specs is not None else wl.cost_models, wl.source, from_file=specs is None)
-    secs = simulated_seconds(results)
-    where = wl.source or "hardware"
-    placed = access_ledger(results.ledger, wl.hardware, where)  # which memory serves each access, once
-    priced = [price(placed, wl.hardware, m, secs, where=where) for m in models]
+    secs, basis = time_per_sample(results)
+    acc = access_ledger(results.ledger)  # ops and accesses, each with the memory serving it
+    priced = [price(acc, wl.hardware, m, secs, basis) for m in models]
     names = [p.model["name"] for p in priced]
     for i, p in enumerate(priced):  # a model given twice (other parameters) gets a #n label
         p.model["area_mm2"] = p.area_mm2

@@ -68,6 +68,8 @@ def model_table(model: dict, summary: pd.DataFrame, bd: pd.DataFrame) -> tuple[l
     basis = summary["leakage_basis"].iloc[0]
     if not energy:
         leak = "leakage: not priced (counts model)"
+    elif summary["leakage"].isna().all() and str(basis).startswith("not priced"):
+        leak = f"leakage: not priced ({basis.split(': ', 1)[-1]})"  # the engine gave no time per sample
     elif summary["leakage"].isna().all():
         leak = f"leakage: not priced ({model['name']} gives no leakage power)"
     else:

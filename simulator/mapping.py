@@ -3,7 +3,8 @@
 
 Both automatic mappings balance the same load per layer: its dense work per step, F synaptic
 MACs + N_pre neuron updates, divided by the array utilisation u of the layer under the PE
-dataflow (:func:`simulator.engines.costs.array_utilisation`; u = 1 for ``parallelism: ideal``),
+dataflow (:func:`array_utilisation`, which the SimPy engine also divides compute cycles by; u = 1
+for ``parallelism: ideal``),
 i.e. proportional to its compute cycles. ``auto`` splits the layer sequence into at most
 ``cores`` contiguous groups minimising the largest group load (exact); ``balanced`` assigns layers
 greedily by LPT (largest load first, each onto the currently least-loaded core), whose busiest
@@ -14,8 +15,23 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.network import Net
+from tess_sim.simulator.network import Block, Net
 from tess_sim.simulator.workload import Hardware
+
+
+def lanes(block: Block) -> int:
+    """Output channels (conv: ``pre_shape[0]``) or output features (linear, readout) of a layer:
+    the PEs an output-stationary array can keep busy on it."""
+    return int(block.pre_shape[0])
+
+
+def array_utilisation(hw: Hardware, block: Block) -> float:
+    """Fraction u of the PE array a layer keeps busy (dimensionless, 0 < u <= 1): 1 for
+    ``parallelism: ideal``; min(1, lanes / units) for ``output_channels``. The layer's compute
+    cycles are the ideal ones divided by u."""
+    if hw.pe.parallelism == "ideal":
+        return 1.0
+    return min(1.0, lanes(block) / hw.pe.units)
 
 
 def balanced_groups(loads: list[float], cores: int) -> list[int]:
@@ -64,8 +80,6 @@ def lpt(loads: list[float], cores: int) -> list[int]:
 def layer_loads(net: Net, hw: Hardware) -> list[float]:
     """Load of each layer with weights (blocks, then the readout): (F + N_pre) / u, in ops per step
     scaled by the array's idle share (proportional to the layer's compute cycles)."""
-    from tess_sim.simulator.engines.costs import array_utilisation
-
     return [float(b.F + b.N_pre) / array_utilisation(hw, b) for b in net.layers]
 
 

@@ -21,6 +21,19 @@ Rules (docs/simpy.md):
 
 Placement is per rule (each rule runs alone on the hardware) and uses the ``full`` ledger's held
 state at the hardware's bit widths.
+
+**One placement, one view of the hardware.** Both engines call :func:`place` and
+:func:`with_memory` (the only function that adds the ledger's ``memory`` column), and the
+complexity curves run the analytical engine, so every figure sees the same placement. An SRAM's
+``capacity_bytes`` is *per core*: a multi-core chip has one copy of every SRAM in each core (the
+SimPy engine gives each core its own instance, and the cost models price leakage and area
+× ``cores``). The chip therefore holds ``cores × capacity_bytes`` of each SRAM, and placement fills
+that pool (:func:`chip_capacity`): a buffer kind may use the copies of every core, i.e. buffers
+are assumed spread over the cores (no per-core packing: a layer's slice is not tied to the SRAM
+of the core its layer is mapped to — docs/simpy.md, Limits). Treating one core's capacity as
+the whole chip's would leave cores − 1 copies unused while the engines time them and the cost
+models price their leakage. With one core the pool is the memory itself: nothing changes.
+DRAMs are shared by every core and have no capacity limit.
 """
 
 from __future__ import annotations
@@ -31,7 +44,7 @@ import pandas as pd
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.ledger import held
 from tess_sim.simulator.vocab import BUFFER_KINDS
-from tess_sim.simulator.workload import Hardware
+from tess_sim.simulator.workload import Hardware, Memory, Precision
 
 PLACEMENT_COLUMNS = ["rule", "unit", "memory", "bytes", "on_chip_bytes", "spilled_bytes", "spill_memory"]
 
@@ -48,16 +61,22 @@ def home_of(hw: Hardware, unit: str) -> str:
     return dram_name(hw) or hw.memories[-1].name
 
 
+def chip_capacity(hw: Hardware, memory: Memory) -> int | None:
+    """Bytes of ``memory`` on the whole chip: ``cores × capacity_bytes`` for an SRAM (one copy per
+    core, see the module docstring), None (unbounded) for a DRAM."""
+    return memory.capacity_bytes * hw.cores if memory.kind == "sram" else None
+
+
 def place(ledger: pd.DataFrame, hw: Hardware, where: str = "hardware") -> pd.DataFrame:
-    """One row per rule and buffer kind: bytes, bytes on chip, bytes spilled (PLACEMENT_COLUMNS)."""
-    mem = {m.name: m for m in hw.memories}
+    """One row per rule and buffer kind: bytes, bytes on chip, bytes spilled (PLACEMENT_COLUMNS),
+    from the ``full`` ledger's held rows; SRAMs hold :func:`chip_capacity` bytes."""
     dram = dram_name(hw)
     order = list(hw.placement) + [k for k in BUFFER_KINDS if k not in hw.placement]
     h = held(ledger[ledger["convention"] == "full"])
     sizes = (h["count"] * h["bits"] / 8).groupby([h["rule"], h["unit"]], sort=False).sum()
     rows = []
     for rule in h["rule"].unique():
-        free = {name: (m.capacity_bytes if m.kind == "sram" else None) for name, m in mem.items()}
+        free = {m.name: chip_capacity(hw, m) for m in hw.memories}
         units = sizes[rule]
         for unit in sorted(units.index, key=lambda u: order.index(u) if u in order else len(order)):
             size = float(units[unit])
@@ -98,10 +117,10 @@ def slice_of(sl: dict, layer: str, unit: str, prec: str) -> float:
     return sum(v for (_, u, _), v in sl.items() if u == unit)
 
 
-def touched(rule_name: str, works, holds, T: int, batch: int, bits_of) -> dict[TouchKey, float]:
+def touched(rule_name: str, works, holds, T: int, batch: int, precision: Precision) -> dict[TouchKey, float]:
     """Σ over steps of min(accesses at step t, the slice the access touches), per ledger row key:
     what a streamed spill fetches from (or writes back to) DRAM per unit of spilled fraction.
-    ``bits_of(prec)`` maps a precision key to bits, as in the ledger."""
+    Keys carry bits at ``precision`` (:meth:`Precision.bits`), as in the ledger."""
     sl = slices(holds, T)
     out: dict[TouchKey, float] = {}
     for work in works:
@@ -110,18 +129,21 @@ def touched(rule_name: str, works, holds, T: int, batch: int, bits_of) -> dict[T
             if c.unit == "pe":
                 continue
             E = slice_of(sl, work.layer, c.unit, c.prec)
-            key = (rule_name, work.layer, work.phase, c.unit, c.action, bits_of(c.prec))
+            key = (rule_name, work.layer, work.phase, c.unit, c.action, precision.bits(c.prec))
             out[key] = out.get(key, 0.0) + float(np.minimum(c.per_step, E).sum()) * scale
     return out
 
 
 def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware | None = None,
                 touched_rows: dict[TouchKey, float] | None = None) -> pd.DataFrame:
-    """The ``full`` ledger with a ``memory`` column: each access or hold row is split between its
-    home memory and the DRAM (see the module docstring for the two spill policies; without
-    ``touched_rows`` or with ``hw.spill == "proportional"`` the split is proportional; held
-    elements always split by the on-chip fraction); op rows get ``memory = ""``. Counts are
-    conserved: the split rows of one original row sum to it."""
+    """The ledger with a ``memory`` column (the one function that adds it): each ``full`` access
+    or hold row is split between its home memory and the DRAM under ``placement`` (see the module
+    docstring for the two spill policies; without ``touched_rows`` or with
+    ``hw.spill == "proportional"`` the split is proportional; held elements always split by the
+    on-chip fraction); op rows and ``paper`` rows (a published convention, not a placement) get
+    ``memory = ""``. Row order: the paper rows, then the full ops, their on-chip shares, their
+    DRAM shares. Counts are conserved: the split rows of one original row sum to it."""
+    paper = ledger[ledger["convention"] == "paper"]
     full = ledger[ledger["convention"] == "full"].reset_index(drop=True)
     cols = list(ledger.columns) + ["memory"]
     is_op = full["unit"] == "pe"
@@ -138,6 +160,6 @@ def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware | No
         dram = np.where(acc["action"].to_numpy() == "hold", dram, spilled * touch)
     on_chip = acc.assign(count=acc["count"].to_numpy() - dram)
     off_chip = acc.assign(count=dram, memory=acc["spill_memory"])
-    parts = [full[is_op].assign(memory=""), on_chip[on_chip["count"] > 0][cols],
+    parts = [paper.assign(memory=""), full[is_op].assign(memory=""), on_chip[on_chip["count"] > 0][cols],
              off_chip[off_chip["count"] > 0][cols]]
     return pd.concat(parts, ignore_index=True)[cols]

@@ -358,6 +358,10 @@ class Report(Strict):
 
 
 # --------------------------------------------------------------------------- hardware
+#: the paper's counting convention: every value is 4 bytes (precision key ``fp32``)
+PAPER_BITS = 32
+
+
 class Precision(Strict):
     """Bit widths of stored values."""
 
@@ -368,6 +372,11 @@ class Precision(Strict):
     spike: Bits = 1
     input: Bits = 32
     lsg: Bits = 1
+
+    def bits(self, key: str) -> int:
+        """Bit width of a precision key of a rule program's Count or Hold: a field of this table
+        (``weight``, ``membrane``, …) or ``fp32`` (the paper's 4-byte value, :data:`PAPER_BITS`)."""
+        return PAPER_BITS if key == "fp32" else int(getattr(self, key))
 
 
 class PE(Strict):

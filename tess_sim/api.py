@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from tess_sim.simulator.activity import ActivityProfile, build_activity
-from tess_sim.simulator.engines.analytical import full_rows, paper_rows, run_placed
-from tess_sim.simulator.engines.simulate import simulate
+from tess_sim.simulator.engines.analytical import ESTIMATE, estimate_seconds, run_placed
+from tess_sim.simulator.engines.simpy.simulate import SIMULATED, simulate
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.ledger import COLUMNS as LEDGER_COLUMNS
 from tess_sim.simulator.ledger import held, ops
 from tess_sim.simulator.mapping import core_of_layers
 from tess_sim.simulator.measured.bridge import measured_profile, resolve
@@ -43,16 +42,13 @@ class Results:
     engine: str
     ledger: pd.DataFrame
     summary: pd.DataFrame
-    timing: pd.DataFrame | None = None  # SimPy engine: TIMING_COLUMNS (simulator.engines.simpy_engine)
+    timing: pd.DataFrame | None = None  # SimPy engine: TIMING_COLUMNS (simulator.engines.simpy.engine)
     placement: pd.DataFrame | None = None  # PLACEMENT_COLUMNS (simulator.placement)
-
-    @property
-    def simulated_seconds(self) -> dict[str, float] | None:
-        """Simulated time per sample per rule (SimPy engine; None for the analytical engine):
-        what cost models price leakage over."""
-        if self.timing is None or "latency_ms" not in self.summary:
-            return None
-        return {rule: float(ms) / 1e3 for rule, ms in self.summary["latency_ms"].items()}
+    #: time per sample per rule, from the engine: what cost models price leakage over
+    seconds: dict[str, float] | None = None
+    #: what ``seconds`` is: ``simulated`` (SimPy engine, the summary's ``latency_ms``) or the
+    #: analytical engine's compute-bound ``estimate: ops / (pe.units × cores) / clock``
+    seconds_basis: str | None = None
 
     def to_dict(self) -> dict:
         """The resolved workload, tool version, engine and activity (``results.json``)."""
@@ -127,9 +123,11 @@ def run(wl: Workload, engine: str = "analytical", granularity: str | None = None
             wl._source = source
         sim = simulate(wl, net, rules, act, granularity=granularity)
         summary = summarize(sim.ledger, rules).join(headline(sim.timing, sim.placement, wl.hardware, net.T))
-        return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement)
+        seconds = {rule: float(ms) / 1e3 for rule, ms in summary["latency_ms"].items()}
+        return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement, seconds, SIMULATED)
     ledger, placement = run_placed(rules, act, wl.hardware, wl.input.batch, where)
-    return Results(wl, net, act, engine, ledger, summarize(ledger, rules), placement=placement)
+    return Results(wl, net, act, engine, ledger, summarize(ledger, rules), placement=placement,
+                   seconds=estimate_seconds(ledger, wl.hardware), seconds_basis=ESTIMATE)
 
 
 def powers_of_two(lo: int, hi: int) -> list[int]:
@@ -148,20 +146,20 @@ def complexity(wl: Workload, Ts: list[int] | None = None,
     metrics: ``memory_MB`` (part ``total`` and, in the full convention, each buffer kind) and
     ``learning_ops`` (paper: the #MAC; full: every op of the trace, lsg, bwd, wgrad and update
     phases). The workload's activity (or ``activity``, e.g. a run's measured profile) is
-    carried to every T at its mean per-step counts.
+    carried to every T at its mean per-step counts. Each T is a run of the analytical engine
+    (placement included, as ``run`` places), so a T whose buffers do not fit a chip without
+    DRAM is an error, as ``run`` at that T would be.
     """
     where = wl.source or "<workload>"
     base = build_network(wl, where)
     activity = activity or activity_of(wl, base, where)
     Ts = Ts or powers_of_two(*wl.report.complexity_T)
-    rows = []
+    ledgers = []
     for T in Ts:
         net = dataclasses.replace(base, T=T)
-        act = activity.at_T(T)
-        for rule in build_rules(wl, net, where):
-            rows += [(T,) + r for r in paper_rows(rule)
-                     + full_rows(rule, rule.works(act), wl.hardware.precision, wl.input.batch)]
-    led = pd.DataFrame(rows, columns=["T"] + LEDGER_COLUMNS)
+        ledger, _ = run_placed(build_rules(wl, net, where), activity.at_T(T), wl.hardware, wl.input.batch, where)
+        ledgers.append(ledger.assign(T=T))
+    led = pd.concat(ledgers, ignore_index=True)
     out = []
     h = held(led).assign(value=lambda d: d["count"] * d["bits"] / 8 / 2**20)
     tot = h.groupby(["T", "rule", "convention"], sort=False)["value"].sum().reset_index()

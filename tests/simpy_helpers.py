@@ -6,7 +6,7 @@ import numpy as np
 
 from tess_sim.simulator.activity import ActivityProfile, LayerActivity
 from tess_sim.simulator.rules import build_rules
-from tess_sim.simulator.engines.simulate import simulate
+from tess_sim.simulator.engines.simpy.simulate import simulate
 from tess_sim.simulator.network import Net, build_network
 
 
@@ -54,15 +54,14 @@ def core_sims(wl, act, granularity=None, keep_tasks=False):
     """One fresh :class:`CoreSim` per rule, as :func:`simulate` builds them (placement included)."""
     from tess_sim.simulator.rules import build_rules as _rules
     from tess_sim.simulator.engines.analytical import run_analytical
-    from tess_sim.simulator.engines.simpy_engine import CoreSim
-    from tess_sim.simulator.engines.simulate import capacity_view
+    from tess_sim.simulator.engines.simpy.engine import CoreSim
     from tess_sim.simulator.mapping import core_of_layers
     from tess_sim.simulator.placement import place
 
     net = build_network(wl)
     hw, batch = wl.hardware, wl.input.batch
     rules = _rules(wl, net)
-    placement = place(run_analytical(rules, act, hw.precision, batch), capacity_view(hw))
+    placement = place(run_analytical(rules, act, hw.precision, batch), hw)
     cores = core_of_layers(net, hw)
     gran = granularity or wl.simulation.granularity
     return [CoreSim(r, r.works(act), net, hw, placement, cores, gran, wl.simulation.tile, batch, keep_tasks)

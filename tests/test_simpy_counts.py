@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tess_sim.simulator.engines.analytical import run_analytical
-from tess_sim.simulator.engines.pieces import split
+from tess_sim.simulator.engines.simpy.pieces import split
 from tess_sim.simulator.yaml_io import read_yaml
 from tess_sim.api import from_dict
 

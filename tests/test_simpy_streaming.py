@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tess_sim.simulator.engines import plan as plan_mod
+from tess_sim.simulator.engines.simpy import plan as plan_mod
 from tess_sim.simulator.network import build_network
 from tess_sim.api import from_dict
 

@@ -1,71 +1,43 @@
-"""The analytical engine: sums every Work of every rule program in closed form (instant)."""
+"""The analytical engine: sums every Work of every rule program in closed form (instant), places
+the buffers on the hardware (:mod:`simulator.placement`, as the SimPy engine does) and states a
+compute-bound time per sample (:func:`estimate_seconds`) for the cost models' leakage."""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 import pandas as pd
 
 from tess_sim.simulator.activity import ActivityProfile
-from tess_sim.simulator.ledger import make_ledger
+from tess_sim.simulator.placement import place, with_memory
 from tess_sim.simulator.rules import Rule
-from tess_sim.simulator.placement import place, touched, with_memory
 from tess_sim.simulator.workload import Hardware, Precision
+from tess_sim.simulator.engines.rows import raw_ledger, touched_rows
 
-PAPER_BITS = 32  # the paper counts 4-byte values
-
-
-def bits_of(prec: str, precision: Precision) -> int:
-    """Bit width of a precision key under the hardware's precision table (``fp32`` = 32)."""
-    return PAPER_BITS if prec == "fp32" else int(getattr(precision, prec))
-
-
-def full_rows(rule: Rule, works, precision: Precision, batch: int) -> list[tuple]:
-    """Ledger rows of the ``full`` convention: the rule's ``works`` (``rule.works(act)``, or the
-    pieces an engine executed) summed, then the rule's held state."""
-    totals: dict[tuple, float] = defaultdict(float)
-    for work in works:
-        for unit, action, prec, n in work.total(batch):
-            totals[(work.layer, work.phase, unit, action, bits_of(prec, precision))] += n
-    rows = [("full", rule.name, layer, phase, unit, action, n, bits)
-            for (layer, phase, unit, action, bits), n in totals.items()]
-    holds: dict[tuple, float] = defaultdict(float)
-    for h in rule.state():
-        holds[(h.layer, h.unit, bits_of(h.prec, precision))] += h.elements
-    rows += [("full", rule.name, layer, "state", unit, "hold", n, bits)
-             for (layer, unit, bits), n in holds.items() if n]
-    return rows
-
-
-def paper_rows(rule: Rule) -> list[tuple]:
-    """Ledger rows of the ``paper`` convention: learning-signal MACs and the fitted memory."""
-    rows = [("paper", rule.name, layer, phase, "pe", "mac", n, PAPER_BITS)
-            for layer, phase, n in rule.paper_macs()]
-    rows += [("paper", rule.name, h.layer, "state", h.unit, "hold", h.elements, PAPER_BITS)
-             for h in rule.paper_memory()]
-    return rows
+#: the basis of :func:`estimate_seconds`, as every output labels the leakage priced over it
+ESTIMATE = "estimate: ops / (pe.units × cores) / clock"
 
 
 def run_analytical(rules: list[Rule], act: ActivityProfile, precision: Precision,
                    batch: int) -> pd.DataFrame:
-    """The ledger of every rule, both conventions."""
-    rows: list[tuple] = []
-    for rule in rules:
-        rows += paper_rows(rule) + full_rows(rule, rule.works(act), precision, batch)
-    return make_ledger(rows)
+    """The ledger of every rule, both conventions, without a ``memory`` column."""
+    return raw_ledger(rules, {rule.name: rule.works(act) for rule in rules}, precision, batch)
 
 
 def run_placed(rules: list[Rule], act: ActivityProfile, hw: Hardware, batch: int,
                where: str = "hardware") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ledger with its ``memory`` column (spills by ``hw.spill``) and the placement."""
-    rows: list[tuple] = []
-    touch: dict = {}
-    for rule in rules:
-        works = rule.works(act)
-        rows += paper_rows(rule) + full_rows(rule, works, hw.precision, batch)
-        touch.update(touched(rule.name, works, rule.state(), rule.net.T, batch,
-                             lambda prec: bits_of(prec, hw.precision)))
-    raw = make_ledger(rows)
+    """The ledger with its ``memory`` column (spills by ``hw.spill``) and the placement
+    (:data:`simulator.placement.PLACEMENT_COLUMNS`)."""
+    works = {rule.name: rule.works(act) for rule in rules}
+    raw = raw_ledger(rules, works, hw.precision, batch)
     placement = place(raw, hw, where)
-    paper = raw[raw["convention"] == "paper"].assign(memory="")
-    return pd.concat([paper, with_memory(raw, placement, hw, touch)], ignore_index=True), placement
+    return with_memory(raw, placement, hw, touched_rows(rules, works, hw.precision, batch)), placement
+
+
+def estimate_seconds(ledger: pd.DataFrame, hw: Hardware) -> dict[str, float]:
+    """Seconds per sample per rule of the ledger (``full`` convention) if one op ran on every PE of
+    every core each cycle: Σ ops / (pe.units × cores) / clock (:data:`ESTIMATE`). It ignores
+    memory stalls, idle lanes and ``cycles_per_<op>``; the SimPy engine simulates the time."""
+    full = ledger[ledger["convention"] == "full"]
+    o = full[full["unit"] == "pe"]
+    ops = o.groupby("rule", sort=False)["count"].sum()
+    secs = ops / (hw.pe.units * hw.cores) / (hw.clock_mhz * 1e6)
+    return {rule: float(secs.get(rule, 0.0)) for rule in dict.fromkeys(full["rule"])}

@@ -5,7 +5,7 @@ Per action, in cycles (fractional: the model is cycle-approximate, ideal packing
 - PE op of kind k of layer L: ``cycles_per_<k>`` / (``units`` · u_L) (``cycles_per_mac``,
   ``cycles_per_ac``, else ``cycles_per_op[k]``, default 1), with the array utilisation u_L = 1 for
   ``pe.parallelism: ideal`` (ideal packing) and u_L = min(1, lanes_L / units) for
-  ``output_channels`` (one output channel / feature per PE: lanes_L = the layer's output channels,
+  ``output_channels`` (:func:`simulator.mapping.array_utilisation`) (one output channel / feature per PE: lanes_L = the layer's output channels,
   conv ``pre_shape[0]``, or output features, linear and readout); plus ``event_push_cycles`` per
   input spike event of an event-driven synaptic phase (the push is serial, not spread over the
   units, and not scaled by u_L).
@@ -25,12 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tess_sim.simulator.network import Block
 from tess_sim.simulator.placement import slice_of
-
 from tess_sim.simulator.rules.program import Work
 from tess_sim.simulator.workload import Hardware, Memory
-from tess_sim.simulator.engines.analytical import bits_of
 
 
 @dataclass(frozen=True)
@@ -73,21 +70,6 @@ def op_cycles(hw: Hardware, kind: str) -> float:
     return float(pe.cycles_per_op.get(kind, 1))
 
 
-def lanes(block: Block) -> int:
-    """Output channels (conv: ``pre_shape[0]``) or output features (linear, readout) of a layer:
-    the PEs an output-stationary array can keep busy on it."""
-    return int(block.pre_shape[0])
-
-
-def array_utilisation(hw: Hardware, block: Block) -> float:
-    """Fraction u of the PE array a layer keeps busy (dimensionless, 0 < u <= 1): 1 for
-    ``parallelism: ideal``; min(1, lanes / units) for ``output_channels``. The layer's compute
-    cycles are the ideal ones divided by u."""
-    if hw.pe.parallelism == "ideal":
-        return 1.0
-    return min(1.0, lanes(block) / hw.pe.units)
-
-
 @dataclass(frozen=True)
 class WorkCosts:
     """Per-element costs of a Work's counts on one core: ``pe`` [K] compute cycles per action,
@@ -119,7 +101,7 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
                buffer_slices: dict | None = None, util: float = 1.0) -> WorkCosts:
     """The cost coefficients of ``work`` on ``core`` under the rule's ``placement`` rows
     (indexed by unit) and the rule's buffer slices (:func:`simulator.placement.slices`); ``util``
-    is the array utilisation of the Work's layer (:func:`array_utilisation`), applied to every PE
+    is the array utilisation of the Work's layer (:func:`simulator.mapping.array_utilisation`), applied to every PE
     op of the Work."""
     K, M = len(work.counts), len(insts)
     pe, mem, push = np.zeros(K), np.zeros((K, M)), np.zeros(K)
@@ -134,7 +116,7 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
             continue
         if event_driven and c.unit == "spikes" and c.action == "read":
             push[k] = float(hw.pe.event_push_cycles)
-        bits = bits_of(c.prec, hw.precision)
+        bits = hw.precision.bits(c.prec)
         row = placement.loc[c.unit]
         to_dram = dram_share(c, work.layer, row, hw, buffer_slices)
         for name, share in ((row["memory"], 1.0 - to_dram), (row["spill_memory"], to_dram)):

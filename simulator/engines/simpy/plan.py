@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tess_sim.simulator.engines.costs import WorkCosts
-from tess_sim.simulator.engines.pieces import piece_counts, split
+from tess_sim.simulator.engines.simpy.costs import WorkCosts
+from tess_sim.simulator.engines.simpy.pieces import piece_counts, split
 from tess_sim.simulator.rules.program import Count, Work
 
 #: a Plan whose whole sample has at most this many pieces is one chunk (its statistics are then

@@ -41,13 +41,14 @@ import pandas as pd
 import simpy
 
 from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.mapping import array_utilisation
 from tess_sim.simulator.network import Net
+from tess_sim.simulator.placement import slices
 from tess_sim.simulator.rules import Rule
 from tess_sim.simulator.rules.program import Work
 from tess_sim.simulator.workload import Hardware
-from tess_sim.simulator.placement import slices
-from tess_sim.simulator.engines.costs import MemInstance, array_utilisation, instances, work_costs
-from tess_sim.simulator.engines.plan import Chunk, Plan
+from tess_sim.simulator.engines.simpy.costs import MemInstance, instances, work_costs
+from tess_sim.simulator.engines.simpy.plan import Chunk, Plan
 
 #: event granularity refuses to plan more tasks than this (use ``tile``)
 MAX_TASKS = 3_000_000

@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 
+from tess_sim.simulator.placement import chip_capacity
 from tess_sim.simulator.workload import Hardware
 
 MB = 2 ** 20
@@ -31,7 +32,8 @@ def spill_note(placement: pd.DataFrame, rule: str) -> str:
 
 def history_max_T(placement: pd.DataFrame, hw: Hardware, T: int, rule: str = "bptt") -> int | None:
     """Largest T at which the rule's ``history`` buffer (linear in T: T × per-step bytes) still fits
-    entirely in its home memory, given the buffers placed before it there; None without a history
+    entirely in its home memory (:func:`simulator.placement.chip_capacity`: every core's copy),
+    given the buffers placed before it there; None without a history
     or when its home is a DRAM (unbounded)."""
     p = placement[placement["rule"] == rule].reset_index(drop=True)
     hist = p[p["unit"] == "history"]
@@ -43,6 +45,6 @@ def history_max_T(placement: pd.DataFrame, hw: Hardware, T: int, rule: str = "bp
     if mem.kind == "dram":
         return None
     before = p.iloc[:i]
-    room = mem.capacity_bytes - before[before["memory"] == home]["on_chip_bytes"].sum()
+    room = chip_capacity(hw, mem) - before[before["memory"] == home]["on_chip_bytes"].sum()
     per_step = hist.iloc[0]["bytes"] / T
     return int(math.floor(room / per_step + 1e-9)) if per_step > 0 else None

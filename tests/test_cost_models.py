@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tess_sim.cost_models import cost_report, energy_summary, load_cost_model, price
+from tess_sim.cost_models import NOT_PRICED, cost_report, energy_summary, load_cost_model, price
 from tess_sim.cost_models.builtin import Cacti28, Counts, Horowitz45
 from tess_sim.api import run
+from tess_sim.simulator.engines.analytical import ESTIMATE, estimate_seconds
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.ledger import make_ledger
 from tess_sim.simulator.placement import place, with_memory
@@ -27,8 +28,9 @@ HW = Hardware.model_validate({
     "placement": {"weights": "w", "membrane": "m"}})
 
 
-def tiny_ledger():
-    """Hand-made: weights 65536 × 8 bit = 64 KiB in a 32 KiB SRAM (half spills), membrane fits."""
+def tiny_raw():
+    """Hand-made, no ``memory`` column: weights 65536 × 8 bit = 64 KiB in a 32 KiB SRAM (half
+    spills), membrane fits."""
     rows = [("full", "bptt", "L", "fwd", "pe", "mac", 10, 8),
             ("full", "bptt", "L", "fwd", "pe", "ac", 100, 16),
             ("full", "bptt", "L", "neuron", "pe", "cmp", 3, 16),
@@ -40,8 +42,15 @@ def tiny_ledger():
     return make_ledger(rows)
 
 
-def total(model, ledger=None, seconds=None):
-    p = price(tiny_ledger() if ledger is None else ledger, HW, model, seconds)
+def tiny_ledger():
+    """:func:`tiny_raw` placed on HW as the engines place it (proportional split: no per-step
+    counts), so it has the ``memory`` column pricing needs."""
+    raw = tiny_raw()
+    return with_memory(raw, place(raw, HW))
+
+
+def total(model, ledger=None, seconds=None, basis="given"):
+    p = price(tiny_ledger() if ledger is None else ledger, HW, model, seconds, basis)
     return p, energy_summary(p, tiny_ledger() if ledger is None else ledger).iloc[0]
 
 
@@ -71,16 +80,22 @@ def test_cacti28_by_hand_and_leakage_is_power_times_time():
     assert s["sram"] == pytest.approx(sram, rel=1e-12)
     assert s["dram"] == pytest.approx(dram, rel=1e-12)
     assert s["leakage"] == pytest.approx(leak_mw * 1e-3 * 2e-3 * 1e12, rel=1e-12)  # W × s → pJ
-    assert s["leakage_basis"] == "simulated"
+    assert s["leakage_basis"] == "given"  # a time passed without its basis
 
 
-def test_counts_by_hand_and_cycle_estimate():
+def test_counts_by_hand_and_leakage_needs_the_engines_time():
     p, s = total(Counts())
     assert (s["compute"], s["sram"], s["dram"]) == (115, 25 + 7, 25)
     assert np.isnan(s["leakage"])
-    _, c = total(Cacti28())  # no simulated time: ops / units / clock
-    assert c["seconds"] == pytest.approx(115 / 4 / 100e6)
-    assert c["leakage_basis"].startswith("estimate")
+    _, c = total(Cacti28())  # cacti28 has a leakage power, but no time was given: not priced
+    assert np.isnan(c["leakage"]) and np.isnan(c["seconds"]) and c["leakage_basis"] == NOT_PRICED
+    assert c["total"] == pytest.approx(c["dynamic"])
+    # the analytical engine states its time, ops / (units × cores) / clock: 115 ops / 4 PEs / 100 MHz
+    secs = estimate_seconds(tiny_ledger(), HW)
+    assert secs == {"bptt": pytest.approx(115 / 4 / 100e6, rel=1e-15)}
+    _, e = total(Cacti28(), seconds=secs, basis=ESTIMATE)
+    assert e["leakage_basis"] == ESTIMATE
+    assert e["leakage"] == pytest.approx(12.52 * 40960 / 32768 * 1e-3 * 115 / 4 / 100e6 * 1e12, rel=1e-12)
 
 
 def test_table_points_and_scaling_rules():
@@ -124,15 +139,13 @@ def test_access_in_whole_words_and_voltage():
     assert float(low.access_energy(Memory(name="d", kind="dram"), "read", 8)) == pytest.approx(8 * 1300 / 64)
 
 
-def test_memory_column_from_an_engine_is_used_as_given():
-    led = tiny_ledger()
-    placed = with_memory(led, place(led, HW))
-    for model in (Horowitz45(), Cacti28()):
-        a = price(led, HW, model).rows["energy"].sum()
-        b = price(placed, HW, model).rows["energy"].sum()
-        assert a == pytest.approx(b)
+def test_a_ledger_without_memory_is_refused_and_the_memory_column_is_used_as_given():
+    for model in (Horowitz45(), Cacti28(), Counts()):  # pricing never places buffers itself
+        with pytest.raises(UserError, match=r"ledger: memory: has no 'memory' column"):
+            price(tiny_raw(), HW, model)
+    placed = tiny_ledger()
     moved = placed.assign(memory=np.where(placed["unit"] == "pe", "", "dram"))  # all traffic to DRAM
-    s = energy_summary(price(moved, HW, Horowitz45()), led).iloc[0]
+    s = energy_summary(price(moved, HW, Horowitz45()), placed).iloc[0]
     assert s["sram"] == 0 and s["dram"] == pytest.approx(50 * 8 * 1300 / 64 + 7 * 16 * 1300 / 64)
 
 
@@ -251,8 +264,9 @@ def test_table_area_and_leakage_curves():
     m = TableModel(table)
     hw = Hardware.model_validate({"cores": 2, "memories": [{"name": "a", "capacity_bytes": 4096},
                                                            {"name": "b", "capacity_bytes": 1024}]})
-    led = make_ledger([("full", "tess", "L", "fwd", "pe", "add", 4, 8),
+    raw = make_ledger([("full", "tess", "L", "fwd", "pe", "add", 4, 8),
                        ("full", "tess", "L", "state", "weights", "hold", 10, 8)])
+    led = with_memory(raw, place(raw, hw))
     p = price(led, hw, m, seconds=1e-6)
     assert p.area_mm2 == pytest.approx(2 * (0.03 + 0.01))            # per memory × cores
     assert p.leakage["power_mw"].iloc[0] == pytest.approx(2 * (0.5 * 4 + 0.5))

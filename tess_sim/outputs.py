@@ -159,7 +159,7 @@ def _commit(tmp: Path, out: Path, keep_foreign: bool) -> None:
 
 
 # result columns where NaN means "not priced / not applicable" (an empty CSV cell); inf never passes
-NOT_APPLICABLE = {"energy": {"leakage", "per_sop", "per_sop_dynamic", "total_vs_bptt"},
+NOT_APPLICABLE = {"energy": {"leakage", "seconds", "per_sop", "per_sop_dynamic", "total_vs_bptt"},
                   "energy_breakdown": {"power_mw", "energy"}, "summary": {"history_max_T"}}
 
 

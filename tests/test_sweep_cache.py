@@ -45,7 +45,7 @@ def test_code_change_recomputes_stored_points_and_counts_them(tmp_path, monkeypa
 
 def test_code_hash_covers_every_source_file_and_shipped_workload():
     names = {rel for rel, _ in fingerprint.package_files()}
-    for rel in ("tess_sim/sweeps/runner.py", "tess_sim.simulator/engines/simpy_engine.py",
+    for rel in ("tess_sim/sweeps/runner.py", "tess_sim.simulator/engines/simpy/engine.py",
                 "tess_sim.cost_models/table.py", "tess_sim.reports/page.py", "tess_sim.workloads/small.yaml",
                 "tess_sim.workloads/hw/edge.yaml"):
         assert rel in names, rel

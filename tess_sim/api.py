@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tess_sim.simulator.activity import ActivityProfile, build_activity
-from tess_sim.simulator.engines.analytical import ESTIMATE, estimate_seconds, run_placed
+from tess_sim.simulator.engines.analytical import ESTIMATE, estimate_seconds, run_analytical, run_placed
 from tess_sim.simulator.engines.simpy.simulate import SIMULATED, simulate
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.ledger import held, ops
@@ -146,9 +146,10 @@ def complexity(wl: Workload, Ts: list[int] | None = None,
     metrics: ``memory_MB`` (part ``total`` and, in the full convention, each buffer kind) and
     ``learning_ops`` (paper: the #MAC; full: every op of the trace, lsg, bwd, wgrad and update
     phases). The workload's activity (or ``activity``, e.g. a run's measured profile) is
-    carried to every T at its mean per-step counts. Each T is a run of the analytical engine
-    (placement included, as ``run`` places), so a T whose buffers do not fit a chip without
-    DRAM is an error, as ``run`` at that T would be.
+    carried to every T at its mean per-step counts. Each T is the analytical engine's ledger
+    before placement: the curves are counts (elements held, ops), which no placement changes, so
+    a T whose buffers would not fit the chip still has its point (``run`` at that T places, and
+    refuses it on a chip without DRAM).
     """
     where = wl.source or "<workload>"
     base = build_network(wl, where)
@@ -157,7 +158,7 @@ def complexity(wl: Workload, Ts: list[int] | None = None,
     ledgers = []
     for T in Ts:
         net = dataclasses.replace(base, T=T)
-        ledger, _ = run_placed(build_rules(wl, net, where), activity.at_T(T), wl.hardware, wl.input.batch, where)
+        ledger = run_analytical(build_rules(wl, net, where), activity.at_T(T), wl.hardware.precision, wl.input.batch)
         ledgers.append(ledger.assign(T=T))
     led = pd.concat(ledgers, ignore_index=True)
     out = []

@@ -1,7 +1,7 @@
 """Forward pass + TESS update of VGG-9 on 2x32x32, T = 20, batch 1 (float32).
 
-64C3-128C3-MP2-256C3-256C3-MP2-512C3-512C3-MP2-512C3-512C3-GAP-FC(11), LIF beta 0.5 theta 0.6,
-LSG pools [4,2,2,2,2,2,2,1].  FLOPs counted: forward convolutions + the two weight-gradient
+The network of workloads/dvs.yaml: 64C3-128C3-MP2-256C3-256C3-MP2-512C3-512C3-MP2-512C3-512C3-GAP-FC(11),
+LIF beta 0.5 theta 0.6, LSG pools [4,2,2,2,2,2,2,1] (its rules.tess).  FLOPs counted: forward convolutions + the two weight-gradient
 correlations of TESS (causal and non-causal term), 2 FLOP per MAC (readout and LSG ignored,
 they are < 0.1 %).  Ceiling: a 2048^3 float32 numpy matmul (best of 2) measured right before
 each sample in the same run.
@@ -18,31 +18,16 @@ import numpy as np
 
 from tess_sim.simulator.functional.network import init_weights
 from tess_sim.simulator.functional.rules import local_gradients
-from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
-                                       RuleParams, block_shapes)
+from tess_sim.simulator.measured.bridge import rule_params
+from tess_sim.simulator.network import Net, build_network
+from tess_sim.simulator.workload import load_workload
+
+WORKLOAD = "dvs"  # the shipped VGG-9 workload
 
 
-def vgg9(n_classes: int = 11) -> NetSpec:
-    neuron = NeuronParams(beta=0.5, theta=0.6)
-    plan = [(64, ()), (128, ("max",)), (256, ()), (256, ("max",)), (512, ()), (512, ("max",)),
-            (512, ()), (512, ("gap",))]
-    blocks, shape = [], (2, 32, 32)
-    for i, (c, pools) in enumerate(plan):
-        ps = tuple(PoolSpec("max", 2) if p == "max" else PoolSpec("adaptive_avg", 1)
-                   for p in pools)
-        b = BlockSpec(f"conv{i + 1}", "conv", shape, c, kernel=3, stride=1, padding=1,
-                      neuron=neuron, pools=ps)
-        blocks.append(b)
-        shape = block_shapes(b)[1]
-    return NetSpec((2, 32, 32), tuple(blocks), ReadoutSpec("fc", int(np.prod(shape)), n_classes))
-
-
-def conv_macs(net: NetSpec) -> int:
-    total = 0
-    for b in net.blocks:
-        neuron, _ = block_shapes(b)
-        total += int(np.prod(neuron)) * b.in_shape[0] * b.kernel ** 2
-    return total
+def conv_macs(net: Net) -> int:
+    """Dense forward MACs per step of the conv blocks (K²·C_in·C_out·H_out·W_out each)."""
+    return sum(b.F for b in net.blocks if b.kind == "conv")
 
 
 def matmul_ceiling(n: int = 4096, reps: int = 3) -> float:
@@ -63,10 +48,11 @@ def main() -> None:
     ap.add_argument("--T", type=int, default=20)
     ap.add_argument("--density", type=float, default=0.1, help="input event density")
     args = ap.parse_args()
-    net = vgg9()
+    wl = load_workload(WORKLOAD)
+    net = build_network(wl)
     # He init (a = 0): with the a = sqrt(5) default the deep layers of VGG-9 stay silent
     w = init_weights(net, 0, np.float32, negative_slope=0.0)
-    params = RuleParams(lsg_pool=(4, 2, 2, 2, 2, 2, 2, 1))
+    params = rule_params(wl, "tess")
     rng = np.random.default_rng(0)
     macs = conv_macs(net) * args.T * 3  # forward + two correlations
     # The machine may be shared: the ceiling is re-measured right before every sample and the

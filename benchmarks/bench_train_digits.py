@@ -15,8 +15,10 @@ import numpy as np
 
 from tess_sim.simulator.functional.data import load_digits_spikes
 from tess_sim.simulator.functional.network import init_weights
-from tess_sim.simulator.functional.spec import RuleParams
-from tess_sim.simulator.functional.train import digits_mlp, train
+from tess_sim.simulator.functional.rules import RuleParams
+from tess_sim.simulator.functional.train import train
+from tess_sim.simulator.network import build_network
+from tess_sim.simulator.workload import load_workload
 
 
 def main() -> None:
@@ -31,7 +33,7 @@ def main() -> None:
     ap.add_argument("--rules", nargs="+", default=["bptt", "stllr", "tess", "readout"])
     args = ap.parse_args()
     data = load_digits_spikes(T=8)
-    net = digits_mlp()
+    net = build_network(load_workload("digits"))  # workloads/digits.yaml: 64 -> 128 -> 128 -> 10
     params = RuleParams()  # lambda_pre 0.5, lambda_post 0.2, alpha 1/1, window T
     print(f"digits, T=8, 64-128-128-10, {args.optimizer} lr {args.lr}, batch {args.batch}, "
           f"{args.epochs} epochs, seeds {args.seeds}, init a = {args.init_slope:.3f}")

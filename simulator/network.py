@@ -12,6 +12,11 @@ follow it; the readout is the non-spiking linear layer at the end. Per block, pe
              inside the map (NeuroBench's "Dense"); S ≤ F, equal without padding
 - fan-in per neuron (K²·C_in) and the border-exact fan-out of every input element
   (:meth:`Block.fanout`), whose sum is S.
+
+The conv / pool output sizes and the per-axis fan-out come from :mod:`simulator.shapes` (written
+once); the shapes are validated here, once, when the workload is resolved. The functional engine
+reads these blocks directly (its arrays take their shapes from ``in_shape``, ``pre_shape``,
+``post_shape`` and :attr:`Block.weight_shape`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 
 from tess_sim.simulator import limits as L
 from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.shapes import conv_out_hw, pool_out_hw, pool_window, taps_per_input
 from tess_sim.simulator.workload import Neuron, Workload, layer_names
 
 # Sizes and counts are exact Python ints (never int64: a wide network must not wrap); the
@@ -39,14 +45,13 @@ class Pool:
     size: int
 
     def out_hw(self, h: int, w: int) -> tuple[int, int]:
-        if self.kind == "adaptive_avg":
-            return self.size, self.size
-        return h // self.size, w // self.size
+        """Output (H, W) over an h×w map (:func:`simulator.shapes.pool_out_hw`)."""
+        return pool_out_hw(self.kind, self.size, h, w)
 
     def window(self, h: int, w: int) -> int:
-        """Input elements per output element."""
-        oh, ow = self.out_hw(h, w)
-        return (h // oh) * (w // ow)
+        """Input elements per output element (:func:`simulator.shapes.pool_window`)."""
+        kh, kw = pool_window(self.kind, self.size, h, w)
+        return kh * kw
 
 
 @dataclass(frozen=True)
@@ -84,10 +89,16 @@ class Block:
         return math.prod(self.post_shape)
 
     @property
-    def weights(self) -> int:
+    def weight_shape(self) -> tuple[int, ...]:
+        """The weight tensor: conv ``(C_out, C_in, K, K)``, linear / readout ``(out, in)``."""
         if self.kind == "conv":
-            return self.pre_shape[0] * self.in_shape[0] * self.kernel ** 2
-        return self.N_in * self.N_pre
+            return (self.pre_shape[0], self.in_shape[0], self.kernel, self.kernel)
+        return (self.N_pre, self.N_in)
+
+    @property
+    def weights(self) -> int:
+        """Weights (biases excluded): the size of :attr:`weight_shape`."""
+        return math.prod(self.weight_shape)
 
     @property
     def params(self) -> int:
@@ -108,9 +119,8 @@ class Block:
     def _axis_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Per input row / column: how many output rows / columns its kernel taps reach."""
         _, h, w = self.in_shape
-        _, oh, ow = self.pre_shape
-        return (taps_per_input(h, oh, self.kernel, self.stride, self.padding),
-                taps_per_input(w, ow, self.kernel, self.stride, self.padding))
+        return (taps_per_input(h, self.kernel, self.stride, self.padding),
+                taps_per_input(w, self.kernel, self.stride, self.padding))
 
     @property
     def S(self) -> int:
@@ -120,21 +130,17 @@ class Block:
         cy, cx = self._axis_counts
         return self.in_shape[0] * self.pre_shape[0] * int(cy.sum()) * int(cx.sum())
 
+    def fanout_plane(self) -> np.ndarray:
+        """Conv: border-exact fan-out of one input position into the whole layer (all C_out
+        output channels), ``[H_in, W_in]`` int64, the same for every input channel."""
+        cy, cx = self._axis_counts
+        return np.outer(cy, cx) * self.pre_shape[0]
+
     def fanout(self) -> np.ndarray:
         """Border-exact fan-out of every input element, shape ``in_shape`` (sum = S)."""
         if self.kind != "conv":
             return np.full(self.in_shape, self.N_pre, dtype=np.int64)
-        cy, cx = self._axis_counts
-        plane = np.outer(cy, cx) * self.pre_shape[0]
-        return np.broadcast_to(plane, self.in_shape).astype(np.int64)
-
-
-def taps_per_input(n_in: int, n_out: int, k: int, stride: int, pad: int) -> np.ndarray:
-    """For a 1-D map: the number of (output, tap) pairs that read each input position, i.e. the
-    border-exact fan-out along one axis (padding is not an input)."""
-    idx = np.arange(n_out)[:, None] * stride - pad + np.arange(k)[None, :]
-    idx = idx[(idx >= 0) & (idx < n_in)]
-    return np.bincount(idx, minlength=n_in).astype(np.int64)
+        return np.broadcast_to(self.fanout_plane(), self.in_shape).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -246,9 +252,9 @@ def build_network(wl: Workload, where: str = "<workload>") -> Net:
                 raise fail(i, f"a conv layer needs a (C, H, W) input, got {list(shape)}")
             c, h, w = shape
             k, s, p = layer.kernel, layer.stride, layer.padding
-            if k > h + 2 * p or k > w + 2 * p:
+            oh, ow = conv_out_hw(h, w, k, s, p)
+            if oh < 1 or ow < 1:  # k > h + 2p or k > w + 2p: the window does not fit
                 raise fail(i, f"kernel {k} is larger than the padded input {h + 2 * p}×{w + 2 * p}")
-            oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
             cout = max(1, round(layer.out_channels * wm))
             blocks.append(dict(index=len(blocks), name=names[i], kind="conv", in_shape=shape,
                                pre_shape=(cout, oh, ow), kernel=k, stride=s, padding=p,

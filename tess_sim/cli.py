@@ -308,7 +308,7 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
     and a D.npz for WORKLOAD: tess-sim data npz WORKLOAD --weights W.npz --data D.npz."""
     import numpy as np
 
-    from tess_sim.simulator.measured.bridge import net_spec, rule_params
+    from tess_sim.simulator.measured.bridge import rule_params
     from tess_sim.simulator.functional.golden import (check_finite_gradients, compute_gradients, load_data, load_weights,
                                     save_npz_atomic)
     from tess_sim.simulator.network import build_network
@@ -322,10 +322,10 @@ def grad_cmd(workload, weights_path, data_path, out_path, rule, trace, sets):
         rule = enabled[0]
     if rule not in enabled + ["readout"]:
         raise UserError("--rule", "", f"unknown or disabled rule '{rule}' (enabled: {', '.join(enabled)}, readout)")
-    spec = net_spec(build_network(wl))
-    w = load_weights(weights_path, spec)
-    x, labels = load_data(data_path, spec, wl.input.T)
-    g = compute_gradients(spec, rule, rule_params(wl, rule), w, x, labels, np.float64, trace)
+    net = build_network(wl)
+    w = load_weights(weights_path, net)
+    x, labels = load_data(data_path, net, wl.input.T)
+    g = compute_gradients(net, rule, rule_params(wl, rule), w, x, labels, np.float64, trace)
     check_finite_gradients(g, data_path, weights_path)
     save_npz_atomic(out_path, g)
     click.echo(f"wrote {out_path}: rule {rule}, {len(w)} weight arrays, batch {x.shape[1]}, T = {x.shape[0]}"

@@ -19,9 +19,10 @@ from tess_sim.simulator.summary import summarize
 from tess_sim.simulator.engines.analytical import run_analytical
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.activity import measure_activity
-from tess_sim.simulator.measured.bridge import net_spec, rule_params
+from tess_sim.simulator.functional.data import load_digits_spikes
 from tess_sim.simulator.functional.network import init_scheme
 from tess_sim.simulator.functional.train import History, train
+from tess_sim.simulator.measured.bridge import rule_params
 from tess_sim.simulator.network import build_network
 from tess_sim.simulator.vocab import RULE_LABELS
 from tess_sim.simulator.workload import Workload
@@ -46,14 +47,12 @@ def digits_data(wl: Workload):
                         "(event data sets are for measured activity)")
     if tuple(wl.input.shape) != (64,):
         raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
-    from tess_sim.simulator.functional.data import load_digits_spikes
-
     return load_digits_spikes(wl.input.T)
 
 
 def measured_with(wl: Workload, net, weights: dict, x: np.ndarray, what: str) -> ActivityProfile:
     """Activity of ``weights`` on inputs ``x [T, N, *shape]``, per sample."""
-    got = measure_activity(net_spec(net), weights, x)
+    got = measure_activity(net, weights, x)
     zeros = np.zeros(net.T)
     layers = {b.name: LayerActivity(got[b.name]["in_events"], got[b.name]["syn_ops"],
                                     got[b.name].get("out_spikes", zeros), got[b.name].get("post_events", zeros))
@@ -81,14 +80,13 @@ def train_workload(wl: Workload, rules: list[str] | None = None, epochs: int | N
                             f"or '{CONTROL}' for the readout-only control)")
     data = digits_data(wl)
     net = build_network(wl, where)
-    spec = net_spec(net)
-    w0 = init_scheme(spec, seed, tr.init)
+    w0 = init_scheme(net, seed, tr.init)
     x_test = data.test_spikes()
     histories, rows = {}, []
     for r in rules:
         optimizer = wl.rules.enabled()[r].optimizer if r != CONTROL else "adam"
         cb = (lambda e, a, b, r=r: on_epoch(r, e, a, b)) if on_epoch else None
-        h = train(spec, r, rule_params(wl, r), data, epochs, tr.batch or wl.input.batch, tr.lr,
+        h = train(net, r, rule_params(wl, r), data, epochs, tr.batch or wl.input.batch, tr.lr,
                   optimizer, seed=seed, weights=w0, on_epoch=cb)
         histories[r] = h
         act = measured_with(wl, net, h.weights, x_test, f"measured: {x_test.shape[1]} test images, trained {r} weights")

@@ -79,14 +79,13 @@ def finished(tmp_path_factory):
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory):
     """W.npz and D.npz for small.yaml (T steps given by the fixture user)."""
-    from tess_sim.simulator.measured.bridge import net_spec
     from tess_sim.simulator.functional.network import init_scheme
     from tess_sim.simulator.network import build_network
     from tess_sim.api import load
 
     base = tmp_path_factory.mktemp("golden")
     wl = load(SMALL)
-    w = init_scheme(net_spec(build_network(wl)), 3, "paper", np.float64)
+    w = init_scheme(build_network(wl), 3, "paper", np.float64)
     np.savez(base / "W.npz", **w)
     rng = np.random.default_rng(0)
     for T in (2, wl.input.T):

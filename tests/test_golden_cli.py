@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tess_sim.cli import main
-from tess_sim.simulator.measured.bridge import net_spec, rule_params
+from tess_sim.simulator.measured.bridge import rule_params
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.golden import compute_gradients
 from tess_sim.simulator.functional.network import init_scheme
@@ -22,33 +22,33 @@ from .conftest import WORKLOADS
 @pytest.fixture
 def golden_files(tmp_path):
     wl = load(WORKLOADS / "small.yaml")
-    spec = net_spec(build_network(wl))
-    w = init_scheme(spec, 3, "paper", np.float64)
+    net = build_network(wl)
+    w = init_scheme(net, 3, "paper", np.float64)
     rng = np.random.default_rng(0)
     x = (rng.random((wl.input.T, 3, *wl.input.shape)) < 0.3).astype(np.float64)
     labels = np.array([0, 2, 3])
     np.savez(tmp_path / "W.npz", **w)
     np.savez(tmp_path / "D.npz", x=x, labels=labels)
-    return wl, spec, w, x, labels, tmp_path
+    return wl, net, w, x, labels, tmp_path
 
 
 @pytest.mark.parametrize("rule", ["bptt", "stllr", "tess"])
 def test_grad_cli_equals_api(golden_files, rule):
-    wl, spec, w, x, labels, tmp = golden_files
+    wl, net, w, x, labels, tmp = golden_files
     r = CliRunner().invoke(main, ["grad", str(WORKLOADS / "small.yaml"), "--weights", str(tmp / "W.npz"),
                                   "--data", str(tmp / "D.npz"), "--out", str(tmp / "sub" / "G.npz"),
                                   "--rule", rule, "--trace"])
     assert r.exit_code == 0, r.output
     g = np.load(tmp / "sub" / "G.npz")
-    want = compute_gradients(spec, rule, rule_params(wl, rule), w, x, labels, np.float64)
+    want = compute_gradients(net, rule, rule_params(wl, rule), w, x, labels, np.float64)
     for key in w:
         np.testing.assert_array_equal(g[key], want[key])
-    assert g["spikes"].shape == (len(spec.blocks), wl.input.T)
+    assert g["spikes"].shape == (len(net.blocks), wl.input.T)
     assert any(k.endswith(".u") for k in g.files)  # --trace
 
 
 def test_grad_bad_inputs_exit_2(golden_files):
-    wl, spec, w, x, labels, tmp = golden_files
+    wl, net, w, x, labels, tmp = golden_files
     bad_w = dict(w)
     bad_w["c1"] = np.full_like(w["c1"], np.nan)
     np.savez(tmp / "Wnan.npz", **bad_w)
@@ -116,7 +116,7 @@ def _one_line(r) -> str:
 def test_npz_headers_are_checked_before_any_data_is_read(golden_files):
     """Issue 15.2: a small archive whose header claims a huge array is refused from the header,
     naming the file and member; members not asked for are never read; nothing is unpickled."""
-    wl, spec, w, x, labels, tmp = golden_files
+    wl, net, w, x, labels, tmp = golden_files
     T, shape = wl.input.T, list(wl.input.shape)
     lab = _npy_header((3,), "<i8") + np.array(labels, "<i8").tobytes()
     cases = {  # file: (members, expected in the line)
@@ -154,7 +154,7 @@ def test_npz_headers_are_checked_before_any_data_is_read(golden_files):
 
 def test_grad_malformed_inputs_are_one_line(golden_files):
     """Issue 15.7: a .npy as W.npz, a zero-length W.npz (was "Aborted!"), batch 0 in D.npz."""
-    wl, spec, w, x, labels, tmp = golden_files
+    wl, net, w, x, labels, tmp = golden_files
     np.save(tmp / "W.npy", w["c1"])
     (tmp / "empty.npz").write_bytes(b"")
     np.savez(tmp / "D0.npz", x=x[:, :0], labels=labels[:0])
@@ -172,7 +172,7 @@ def test_grad_malformed_inputs_are_one_line(golden_files):
 def test_grad_overflowing_inputs_write_nothing(golden_files):
     """Issue 15.3: finite but extreme inputs (x = 1e308) overflow float64: exit 2 naming the data
     file, no G.npz with non-finite entries."""
-    wl, spec, w, x, labels, tmp = golden_files
+    wl, net, w, x, labels, tmp = golden_files
     np.savez(tmp / "Dbig.npz", x=np.full_like(x, 1e308), labels=labels)
     line = _one_line(_grad(tmp, tmp / "W.npz", tmp / "Dbig.npz"))
     assert f"error: {tmp / 'Dbig.npz'}: x: the gradient" in line and "overflow float64" in line, line
@@ -188,15 +188,15 @@ def test_bad_numbers_in_x_are_named_or_finite(tmp_path_factory, value, where, ru
     from tess_sim.simulator.functional.golden import check_finite_gradients, load_data
 
     wl = load(WORKLOADS / "small.yaml")
-    spec = net_spec(build_network(wl))
-    w = init_scheme(spec, 3, "paper", np.float64)
+    net = build_network(wl)
+    w = init_scheme(net, 3, "paper", np.float64)
     x = (np.random.default_rng(1).random((wl.input.T, 2, *wl.input.shape)) < 0.3).astype(np.float64)
     x.flat[where % x.size] = value
     path = tmp_path_factory.mktemp("d") / "D.npz"
     np.savez(path, x=x, labels=np.array([0, 3]))
     try:
-        xs, labels = load_data(path, spec, wl.input.T)
-        g = compute_gradients(spec, rule, rule_params(wl, rule), w, xs, labels)
+        xs, labels = load_data(path, net, wl.input.T)
+        g = compute_gradients(net, rule, rule_params(wl, rule), w, xs, labels)
         check_finite_gradients(g, path, "W.npz")
     except UserError as exc:
         assert exc.where == str(path) and exc.field == "x", exc.line()

@@ -4,7 +4,8 @@ All counts are per step ``[T]``, averaged per sample (summed over the batch, div
 ``syn_ops`` counts, for each non-zero input element, its border-exact fan-out: the number of
 output neurons whose receptive field contains that element (padding is not an input, so an
 element near a border reaches fewer output positions).  Analog inputs count the same way.
-The fan-out map is separable, ``C_out * fan_h[h] * fan_w[w]``, and computed in closed form.
+The fan-out map is separable, ``C_out * fan_h[h] * fan_w[w]``: the network's own
+:meth:`~simulator.network.Block.fanout_plane` (so its sum over a map of ones is ``Block.S``).
 """
 
 from __future__ import annotations
@@ -12,32 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.functional.network import forward
-from tess_sim.simulator.network import taps_per_input
-from tess_sim.simulator.functional.spec import BlockSpec, NetSpec, block_shapes
+from tess_sim.simulator.network import Block, Net
 
 
-def axis_fanout(n_in: int, k: int, stride: int, padding: int) -> np.ndarray:
-    """For each input index along one axis, how many output positions' windows contain it."""
-    return taps_per_input(n_in, (n_in + 2 * padding - k) // stride + 1, k, stride, padding)
-
-
-def fanout_map(block: BlockSpec) -> np.ndarray:
+def fanout_map(block: Block) -> np.ndarray:
     """Synaptic fan-out of each input element: conv ``[H, W]`` (same for every channel),
-    linear a scalar array (= out features)."""
-    if block.kind == "linear":
-        return np.asarray(block.out)
-    _, h, w = block.in_shape
-    fh = axis_fanout(h, block.kernel, block.stride, block.padding)
-    fw = axis_fanout(w, block.kernel, block.stride, block.padding)
-    return block.out * np.outer(fh, fw)
-
-
-def dense_syn_ops(block: BlockSpec) -> int:
-    """MACs of the dense layer per step per sample (C_out*C_in*k*k*Ho*Wo, or out*in)."""
-    if block.kind == "linear":
-        return block.out * block.in_shape[0]
-    neuron, _ = block_shapes(block)
-    return int(np.prod(neuron)) * block.in_shape[0] * block.kernel ** 2
+    linear and readout a scalar array (= out features)."""
+    if block.kind != "conv":
+        return np.asarray(block.N_pre)
+    return block.fanout_plane()
 
 
 def _events_ops(x: np.ndarray, fan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +38,7 @@ def _events_ops(x: np.ndarray, fan: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return ev.astype(np.float64), ops
 
 
-def measure_activity(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32) -> dict:
+def measure_activity(net: Net, weights: dict, x: np.ndarray, dtype=np.float32) -> dict:
     """Forward ``x [T, B, *input_shape]`` and count, per block name: ``in_events``,
     ``syn_ops``, ``out_spikes`` (pre-pool), ``post_events`` (non-zero outputs after pools);
     under the readout name: ``in_events`` and ``syn_ops``.  Each a float64 array ``[T]``."""
@@ -70,6 +54,6 @@ def measure_activity(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float3
             "post_events": (rec.z != 0).reshape(t, -1).sum(axis=1).astype(np.float64) / bt,
         }
     z = records[-1].z
-    ev, ops = _events_ops(z.reshape(z.shape[0], z.shape[1], -1), np.asarray(net.readout.out_features))
+    ev, ops = _events_ops(z.reshape(z.shape[0], z.shape[1], -1), fanout_map(net.readout))
     out[net.readout.name] = {"in_events": ev, "syn_ops": ops}
     return out

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tess_sim.simulator.shapes import conv_out_hw
+
 
 def _pad(x: np.ndarray, p: int) -> np.ndarray:
     if p == 0:
@@ -22,8 +24,7 @@ def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> tuple[np.ndarray
     """Receptive fields as rows: ``cols [N*Ho*Wo, C_in*k*k]`` (rows in (n, ho, wo) order, columns
     in (c, i, j) order, matching ``w.reshape(C_out, -1)``), plus Ho, Wo."""
     n, c, h, w = x.shape
-    ho = (h + 2 * padding - k) // stride + 1
-    wo = (w + 2 * padding - k) // stride + 1
+    ho, wo = conv_out_hw(h, w, k, stride, padding)
     v = sliding_window_view(_pad(x, padding), (k, k), axis=(2, 3))  # [N,C,H',W',k,k]
     v = v[:, :, : (ho - 1) * stride + 1: stride, : (wo - 1) * stride + 1: stride]
     cols = np.ascontiguousarray(v.transpose(0, 2, 3, 1, 4, 5)).reshape(n * ho * wo, c * k * k)
@@ -38,8 +39,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0,
     if cols is None:
         cols, ho, wo = im2col(x, k, stride, padding)
     else:
-        ho = (x.shape[2] + 2 * padding - k) // stride + 1
-        wo = (x.shape[3] + 2 * padding - k) // stride + 1
+        ho, wo = conv_out_hw(x.shape[2], x.shape[3], k, stride, padding)
     out = cols @ w.reshape(co, -1).T  # [N*Ho*Wo, C_out]
     if bias is not None:
         out += bias

@@ -20,20 +20,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from tess_sim.simulator.atomic import atomic_output
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.functional.network import forward
+from tess_sim.simulator.functional.network import forward, weight_shapes
 from tess_sim.simulator.functional.npz import NpzArchive
-from tess_sim.simulator.functional.rules import ALIASES, RULES, gradients
-from tess_sim.simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
+from tess_sim.simulator.functional.rules import ALIASES, RULES, RuleParams, gradients
+from tess_sim.simulator.network import Net
 
 
-def compute_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict,
+def compute_gradients(net: Net, rule: str, params: RuleParams, weights: dict,
                       x: np.ndarray, labels: np.ndarray, dtype=np.float64,
                       trace: bool = False) -> dict:
     """dL/dW of one mini-batch for ``rule`` in bptt | stllr | tess | readout (see
     :mod:`simulator.functional.rules`).  ``x [T, batch, *input_shape]``, ``labels [batch]``
-    (ints in 0..n_classes-1).  Returns the dict documented in this module."""
-    validate_net(net)
+    (ints in 0..n_classes-1).  ``net`` is a resolved network (:func:`simulator.network.build_network`
+    validated its shapes).  Returns the dict documented in this module."""
     rule = ALIASES.get(rule, rule)
     if rule not in RULES:
         raise UserError("rule", "", f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
@@ -75,8 +76,8 @@ def _check_finite(path, key, a):
         raise UserError(str(path), key, f"contains {int(np.sum(~np.isfinite(a)))} NaN/inf values")
 
 
-def load_weights(path, net: NetSpec) -> dict[str, np.ndarray]:
-    """Read weights (keys as :func:`~simulator.functional.spec.weight_shapes`) as float64;
+def load_weights(path, net: Net) -> dict[str, np.ndarray]:
+    """Read weights (keys as :func:`~simulator.functional.network.weight_shapes`) as float64;
     raises ``UserError(path, key, reason)`` on a missing / unexpected key, wrong shape or NaN.
     Every member's shape is checked from its header before any data is read."""
     shapes = weight_shapes(net)
@@ -99,7 +100,7 @@ def load_weights(path, net: NetSpec) -> dict[str, np.ndarray]:
     return out
 
 
-def load_data(path, net: NetSpec, T: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_data(path, net: Net, T: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Read ``x [T, batch, *input_shape]`` (float64) and ``labels [batch]`` (int64) from an npz;
     checks shapes (from the headers, before reading), T, batch ≥ 1, NaNs and that labels are
     integers in 0..n_classes-1."""
@@ -125,7 +126,7 @@ def load_data(path, net: NetSpec, T: int | None = None) -> tuple[np.ndarray, np.
     _check_finite(path, "labels", lab)
     if np.any(lab != np.round(lab)):
         raise UserError(str(path), "labels", "must be integers")
-    n = net.readout.out_features
+    n = net.readout.N_pre
     if lab.size and (lab.min() < 0 or lab.max() >= n):
         raise UserError(str(path), "labels", f"must lie in 0..{n - 1}")
     return x.astype(np.float64), lab.astype(np.int64)
@@ -144,7 +145,5 @@ def check_finite_gradients(grads: dict, data_path, weights_path) -> None:
 
 def save_npz_atomic(path, arrays: dict) -> None:
     """Write an uncompressed npz atomically (readers never see a partial file)."""
-    from tess_sim.simulator.atomic import atomic_output
-
     with atomic_output(path) as fh:
         np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})

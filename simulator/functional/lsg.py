@@ -14,7 +14,6 @@ from functools import lru_cache
 import numpy as np
 
 from tess_sim.simulator.functional.pool import pool_backward, pool_forward, pools_backward
-from tess_sim.simulator.functional.spec import PoolSpec
 
 
 @lru_cache(maxsize=64)
@@ -57,7 +56,7 @@ def lsg_signal(z: np.ndarray, labels: np.ndarray, n_classes: int, s: int | None,
     if s is None:
         a, cache = zf, None
     else:
-        a, cache = pool_forward(zf, PoolSpec("adaptive_avg", s))
+        a, cache = pool_forward(zf, "adaptive_avg", s)
     a2 = a.reshape(a.shape[0], -1)
     bm = lsg_matrix(n_classes, a2.shape[1], z.dtype)
     p = a2 @ bm.T

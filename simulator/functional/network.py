@@ -8,8 +8,14 @@ folded into the batch, ``N = T * batch``), then steps the neuron with the pure
 the step-major (online, hardware) order — :func:`forward_online` runs that order with explicit
 state and a test checks that the two agree.
 
+The network is the resolved :class:`~simulator.network.Net` the counting side reads (one
+description): per block ``in_shape``, ``pre_shape`` (the neurons), ``post_shape`` (after the
+pools), kernel / stride / padding, ``pools``, ``neuron`` and ``bias``; the readout is
+``net.readout``.  Nothing here re-derives a shape.
+
 Arrays are time-major then batch: ``x [T, batch, *shape]``.  Weights: ``weights[name]`` (conv
-``[C_out, C_in, k, k]``, linear ``[out, in]``), ``weights[name + ".bias"]`` ``[out]``.
+``[C_out, C_in, k, k]``, linear ``[out, in]``: ``Block.weight_shape``), ``weights[name + ".bias"]``
+``[out]``.
 """
 
 from __future__ import annotations
@@ -21,10 +27,21 @@ import numpy as np
 from tess_sim.simulator.functional import conv as C
 from tess_sim.simulator.functional.neuron import lif_sequence, lif_step, psi, psi_integral
 from tess_sim.simulator.functional.pool import pools_forward
-from tess_sim.simulator.functional.spec import BlockSpec, NetSpec, block_shapes, weight_shapes
+from tess_sim.simulator.network import Block, Net
 
 
-def init_weights(net: NetSpec, seed: int = 0, dtype=np.float32,
+def weight_shapes(net: Net) -> dict[str, tuple[int, ...]]:
+    """Every trainable tensor of the net, blocks then the readout: ``name`` -> ``Block.weight_shape``,
+    ``name.bias`` -> ``(out,)`` for layers with a bias (the keys of W.npz and G.npz)."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for b in net.layers:
+        shapes[b.name] = b.weight_shape
+        if b.bias:
+            shapes[b.name + ".bias"] = (b.pre_shape[0],)
+    return shapes
+
+
+def init_weights(net: Net, seed: int = 0, dtype=np.float32,
                  negative_slope: float = 5 ** 0.5, conv_mode: str = "fan_in") -> dict[str, np.ndarray]:
     """Kaiming normal, as ``torch.nn.init.kaiming_normal_(w, a=negative_slope, mode="fan_in")``:
     ``W ~ N(0, gain^2 / fan_in)``, ``gain = sqrt(2 / (1 + a^2))``, fan_in = C_in*k*k (conv) or
@@ -54,7 +71,7 @@ def init_weights(net: NetSpec, seed: int = 0, dtype=np.float32,
 INIT_SCHEMES = ("paper", "torch_default")
 
 
-def init_scheme(net: NetSpec, seed: int, scheme: str, dtype=np.float32) -> dict[str, np.ndarray]:
+def init_scheme(net: Net, seed: int, scheme: str, dtype=np.float32) -> dict[str, np.ndarray]:
     """Named initialisations. ``paper``: the TESS reference code — conv kernels
     ``kaiming_normal_(mode='fan_out', nonlinearity='relu')`` (std sqrt(2 / (C_out·k²))),
     linear and readout ``kaiming_normal_()`` (std sqrt(2 / fan_in)), biases 0.
@@ -74,7 +91,7 @@ def _unfold(a: np.ndarray, t: int) -> np.ndarray:
     return a.reshape((t, a.shape[0] // t) + a.shape[1:])
 
 
-def block_current(block: BlockSpec, w: np.ndarray, bias: np.ndarray | None, x: np.ndarray,
+def block_current(block: Block, w: np.ndarray, bias: np.ndarray | None, x: np.ndarray,
                   cols: np.ndarray | None = None) -> np.ndarray:
     """Synaptic current I for all steps: ``x [T, B, *in_shape] -> [T, B, *neuron_shape]``."""
     t = x.shape[0]
@@ -85,7 +102,7 @@ def block_current(block: BlockSpec, w: np.ndarray, bias: np.ndarray | None, x: n
     return _unfold(i, t)
 
 
-def block_corr(block: BlockSpec, x: np.ndarray, e: np.ndarray,
+def block_corr(block: Block, x: np.ndarray, e: np.ndarray,
                cols: np.ndarray | None = None) -> np.ndarray:
     """corr(x, e) summed over steps and batch: ``x [T,B,*in]``, ``e [T,B,*neuron]`` -> dW."""
     if block.kind == "conv":
@@ -94,7 +111,7 @@ def block_corr(block: BlockSpec, x: np.ndarray, e: np.ndarray,
     return C.linear_weight_grad(_fold(x), _fold(e))
 
 
-def block_transpose(block: BlockSpec, w: np.ndarray, e: np.ndarray) -> np.ndarray:
+def block_transpose(block: Block, w: np.ndarray, e: np.ndarray) -> np.ndarray:
     """Error at the neuron currents -> error at the block input: ``[T,B,*neuron] -> [T,B,*in]``."""
     t = e.shape[0]
     if block.kind == "conv":
@@ -104,7 +121,7 @@ def block_transpose(block: BlockSpec, w: np.ndarray, e: np.ndarray) -> np.ndarra
     return _unfold(d, t)
 
 
-def block_cols(block: BlockSpec, x: np.ndarray) -> np.ndarray | None:
+def block_cols(block: Block, x: np.ndarray) -> np.ndarray | None:
     """im2col of a conv block input over all steps (None for linear blocks)."""
     if block.kind != "conv":
         return None
@@ -129,11 +146,14 @@ class BlockRecord:
     cols: np.ndarray | None = None
 
 
-def forward(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32,
-            keep_cols: bool = False) -> tuple[list[BlockRecord], np.ndarray]:
+def forward(net: Net, weights: dict, x: np.ndarray, dtype=np.float32,
+            keep_cols: bool = False, smooth_forward: bool = False) -> tuple[list[BlockRecord], np.ndarray]:
     """Run the whole network over T steps.
 
     ``x [T, B, *input_shape]`` -> (records per block, readout ``y [T, B, n_classes]``).
+    ``smooth_forward`` (test-only): the *emitted* spike is the integral of Psi (a smooth step
+    whose derivative is exactly Psi) while the reset keeps the Heaviside spike; this makes the
+    BPTT gradient equal to the true derivative so it can be checked against finite differences.
     """
     x = np.asarray(x, dtype=dtype)
     records = []
@@ -147,8 +167,8 @@ def forward(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32,
         cur = block_current(b, w, bias, h, cols=cols)
         o, u = lif_sequence(cur, b.neuron)
         ps = psi(u, b.neuron)
-        s = psi_integral(u, b.neuron) if b.neuron.smooth_forward else o
-        t, bt = s.shape[:2]
+        s = psi_integral(u, b.neuron) if smooth_forward else o
+        t = s.shape[0]
         z, caches = pools_forward(_fold(s), b.pools)
         z = _unfold(z, t)
         records.append(BlockRecord(h, u, o, s, ps, z, caches, cols if keep_cols else None))
@@ -165,16 +185,16 @@ class OnlineNetwork:
     """Small stateful wrapper: steps the network one time step at a time (step-major, the
     hardware order) around the pure step functions.  ``reset(batch)`` zeroes the membranes;
     ``step(x_t [B, *input_shape]) -> y_t [B, n_classes]``; after a step ``last_spikes[i]`` holds
-    block i's pre-pool spikes ``[B, *neuron]``."""
+    block i's pre-pool spikes ``[B, *neuron]``.  ``smooth_forward`` as in :func:`forward`."""
 
-    def __init__(self, net: NetSpec, weights: dict, dtype=np.float32):
-        self.net, self.dtype = net, dtype
+    def __init__(self, net: Net, weights: dict, dtype=np.float32, smooth_forward: bool = False):
+        self.net, self.dtype, self.smooth_forward = net, dtype, smooth_forward
         self.w = {k: v.astype(dtype, copy=False) for k, v in weights.items()}
         self.state: list[np.ndarray] = []
         self.last_spikes: list[np.ndarray] = []
 
     def reset(self, batch: int) -> None:
-        self.state = [np.zeros((batch,) + block_shapes(b)[0], dtype=self.dtype)
+        self.state = [np.zeros((batch,) + b.pre_shape, dtype=self.dtype)
                       for b in self.net.blocks]
 
     def step(self, x_t: np.ndarray) -> np.ndarray:
@@ -189,7 +209,7 @@ class OnlineNetwork:
             bias = self.w[b.name + ".bias"] if b.bias else None
             cur = block_current(b, self.w[b.name], bias, h)[0]
             o, u, self.state[i] = lif_step(self.state[i], cur, b.neuron)
-            s = psi_integral(u, b.neuron) if b.neuron.smooth_forward else o
+            s = psi_integral(u, b.neuron) if self.smooth_forward else o
             self.last_spikes.append(o)
             z, _ = pools_forward(s, b.pools)
             h = z[None]
@@ -200,7 +220,7 @@ class OnlineNetwork:
         return y
 
 
-def forward_online(net: NetSpec, weights: dict, x: np.ndarray, dtype=np.float32):
+def forward_online(net: Net, weights: dict, x: np.ndarray, dtype=np.float32):
     """Step-major reference order with explicit state (:class:`OnlineNetwork`).  Returns
     (spikes per block ``[T, B, *neuron]``, ``y [T, B, n_classes]``).  Slower (one small GEMM per
     block per step); used to check :func:`forward`."""

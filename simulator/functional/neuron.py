@@ -2,37 +2,51 @@
 
 State is passed in and returned; nothing is hidden.  Shapes: any (batch-first) array shape,
 elementwise.  Membrane potentials are dimensionless (threshold units as in the paper).
+
+The parameters are the workload's :class:`~simulator.workload.Neuron` of a block (its
+``Block.neuron``, layer overrides merged): ``beta``, ``theta``, ``v_reset`` (None: theta),
+``reset`` "subtract" | "zero", and ``psi`` — "triangle" gamma·max(0, 1 − |u − theta|/width) or
+"fast_sigmoid" 1/(slope·|u − theta| + 1)² (no gamma factor, as in snnTorch / the reference
+linear layer).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tess_sim.simulator.functional.spec import NeuronParams
+from tess_sim.simulator.workload import Neuron
 
 
-def psi(u: np.ndarray, p: NeuronParams) -> np.ndarray:
+def reset_value(p: Neuron) -> float:
+    """What a spike subtracts from the membrane ("subtract" reset): v_reset, or theta when None
+    (the reference TESS conv layer uses 1.0, its BPTT baseline 0.6)."""
+    return p.theta if p.v_reset is None else p.v_reset
+
+
+def psi(u: np.ndarray, p: Neuron) -> np.ndarray:
     """Surrogate derivative dH/du, the "secondary activation" of the traces."""
     z = np.abs(u - p.theta)
-    if p.psi == "triangle":
-        return (p.gamma * np.maximum(0.0, 1.0 - z / p.width)).astype(u.dtype, copy=False)
-    return (1.0 / (p.slope * z + 1.0) ** 2).astype(u.dtype, copy=False)
+    if p.psi.shape == "triangle":
+        return (p.psi.gamma * np.maximum(0.0, 1.0 - z / p.psi.width)).astype(u.dtype, copy=False)
+    return (1.0 / (p.psi.slope * z + 1.0) ** 2).astype(u.dtype, copy=False)
 
 
-def psi_integral(u: np.ndarray, p: NeuronParams) -> np.ndarray:
-    """A smooth step S with S' = Psi (test-only smooth forward, see NeuronParams)."""
+def psi_integral(u: np.ndarray, p: Neuron) -> np.ndarray:
+    """A smooth step S with S' = Psi: the emitted spike of the test-only smooth forward
+    (``forward(..., smooth_forward=True)``, which makes the BPTT gradient the true derivative
+    so that finite differences can check it)."""
     x = u - p.theta
-    if p.psi == "triangle":
-        w = p.width
+    if p.psi.shape == "triangle":
+        w = p.psi.width
         a = np.clip(x, -w, w)
         # integral of gamma*(1-|v|/w) from -w to a, plus 0 below -w
-        val = p.gamma * (a + w - np.sign(a) * a * a / (2 * w) - w / 2)
+        val = p.psi.gamma * (a + w - np.sign(a) * a * a / (2 * w) - w / 2)
         return val.astype(u.dtype, copy=False)
-    s = p.slope
+    s = p.psi.slope
     return (np.sign(x) * (1.0 - 1.0 / (s * np.abs(x) + 1.0)) / s).astype(u.dtype, copy=False)
 
 
-def lif_step(u_plus: np.ndarray, current: np.ndarray, p: NeuronParams):
+def lif_step(u_plus: np.ndarray, current: np.ndarray, p: Neuron):
     """One LIF step.
 
     Args: ``u_plus`` the post-reset membrane u+[t-1] (zeros at t = 0), ``current`` I[t].
@@ -42,13 +56,13 @@ def lif_step(u_plus: np.ndarray, current: np.ndarray, p: NeuronParams):
     u = p.beta * u_plus + current
     o = (u > p.theta).astype(u.dtype)
     if p.reset == "subtract":
-        u_new = u - p.v_reset_value * o
+        u_new = u - reset_value(p) * o
     else:
         u_new = u * (1.0 - o)
     return o, u, u_new
 
 
-def lif_sequence(current: np.ndarray, p: NeuronParams) -> tuple[np.ndarray, np.ndarray]:
+def lif_sequence(current: np.ndarray, p: Neuron) -> tuple[np.ndarray, np.ndarray]:
     """Run :func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``."""
     o = np.empty_like(current)
     u = np.empty_like(current)

@@ -15,6 +15,8 @@ input whose pre-trace is tr_1[t] = sum_{k<=t} lambda_pre^k; for BPTT the exact g
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tess_sim.simulator.errors import UserError
@@ -23,10 +25,49 @@ from tess_sim.simulator.functional.network import (block_corr, block_transpose, 
                                           spike_counts)
 from tess_sim.simulator.functional.neuron import trace_sequence
 from tess_sim.simulator.functional.pool import pools_backward
-from tess_sim.simulator.functional.spec import NetSpec, RuleParams, lsg_sizes
+from tess_sim.simulator.network import Net
 
 RULES = ("bptt", "stllr", "tess", "readout")
 ALIASES = {"s-tllr": "stllr", "s_tllr": "stllr", "frozen": "readout"}
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """Eligibility-trace rule parameters (docs/math.md §3-4); a workload's come from its
+    ``rules`` section (:func:`simulator.measured.bridge.rule_params`).
+
+    ``window`` None means T (every step learns); otherwise steps t >= T - window learn.
+    ``lsg_pool``: TESS LSG pool size s_l per block (one entry per block; entries of linear blocks
+    are ignored: a linear block's latent is its output, D_l = out features).  Empty means s_l = 1
+    (global average) for every conv block.
+    """
+
+    lambda_pre: float = 0.5
+    lambda_post: float = 0.2
+    alpha_pre: float = 1.0
+    alpha_post: float = 1.0
+    window: int | None = None
+    lsg_pool: tuple[int, ...] = ()
+
+
+def lsg_sizes(net: Net, params: RuleParams, where: str = "rule") -> list[int | None]:
+    """s_l per block (None for linear blocks: the latent is the output itself); each must divide
+    its conv block's output ``post_shape`` (UserError naming the entry)."""
+    if params.lsg_pool and len(params.lsg_pool) != len(net.blocks):
+        raise UserError(where, "lsg_pool",
+                        f"has {len(params.lsg_pool)} entries, the net has {len(net.blocks)} blocks")
+    out: list[int | None] = []
+    for i, b in enumerate(net.blocks):
+        if b.kind == "linear":
+            out.append(None)
+            continue
+        s = int(params.lsg_pool[i]) if params.lsg_pool else 1
+        _, h, w = b.post_shape
+        if s < 1 or h % s or w % s:
+            raise UserError(where, f"lsg_pool[{i}]",
+                            f"s_l = {s} must divide the block output {h}x{w}")
+        out.append(s)
+    return out
 
 
 def _fold(a):
@@ -49,19 +90,22 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(lse - z[np.arange(len(labels)), labels]))
 
 
-def bptt_loss(net: NetSpec, weights: dict, x: np.ndarray, labels: np.ndarray,
-              dtype=np.float64) -> float:
-    """The BPTT objective CE(softmax(sum_t y[t])), batch mean."""
-    _, y = forward(net, weights, x, dtype)
+def bptt_loss(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
+              dtype=np.float64, smooth_forward: bool = False) -> float:
+    """The BPTT objective CE(softmax(sum_t y[t])), batch mean (``smooth_forward`` as in
+    :func:`~simulator.functional.network.forward`)."""
+    _, y = forward(net, weights, x, dtype, smooth_forward=smooth_forward)
     return cross_entropy(y.sum(axis=0), np.asarray(labels))
 
 
-def bptt_gradients(net: NetSpec, weights: dict, x: np.ndarray, labels: np.ndarray,
-                   dtype=np.float64, trace: bool = False) -> tuple[dict, dict]:
+def bptt_gradients(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
+                   dtype=np.float64, trace: bool = False,
+                   smooth_forward: bool = False) -> tuple[dict, dict]:
     """Returns (grads, info) with info keys ``y``, ``spikes``, ``loss`` and, with trace, per block
-    ``<name>.m`` (dL/d spike) and ``<name>.delta`` (dL/du), ``[T, B, *neuron]``."""
+    ``<name>.m`` (dL/d spike) and ``<name>.delta`` (dL/du), ``[T, B, *neuron]``.
+    ``smooth_forward`` (test-only) as in :func:`~simulator.functional.network.forward`."""
     labels = np.asarray(labels)
-    records, y = forward(net, weights, x, dtype)
+    records, y = forward(net, weights, x, dtype, smooth_forward=smooth_forward)
     t_steps, batch, n_cls = y.shape
     r = net.readout
     gy = (softmax(y.sum(axis=0)) - onehot(labels, n_cls, dtype)) / batch  # [B, C]
@@ -96,7 +140,7 @@ def bptt_gradients(net: NetSpec, weights: dict, x: np.ndarray, labels: np.ndarra
     return grads, info
 
 
-def local_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict, x: np.ndarray,
+def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: np.ndarray,
                     labels: np.ndarray, dtype=np.float32, trace: bool = False,
                     where: str = "rule") -> tuple[dict, dict]:
     """S-TLLR / TESS / readout-only gradients.  Returns (grads, info); info has ``y``,
@@ -191,7 +235,7 @@ def _window_caches(caches: list, start: int) -> list:
     return out
 
 
-def gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict, x: np.ndarray,
+def gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: np.ndarray,
               labels: np.ndarray, dtype=np.float32, trace: bool = False) -> tuple[dict, dict]:
     """Dispatch on the rule name (bptt | stllr | tess | readout)."""
     rule = ALIASES.get(rule, rule)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tess_sim.simulator.functional.network import forward, init_weights
+from tess_sim.simulator.functional.network import forward, init_weights, weight_shapes
 from tess_sim.simulator.functional.optim import make_optimizer
-from tess_sim.simulator.functional.rules import ALIASES, gradients
-from tess_sim.simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
+from tess_sim.simulator.functional.rules import ALIASES, RuleParams, gradients
+from tess_sim.simulator.network import Net
 
 
 @dataclass
@@ -24,7 +24,7 @@ class History:
     seconds: float = 0.0
 
 
-def predict(net: NetSpec, weights: dict, x: np.ndarray, batch: int = 512,
+def predict(net: Net, weights: dict, x: np.ndarray, batch: int = 512,
             dtype=np.float32) -> np.ndarray:
     """Class = argmax of the summed readout; ``x [T, N, *shape]`` -> ``[N]``."""
     out = []
@@ -34,14 +34,14 @@ def predict(net: NetSpec, weights: dict, x: np.ndarray, batch: int = 512,
     return np.concatenate(out)
 
 
-def _groups(net: NetSpec, rule: str) -> list[list[str]]:
+def _groups(net: Net, rule: str) -> list[list[str]]:
     """Parameter groups, one optimiser each: BPTT one for all; local rules one per block and
     one for the readout; the readout-only control only the readout."""
     names = list(weight_shapes(net))
     if rule == "bptt":
         return [names]
     per = []
-    layers = [b.name for b in net.blocks] + [net.readout.name]
+    layers = [b.name for b in net.layers]
     if rule == "readout":
         layers = [net.readout.name]
     for layer in layers:
@@ -49,7 +49,7 @@ def _groups(net: NetSpec, rule: str) -> list[list[str]]:
     return per
 
 
-def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch: int,
+def train(net: Net, rule: str, params: RuleParams, data, epochs: int, batch: int,
           lr: float, optimizer: str = "adam", seed: int = 0, dtype=np.float32,
           weights: dict | None = None, blas_threads: int | None = 1, on_epoch=None) -> History:
     """Train from Kaiming-normal init (``init_weights(net, seed)``) with mini-batches of
@@ -70,7 +70,6 @@ def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch:
             with threadpool_limits(limits=blas_threads, user_api="blas"):
                 return train(net, rule, params, data, epochs, batch, lr, optimizer, seed, dtype,
                              weights, None, on_epoch)
-    validate_net(net)
     rule = ALIASES.get(rule, rule)
     t0 = time.perf_counter()
     w = init_weights(net, seed, dtype) if weights is None else {k: v.astype(dtype).copy()
@@ -99,12 +98,3 @@ def train(net: NetSpec, rule: str, params: RuleParams, data, epochs: int, batch:
     hist.seconds = time.perf_counter() - t0
     return hist
 
-
-def digits_mlp(hidden: int = 128, neuron=None) -> NetSpec:
-    """64 -> LIF hidden -> LIF hidden -> readout 10 (the digits benchmark network)."""
-    from tess_sim.simulator.functional.spec import BlockSpec, NeuronParams, ReadoutSpec
-
-    neuron = neuron or NeuronParams()
-    return NetSpec((64,), (BlockSpec("fc1", "linear", (64,), hidden, neuron=neuron),
-                           BlockSpec("fc2", "linear", (hidden,), hidden, neuron=neuron)),
-                   ReadoutSpec("out", hidden, 10))

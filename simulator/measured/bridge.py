@@ -1,5 +1,6 @@
-"""From a workload to the functional engine: its network spec, rule parameters, samples, and the
-measured activity profile the cost engines price."""
+"""From a workload to the functional engine: its rule parameters, samples, weights, and the
+measured activity profile the cost engines price. The functional engine reads the resolved
+network (:func:`simulator.network.build_network`) itself: nothing here translates it."""
 
 from __future__ import annotations
 
@@ -9,26 +10,14 @@ import numpy as np
 
 from tess_sim.simulator.activity import ActivityProfile, LayerActivity
 from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.events.loader import load_frames
+from tess_sim.simulator.functional.activity import measure_activity
+from tess_sim.simulator.functional.data import load_digits_spikes
+from tess_sim.simulator.functional.golden import load_data, load_weights
+from tess_sim.simulator.functional.network import init_scheme
+from tess_sim.simulator.functional.rules import RuleParams
 from tess_sim.simulator.network import Net, build_network
 from tess_sim.simulator.workload import MeasuredActivity, Workload
-from tess_sim.simulator.functional.spec import BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec, RuleParams
-
-POOL_KINDS = {"max": "max", "avg": "avg", "adaptive_avg": "adaptive_avg"}
-
-
-def net_spec(net: Net) -> NetSpec:
-    """The functional engine's description of a resolved network."""
-    blocks = []
-    for b in net.blocks:
-        n = b.neuron
-        neuron = NeuronParams(beta=n.beta, theta=n.theta, v_reset=n.v_reset, reset=n.reset,
-                              psi=n.psi.shape, gamma=n.psi.gamma, width=n.psi.width, slope=n.psi.slope)
-        blocks.append(BlockSpec(name=b.name, kind=b.kind, in_shape=b.in_shape, out=b.pre_shape[0],
-                                kernel=b.kernel, stride=b.stride, padding=b.padding, bias=b.bias,
-                                neuron=neuron, pools=tuple(PoolSpec(POOL_KINDS[p.kind], p.size) for p in b.pools)))
-    ro = net.readout
-    return NetSpec(input_shape=net.input_shape, blocks=tuple(blocks),
-                   readout=ReadoutSpec(ro.name, ro.N_in, ro.N_pre, ro.bias))
 
 
 def rule_params(wl: Workload, rule: str) -> RuleParams:
@@ -57,22 +46,18 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
     """
     where = wl.source or "<workload>"
     T = wl.input.T
-    spec = net_spec(build_network(wl, where))
+    net = build_network(wl, where)
     if npz is not None:
-        from tess_sim.simulator.functional.golden import load_data
-
         path = resolve(wl, npz)
         if not path.exists():
             raise UserError(where, "activity.data", f"data file '{npz}' not found (looked at {path})")
-        x, labels = load_data(path, spec, T)
+        x, labels = load_data(path, net, T)
         return x[:, :n].astype(np.float32), labels[:n], f"{path} ({min(n, x.shape[1])} samples)"
     d = wl.data
     if d is None:
         raise UserError(where, "data", "measured activity and training need a 'data' section "
                         "(or activity.data: a D.npz)")
     if d.format == "digits":
-        from tess_sim.simulator.functional.data import load_digits_spikes
-
         if tuple(wl.input.shape) != (64,):
             raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
         ds = load_digits_spikes(T)
@@ -87,10 +72,6 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
 
 def _event_samples(wl: Workload, n: int, seed: int):
     """Framed event recordings [T, n, 2, H, W]; binarised when the input is spikes."""
-    try:
-        from tess_sim.simulator.events import load_frames
-    except ImportError:  # pragma: no cover - the events package ships with tess-sim
-        raise UserError(wl.source or "<workload>", "data.format", "event readers are not installed") from None
     source = {k: v for k, v in wl.data.model_dump().items() if v is not None and k != "path"}
     if "root" in source:
         source["root"] = str(resolve(wl, source["root"]))
@@ -102,32 +83,25 @@ def _event_samples(wl: Workload, n: int, seed: int):
     return x, labels, desc
 
 
-def load_or_init_weights(wl: Workload, spec: NetSpec, path: str | None, seed: int) -> tuple[dict, str]:
-    """Weights from a W.npz, or the seeded initialisation of ``training.init``; and which."""
+def load_or_init_weights(wl: Workload, net: Net, path: str | None, seed: int) -> tuple[dict, str]:
+    """Weights of ``net`` from a W.npz, or the seeded initialisation of ``training.init``; and which."""
     if path:
-        from tess_sim.simulator.functional.golden import load_weights
-
         p = resolve(wl, path)
         if not p.exists():
             raise UserError(wl.source or "<workload>", "activity.weights", f"weights file '{path}' not found (looked at {p})")
-        return load_weights(p, spec), f"weights {p}"
-    from tess_sim.simulator.functional.network import init_scheme
-
-    return init_scheme(spec, seed, wl.training.init), f"{wl.training.init} initialisation, seed {seed}"
+        return load_weights(p, net), f"weights {p}"
+    return init_scheme(net, seed, wl.training.init), f"{wl.training.init} initialisation, seed {seed}"
 
 
 def measured_profile(wl: Workload, net: Net, spec: MeasuredActivity, batch: int = 64) -> ActivityProfile:
     """Per-layer, per-step counts averaged over ``spec.samples`` samples of a real forward pass."""
-    from tess_sim.simulator.functional.activity import measure_activity
-
-    fspec = net_spec(net)
     x, _, data_desc = load_samples(wl, spec.samples, spec.seed, spec.data)
-    weights, w_desc = load_or_init_weights(wl, fspec, spec.weights, spec.seed)
+    weights, w_desc = load_or_init_weights(wl, net, spec.weights, spec.seed)
     n = x.shape[1]
     sums: dict[str, dict[str, np.ndarray]] = {}
     for i in range(0, n, batch):
         chunk = x[:, i:i + batch]
-        got = measure_activity(fspec, weights, chunk)
+        got = measure_activity(net, weights, chunk)
         for layer, counts in got.items():
             acc = sums.setdefault(layer, {})
             for k, v in counts.items():

@@ -2,9 +2,9 @@
 
 * W.npz: the workload's seeded initialisation (``training.init``, as ``train`` and measured
   activity start from), one array per weighted layer keyed by its name, ``<name>.bias`` for
-  biases — the keys and shapes of :func:`~simulator.functional.spec.weight_shapes`.
+  biases — the keys and shapes of :func:`~simulator.functional.network.weight_shapes`.
 * D.npz: ``x [T, batch, *input_shape]`` float32 and ``labels [batch]`` int64 from the workload's
-  ``data`` section (as measured activity reads it: :func:`~simulator.functional.bridge.load_samples`).
+  ``data`` section (as measured activity reads it: :func:`~simulator.measured.bridge.load_samples`).
   Without a data section: seeded synthetic DVS recordings (the event generator, the first
   ``input.classes`` motion classes) when the input is event frames ``[2, H <= 128, W <= 128]``,
   else seeded uniform values in [0, 1) (``encoding: analog``) or Bernoulli(0.2) spikes, with
@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.measured.bridge import load_or_init_weights, load_samples, net_spec
+from tess_sim.simulator.events.loader import load_frames
 from tess_sim.simulator.functional.golden import save_npz_atomic
+from tess_sim.simulator.measured.bridge import load_or_init_weights, load_samples
 from tess_sim.simulator.network import build_network
 
 MAX_DATA_BYTES = 1 << 30        # D.npz's x, float32
@@ -32,8 +33,7 @@ def _where(wl) -> str:
 def make_weights(wl, seed: int | None = None) -> tuple[dict[str, np.ndarray], str]:
     """The initial weights of ``wl`` (seed default ``training.seed``) and how they were made."""
     seed = wl.training.seed if seed is None else int(seed)
-    spec = net_spec(build_network(wl, _where(wl)))
-    return load_or_init_weights(wl, spec, None, seed)
+    return load_or_init_weights(wl, build_network(wl, _where(wl)), None, seed)
 
 
 def make_data(wl, samples: int | None = None,
@@ -60,7 +60,7 @@ def make_data(wl, samples: int | None = None,
         desc = (f"no data section: seeded {'uniform [0, 1)' if wl.input.encoding == 'analog' else 'Bernoulli(0.2) spike'} "
                 f"inputs, labels i % {classes}, seed {seed}")
     labels = np.asarray(labels, dtype=np.int64)
-    n_out = net_spec(build_network(wl, _where(wl))).readout.out_features
+    n_out = build_network(wl, _where(wl)).readout.N_pre
     if labels.size and int(labels.max()) >= n_out:
         raise UserError(_where(wl), "data", f"the data has labels up to {int(labels.max())}, the "
                         f"readout has {n_out} classes")
@@ -69,8 +69,6 @@ def make_data(wl, samples: int | None = None,
 
 def _synthetic_events(wl, n: int, seed: int):
     """Synthetic DVS Gesture recordings framed to the input (binarised for spike input)."""
-    from tess_sim.simulator.events import load_frames
-
     k = min(wl.input.classes, 11)
     frames, labels, desc = load_frames({"format": "synthetic", "classes": k, "where": _where(wl)},
                                        wl.input.T, tuple(wl.input.shape), n, seed)

@@ -1,7 +1,7 @@
 """BPTT gradients vs central finite differences (float64).
 
 The spike H is not differentiable, so (docs/math.md §6) the network runs a *smooth surrogate forward*:
-the emitted spike is S(u) with S' = Psi exactly (NeuronParams.smooth_forward), while the reset
+the emitted spike is S(u) with S' = Psi exactly (``smooth_forward=True``), while the reset
 keeps the Heaviside spike (so "reset term constant" is the true derivative as long as no membrane
 sits near theta).  The test checks that condition (and distance from the kinks of Psi and from
 max-pool near-ties) and only uses draws that satisfy it.
@@ -11,28 +11,26 @@ max-pool near-ties) and only uses draws that satisfy it.
 import numpy as np
 import pytest
 
-from tess_sim.simulator.functional.network import forward, init_weights
+from tess_sim.simulator.functional.network import forward, init_weights, weight_shapes
 from tess_sim.simulator.functional.rules import bptt_gradients, bptt_loss
-from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
-                                       weight_shapes)
+from tests.functional.nets import conv, linear, net_of, pool, readout
 
 MARGIN = 1e-4  # >> 1e-6 and >> the perturbation's effect on u
 
 
-def tiny_net(neuron: NeuronParams, pool: str) -> NetSpec:
-    return NetSpec((2, 6, 6), (
-        BlockSpec("c1", "conv", (2, 6, 6), 3, kernel=3, stride=1, padding=1, bias=True,
-                  neuron=neuron, pools=(PoolSpec(pool, 2),)),
-        BlockSpec("c2", "conv", (3, 3, 3), 2, kernel=2, stride=2, padding=1, neuron=neuron),
-        BlockSpec("f1", "linear", (8,), 5, bias=True, neuron=neuron)),
-        ReadoutSpec("out", 5, 3))
+def tiny_net(neuron: dict, pool_kind: str):
+    net = net_of((2, 6, 6), [conv("c1", 3, k=3, s=1, p=1, bias=True), pool(pool_kind, 2),
+                             conv("c2", 2, k=2, s=2, p=1), linear("f1", 5, bias=True), readout()],
+                 classes=3, neuron=neuron)
+    assert [b.in_shape for b in net.layers] == [(2, 6, 6), (3, 3, 3), (8,), (5,)]
+    return net
 
 
 def _safe(net, weights, x) -> bool:
-    records, _ = forward(net, weights, x, np.float64)
+    records, _ = forward(net, weights, x, np.float64, smooth_forward=True)
     for b, rec in zip(net.blocks, records):
         p = b.neuron
-        kinks = [p.theta] + ([p.theta - p.width, p.theta + p.width] if p.psi == "triangle" else [])
+        kinks = [p.theta] + ([p.theta - p.psi.width, p.theta + p.psi.width] if p.psi.shape == "triangle" else [])
         for k in kinks:
             if np.min(np.abs(rec.u - k)) < MARGIN:
                 return False
@@ -64,7 +62,7 @@ def _fd_check(net, seed):
             break
     else:
         pytest.fail("no draw in 50 keeps every membrane and pool gap clear of the kinks")
-    grads, _ = bptt_gradients(net, w, x, labels, np.float64)
+    grads, _ = bptt_gradients(net, w, x, labels, np.float64, smooth_forward=True)
     h = 1e-6
     worst = 0.0
     for name, shape in weight_shapes(net).items():
@@ -74,7 +72,8 @@ def _fd_check(net, seed):
             wm = {k: v.copy() for k, v in w.items()}
             wp[name][idx] += h
             wm[name][idx] -= h
-            fd[idx] = (bptt_loss(net, wp, x, labels) - bptt_loss(net, wm, x, labels)) / (2 * h)
+            fd[idx] = (bptt_loss(net, wp, x, labels, smooth_forward=True)
+                       - bptt_loss(net, wm, x, labels, smooth_forward=True)) / (2 * h)
         scale = max(np.max(np.abs(fd)), 1e-12)
         rel = np.max(np.abs(grads[name] - fd)) / scale
         worst = max(worst, rel)
@@ -88,16 +87,14 @@ def _fd_check(net, seed):
                                             ("zero", "triangle", "avg"),
                                             ("subtract", "fast_sigmoid", "max")])
 def test_bptt_matches_finite_differences(seed, reset, psi, pool):
-    neuron = NeuronParams(beta=0.7, theta=0.6, v_reset=1.0, reset=reset, psi=psi, slope=5.0,
-                          smooth_forward=True)
+    neuron = {"beta": 0.7, "theta": 0.6, "v_reset": 1.0, "reset": reset, "psi": {"shape": psi, "slope": 5.0}}
     _fd_check(tiny_net(neuron, pool), seed)
 
 
 def test_smooth_forward_only_changes_emitted_spikes():
     """With smooth_forward off the same backward code runs on Heaviside spikes: spikes must be
     binary and the gradients finite."""
-    neuron = NeuronParams()
-    net = tiny_net(neuron, "max")
+    net = tiny_net({}, "max")
     w = init_weights(net, 0, np.float64)
     x = (np.random.default_rng(0).random((3, 2, 2, 6, 6)) < 0.5).astype(float)
     records, _ = forward(net, w, x, np.float64)

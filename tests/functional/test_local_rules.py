@@ -9,20 +9,19 @@ import pytest
 from tess_sim.simulator.functional.golden import compute_gradients
 from tess_sim.simulator.functional.lsg import lsg_matrix
 from tess_sim.simulator.functional.network import init_weights
-from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec, ReadoutSpec,
-                                       RuleParams)
+from tess_sim.simulator.functional.rules import RuleParams
 from tests.functional import brute
+from tests.functional.nets import conv, linear, net_of, pool, readout
 
 N_CLS = 3
 
 
 def small_net(pool_kind="avg"):
-    n = NeuronParams(beta=0.6, theta=0.5, v_reset=1.0)
-    return NetSpec((2, 6, 6), (
-        BlockSpec("c1", "conv", (2, 6, 6), 3, kernel=3, stride=1, padding=1, neuron=n,
-                  pools=(PoolSpec(pool_kind, 2),)),
-        BlockSpec("c2", "conv", (3, 3, 3), 4, kernel=2, stride=1, padding=0, neuron=n),
-        BlockSpec("f1", "linear", (16,), 6, neuron=n)), ReadoutSpec("out", 6, N_CLS))
+    net = net_of((2, 6, 6), [conv("c1", 3, k=3, s=1, p=1), pool(pool_kind, 2), conv("c2", 4, k=2, s=1, p=0),
+                             linear("f1", 6), readout()],
+                 classes=N_CLS, neuron={"beta": 0.6, "theta": 0.5, "v_reset": 1.0})
+    assert [b.in_shape for b in net.layers] == [(2, 6, 6), (3, 3, 3), (16,), (6,)]
+    return net
 
 
 def lsg_B(n_cls, dim):
@@ -48,7 +47,7 @@ def brute_forward(net, w, x):
         else:
             h = h.reshape(t_steps, h.shape[1], -1)
             cur = h @ w[b.name].T
-        o, u = brute.lif(cur, b.neuron.beta, b.neuron.theta, b.neuron.v_reset_value, b.neuron.reset)
+        o, u = brute.lif(cur, b.neuron.beta, b.neuron.theta, b.neuron.v_reset, b.neuron.reset)
         z = o
         for p in b.pools:
             z = np.stack([brute.avgpool(z[t], p.size, p.size) for t in range(t_steps)])
@@ -87,7 +86,7 @@ def corr(block, x, e):
 
 
 def psi_tri(u, p):
-    return p.gamma * np.maximum(0, 1 - np.abs(u - p.theta) / p.width)
+    return p.psi.gamma * np.maximum(0, 1 - np.abs(u - p.theta) / p.psi.width)
 
 
 def setup(seed, batch=2, T=4, pool_kind="avg"):
@@ -205,11 +204,9 @@ def test_window_and_lsg_errors():
 def test_bias_equals_constant_one_input_synapse(rule):
     """A block bias is a synapse from an always-on input: augment the input with a constant-1
     feature carrying the bias as its weight column; gradients must agree."""
-    n = NeuronParams(beta=0.6, theta=0.5)
-    net_b = NetSpec((5,), (BlockSpec("f1", "linear", (5,), 6, bias=True, neuron=n),
-                           BlockSpec("f2", "linear", (6,), 4, neuron=n)), ReadoutSpec("out", 4, 3))
-    net_a = NetSpec((6,), (BlockSpec("f1", "linear", (6,), 6, neuron=n),
-                           BlockSpec("f2", "linear", (6,), 4, neuron=n)), ReadoutSpec("out", 4, 3))
+    n = {"beta": 0.6, "theta": 0.5}
+    net_b = net_of((5,), [linear("f1", 6, bias=True), linear("f2", 4), readout()], classes=3, neuron=n)
+    net_a = net_of((6,), [linear("f1", 6), linear("f2", 4), readout()], classes=3, neuron=n)
     wb = init_weights(net_b, 1, np.float64, negative_slope=0.0)
     wb["f1.bias"] = np.linspace(-0.3, 0.4, 6)
     wa = {k: v for k, v in wb.items() if k != "f1.bias"}

@@ -7,10 +7,11 @@ torch = pytest.importorskip("torch")
 
 from tess_sim.simulator.functional.golden import compute_gradients  # noqa: E402
 from tess_sim.simulator.functional.network import init_weights  # noqa: E402
-from tess_sim.simulator.functional.spec import (BlockSpec, NetSpec, NeuronParams, PoolSpec,  # noqa: E402
-                                       ReadoutSpec, RuleParams)
+from tess_sim.simulator.functional.rules import RuleParams  # noqa: E402
+from tess_sim.simulator.workload import Neuron  # noqa: E402
+from tests.functional.nets import conv, linear, net_of, pool, readout  # noqa: E402
 
-NEURON = NeuronParams(beta=0.5, theta=0.6, v_reset=1.0)
+NEURON = Neuron(beta=0.5, theta=0.6, v_reset=1.0)
 
 
 class Spike(torch.autograd.Function):
@@ -22,16 +23,15 @@ class Spike(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         (u,) = ctx.saved_tensors
-        return g * NEURON.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta) / NEURON.width, min=0)
+        return g * NEURON.psi.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta) / NEURON.psi.width, min=0)
 
 
-def net_spec():
-    return NetSpec((2, 8, 8), (
-        BlockSpec("c1", "conv", (2, 8, 8), 4, kernel=3, stride=1, padding=1, neuron=NEURON,
-                  pools=(PoolSpec("max", 2),)),
-        BlockSpec("c2", "conv", (4, 4, 4), 6, kernel=3, stride=2, padding=1, neuron=NEURON,
-                  pools=(PoolSpec("adaptive_avg", 1),)),
-        BlockSpec("f1", "linear", (6,), 7, neuron=NEURON)), ReadoutSpec("out", 7, 5))
+def small_net():
+    net = net_of((2, 8, 8), [conv("c1", 4, k=3, s=1, p=1), pool("max", 2), conv("c2", 6, k=3, s=2, p=1),
+                             pool("adaptive_avg", 1), linear("f1", 7), readout()],
+                 classes=5, neuron=NEURON.model_dump())
+    assert [b.in_shape for b in net.layers] == [(2, 8, 8), (4, 4, 4), (6,), (7,)]
+    return net
 
 
 def torch_forward(net, tw, x, detach_state=False):
@@ -51,7 +51,7 @@ def torch_forward(net, tw, x, detach_state=False):
                 cur = h @ tw[b.name].T
             u = cur if state[i] is None else NEURON.beta * state[i] + cur
             o = Spike.apply(u)
-            state[i] = u - NEURON.v_reset_value * o.detach()
+            state[i] = u - NEURON.v_reset * o.detach()
             if detach_state:
                 state[i] = state[i].detach()
             z = o
@@ -65,7 +65,7 @@ def torch_forward(net, tw, x, detach_state=False):
 
 
 def data(seed):
-    net = net_spec()
+    net = small_net()
     w = init_weights(net, seed, np.float64, negative_slope=0.0)
     w["f1"] *= 3.0  # enough activity that every layer spikes
     rng = np.random.default_rng(seed)
@@ -127,7 +127,7 @@ def test_local_rules_match_torch_signals(rule):
             (m,) = torch.autograd.grad(L, o)
             if rule == "stllr":
                 m = step_m[t][i]
-            ps = NEURON.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta), min=0)
+            ps = NEURON.psi.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta), min=0)
             psis.append(ps)
             h = h.detach()
             hs.append(h)

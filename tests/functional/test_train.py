@@ -1,9 +1,14 @@
 import numpy as np
 
 from tess_sim.simulator.functional.data import load_digits_spikes
+from tess_sim.simulator.functional.network import init_weights
 from tess_sim.simulator.functional.optim import SGD, Adam
-from tess_sim.simulator.functional.spec import RuleParams
-from tess_sim.simulator.functional.train import digits_mlp, train
+from tess_sim.simulator.functional.rules import RuleParams
+from tess_sim.simulator.functional.train import train
+from tess_sim.simulator.network import build_network
+from tess_sim.simulator.workload import load_workload
+
+from tests.conftest import WORKLOADS
 
 
 def test_digits_split_and_encoding():
@@ -18,13 +23,13 @@ def test_digits_split_and_encoding():
 
 def test_short_training_tess_learns_and_beats_frozen_control():
     d = load_digits_spikes(T=8)
-    net = digits_mlp()
+    net = build_network(load_workload(WORKLOADS / "digits.yaml"))  # 64 -> LIF 128 -> LIF 128 -> 10
+    assert [b.weight_shape for b in net.layers] == [(128, 64), (128, 128), (10, 128)]
     tess = train(net, "tess", RuleParams(), d, epochs=4, batch=32, lr=3e-3, seed=0)
     ctl = train(net, "readout", RuleParams(), d, epochs=4, batch=32, lr=3e-3, seed=0)
     assert tess.test_acc[-1] >= 0.7
     assert tess.test_acc[-1] >= ctl.test_acc[-1] + 0.1
     # the control really kept the hidden layers at their initial values
-    from tess_sim.simulator.functional.network import init_weights
     w0 = init_weights(net, 0)
     np.testing.assert_array_equal(ctl.weights["fc1"], w0["fc1"])
     assert not np.array_equal(tess.weights["fc1"], w0["fc1"])

@@ -17,7 +17,12 @@ Count mode (windows by event index, whole recording) takes the same path with wi
 from each packet's event indices. Anything the fast path does not cover — invalid events, a
 sensor larger than 128×128, pixels outside the sensor, count mode restricted to a time window —
 falls back to the reference path
-``frame_events(aedat31.read(path))``, which also raises the precise error for corrupt files.
+``frame_events(read(path))`` (``read`` defaults to ``aedat31.read``), which also raises the precise
+error for corrupt files.
+
+The dataset loader frames DVS Gesture samples (time mode, one ``[t_start, t_end)`` window per
+label row) through this path: each call scans the whole recording's packets once, which still
+beats decoding the recording into events and masking each window (benchmarks/bench_events.py).
 """
 
 from __future__ import annotations
@@ -44,9 +49,15 @@ def frame_aedat31(path, n_frames: int | None = None, *, bin_us: int | None = Non
                   events_per_frame: int | None = None,
                   t_start: int | None = None, t_end: int | None = None,
                   sensor_size=DVS128, out_size=None, last: str = "include",
-                  mode: str = "time", **kw) -> np.ndarray:
-    """Same result as ``frame_events(aedat31.read(path), n_frames, ...)``, faster and without
-    materialising the events. Returns int32 ``[T, 2, H, W]`` counts."""
+                  mode: str = "time", read=aedat31.read, **kw) -> np.ndarray:
+    """Same result as ``frame_events(read(path), n_frames, ...)``, faster and without
+    materialising the events. Returns int32 ``[T, 2, H, W]`` counts.
+
+    ``read``: the reader of the reference path, taken when the fused path does not cover the
+    file (see the module docstring); it also raises the errors of a bad file. Any reader that
+    returns :func:`aedat31.read`'s events or raises (the dataset loader passes
+    ``dataset.read_file`` for DVS Gesture, which also refuses pixels outside the DVS128 naming
+    the byte)."""
     args = dict(bin_us=bin_us, events_per_frame=events_per_frame, t_start=t_start, t_end=t_end,
                 sensor_size=sensor_size, out_size=out_size, last=last, mode=mode,
                 where=str(path), **kw)
@@ -67,7 +78,7 @@ def frame_aedat31(path, n_frames: int | None = None, *, bin_us: int | None = Non
             return _fast(path, n_frames, size, t_start, t_end, h_in, w_in, h, w, last, mode)
         except _Fallback:
             pass
-    return frame_events(aedat31.read(path), n_frames, **args)
+    return frame_events(read(path), n_frames, **args)
 
 
 def _count_bounds(n, n_frames, size, last, h, w, where):

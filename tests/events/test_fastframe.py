@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tess_sim.simulator.events import aedat31, frame_events
+from tess_sim.simulator.events import aedat31, fastframe, frame_events, synthetic
 from tess_sim.simulator.events.fastframe import frame_aedat31
 
 from .conftest import events_strategy
@@ -60,8 +60,6 @@ def test_fused_large_packets_and_invalid_events(tmp_path):
 
 def test_fast_path_is_taken_for_ordinary_files(tmp_path):
     """Guard against a silent fallback: the fused path itself must handle plain recordings."""
-    from tess_sim.simulator.events import fastframe, synthetic
-
     ev = synthetic.generate(8, seed=0, duration_us=200_000)
     f = tmp_path / "s.aedat"
     aedat31.write(f, ev, packet_events=3000)

@@ -30,6 +30,8 @@ from tess_sim.simulator.events.info import count_events, describe
 from tess_sim.simulator.events.labels import read_labels, write_labels
 from tess_sim.simulator.events.loader import load_frames
 
+from .conftest import reference_load
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OFFSET = re.compile(r"\b(byte|line) \d+")
 #: (max x/y, max t) each reader promises
@@ -137,13 +139,29 @@ def check_file(path: Path, fmt_key: str):
         assert (ref is None) == (fast is None) and (ref is None or np.array_equal(ref, fast))
 
 
+def _frames_or_error_line(fn):
+    try:
+        return fn()
+    except UserError as exc:
+        return exc.line()
+
+
 def check_folder(root: Path, layout: str):
     allowed = {str(root)} | {str(p) for p in root.rglob("*")}
+    src = {"format": layout, "root": str(root)}
+    if layout == "dvsgesture":        # the loader's fused path and the reference path agree
+        for T, mode, seed in ((3, "time", 0), (3, "time", 1), (2, "count", 0)):
+            got = _frames_or_error_line(lambda: load_frames(dict(src, mode=mode), T, (2, 8, 8),
+                                                            1, seed)[:2])
+            ref = _frames_or_error_line(lambda: reference_load(dict(src, mode=mode), T,
+                                                               (2, 8, 8), 1, seed))
+            assert type(got) is type(ref), (got, ref)
+            assert got == ref if isinstance(got, str) else all(
+                np.array_equal(a, b) for a, b in zip(got, ref)), (got, ref)
     try:
         text = describe(root)
         assert layout in text
-        frames, labels, _ = load_frames({"format": layout, "root": str(root)}, T=3,
-                                        shape=(2, 8, 8), n_samples=1, seed=0)
+        frames, labels, _ = load_frames(src, T=3, shape=(2, 8, 8), n_samples=1, seed=0)
     except UserError as exc:
         assert exc.where in allowed, exc.line()
         if exc.where != str(root):        # errors about one file name a byte or a line

@@ -201,3 +201,22 @@ def test_frames_over_the_budget_are_refused_after_the_file_is_read(tmp_path):
     with pytest.raises(UserError) as ei:
         load_frames(src, T, (2, 128, 128), 1, 0)
     assert "event 2 at pixel (x=0, y=200)" in ei.value.reason and ei.value.field.startswith("byte ")
+
+
+@pytest.mark.parametrize("options", [{}, {"bin_us": 7}, {"bin_us": 1_000_000, "last": "drop"},
+                                     {"mode": "count"}])
+def test_pixel_outside_dvs128_same_error_on_both_paths(tmp_path, options):
+    """Also when the sample's window holds no whole bin (dropped: nothing to count) or the bad
+    event lies outside the chosen sample's window: read_file's error, naming the byte."""
+    ev = np.zeros(6, dtype=aedat31.EVENT_DTYPE)
+    ev["t"], ev["y"] = np.arange(6) * 10, [1, 2, 3, 4, 5, 200]
+    aedat31.write(tmp_path / "user01_a.aedat", ev, packet_events=2)
+    write_labels(tmp_path / "user01_a_labels.csv", [(1, 0, 30), (2, 30, 60)])
+    src = {"format": "dvsgesture", "root": str(tmp_path), **options}
+    lines = []
+    for fn in (load_frames, reference_load):
+        with pytest.raises(UserError) as ei:
+            fn(src, 2, (2, 8, 8), 1, 0)
+        lines.append(ei.value.line())
+    body = (tmp_path / "user01_a.aedat").read_bytes().index(b"#!END-HEADER\r\n") + 14
+    assert lines[0] == lines[1] and f"byte {body + 3 * 28 + 5 * 8}: event 5 at pixel" in lines[0]

@@ -7,7 +7,7 @@ Public API::
     aedat31.read / write / iter_chunks, aerdat2.read / write / iter_chunks, npy.read / write
     read_labels(path) / write_labels(path, rows)      # DVS Gesture CSV
     frame_events(events, T, mode=..., bin_us=..., events_per_frame=..., out_size=..., last=...)
-    frame_aedat31(path, T, ...)       # same frames as frame_events(aedat31.read(path)), fused
+    frame_aedat31(path, T, ...)       # = frame_events(aedat31.read(path)), fused; load_frames uses it
     synthetic.generate(label, seed, duration_us) / write_dvsgesture / write_class_folders /
         write_layout                  # tess-sim data synth
     load_frames(source, T, shape, n_samples, seed) -> (frames, labels, description)

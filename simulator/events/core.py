@@ -135,10 +135,3 @@ def _parse_header(head, buf, path, magic, end_marker, limit):
                         f"{end_marker!r} line before " + ("the end of the file" if off >= len(buf)
                                                           else "binary data"))
     return lines, off
-    if end_marker is not None:
-        if off >= len(head) and len(buf) > limit:
-            raise UserError(str(path), f"byte {off}", f"header longer than {limit} bytes")
-        raise UserError(str(path), f"byte {off}", f"truncated or corrupt header: no "
-                        f"{end_marker!r} line before " + ("the end of the file" if off >= len(buf)
-                                                          else "binary data"))
-    return lines, off

@@ -122,19 +122,10 @@ def read_file(layout: str, path, **options) -> np.ndarray:
     return ev
 
 
-def iter_samples(ds: Dataset, indices, **options):
-    """Yield ``(sample, events)`` for ``ds.samples[i]``, ``i`` in ``indices`` (in that order).
-
-    A recording is read once for consecutive samples from the same file (DVS Gesture); the
-    events of a sample are those of its time window.
-    """
-    cache_path, cache = None, None
-    for i in indices:
-        s = ds.samples[i]
-        if s.path != cache_path:
-            cache_path, cache = s.path, read_file(ds.layout, s.path, **options)
-        ev = cache
-        if s.t_start is not None:
-            t = ev["t"]
-            ev = ev[(t >= s.t_start) & (t < s.t_end)]
-        yield s, ev
+def sample_events(events: np.ndarray, s: Sample) -> np.ndarray:
+    """The events of ``s``'s recording (``events``, as :func:`read_file` returns them) that lie
+    in its window ``t_start <= t < t_end`` (all of them when the sample is a whole recording)."""
+    if s.t_start is None:
+        return events
+    t = events["t"]
+    return events[(t >= s.t_start) & (t < s.t_end)]

@@ -14,10 +14,16 @@ histogram is reshaped to ``[x, y, p, valid]``, transposed to ``[p, y, x]`` and b
 groups of fewer than 2**14 events (short windows) go through a key → bin lookup table instead.
 
 Count mode (windows by event index, whole recording) takes the same path with windows found
-from each packet's event indices. Anything the fast path does not cover — invalid events, a
-sensor larger than 128×128, pixels outside the sensor, count mode restricted to a time window —
-falls back to the reference path
-``frame_events(aedat31.read(path))``, which also raises the precise error for corrupt files.
+from each packet's event indices. Every packet is checked, also those outside the frames.
+Anything the fast path does not cover — invalid events, a sensor larger than 128×128, pixels
+outside the sensor, a negative timestamp, an unsorted packet the default window or the search
+depends on, no frame window to count into (so no packet would be checked), count mode
+restricted to a time window — falls back to the reference path ``frame_events(read(path))``
+(``read`` defaults to ``aedat31.read``), which also raises the precise error for corrupt files.
+
+The dataset loader frames DVS Gesture samples (time mode, one ``[t_start, t_end)`` window per
+label row) through this path: each call scans the whole recording's packets once, which still
+beats decoding the recording into events and masking each window (benchmarks/bench_events.py).
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ import numpy as np
 
 from tess_sim.simulator.events.core import DVS128, map_file
 from tess_sim.simulator.events.formats import aedat31
-from tess_sim.simulator.events.framing import LAST, check_frame_budget, frame_edges, frame_events
+from tess_sim.simulator.events.framing import LAST, MAX_FRAME_ELEMENTS, check_frame_budget, \
+    frame_edges, frame_events
 
 _OUT_OF_RANGE = 0xFF01FE00   # data bits of x >= 128 (bits 24-31) or y >= 128 (bits 9-16)
 _I32 = (1 << 31) - 1
@@ -44,9 +51,15 @@ def frame_aedat31(path, n_frames: int | None = None, *, bin_us: int | None = Non
                   events_per_frame: int | None = None,
                   t_start: int | None = None, t_end: int | None = None,
                   sensor_size=DVS128, out_size=None, last: str = "include",
-                  mode: str = "time", **kw) -> np.ndarray:
-    """Same result as ``frame_events(aedat31.read(path), n_frames, ...)``, faster and without
-    materialising the events. Returns int32 ``[T, 2, H, W]`` counts."""
+                  mode: str = "time", read=aedat31.read, **kw) -> np.ndarray:
+    """Same result as ``frame_events(read(path), n_frames, ...)``, faster and without
+    materialising the events. Returns int32 ``[T, 2, H, W]`` counts.
+
+    ``read``: the reader of the reference path, taken when the fused path does not cover the
+    file (see the module docstring); it also raises the errors of a bad file. Any reader that
+    returns :func:`aedat31.read`'s events or raises (the dataset loader passes
+    ``dataset.read_file`` for DVS Gesture, which also refuses pixels outside the DVS128 naming
+    the byte)."""
     args = dict(bin_us=bin_us, events_per_frame=events_per_frame, t_start=t_start, t_end=t_end,
                 sensor_size=sensor_size, out_size=out_size, last=last, mode=mode,
                 where=str(path), **kw)
@@ -67,7 +80,7 @@ def frame_aedat31(path, n_frames: int | None = None, *, bin_us: int | None = Non
             return _fast(path, n_frames, size, t_start, t_end, h_in, w_in, h, w, last, mode)
         except _Fallback:
             pass
-    return frame_events(aedat31.read(path), n_frames, **args)
+    return frame_events(read(path), n_frames, **args)
 
 
 def _count_bounds(n, n_frames, size, last, h, w, where):
@@ -105,7 +118,13 @@ def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last, mode="
     t_end = ((t_hi + 1) if packets else t_start) if t_end is None else int(t_end)
     if t_end < t_start:
         raise _Fallback
+    # A default window is a guess until the packet loop below has checked every packet against
+    # it (an unsorted file has events outside it): whatever is decided before that loop from a
+    # guessed window (the frame count, the 1 GiB budget) is left to the reference path.
+    guessed = check_lo or check_hi
     if bin_us is not None and n_frames is None:
+        if guessed and -(-(t_end - t_start) // bin_us) * 2 * h * w > MAX_FRAME_ELEMENTS:
+            raise _Fallback
         check_frame_budget(-(-(t_end - t_start) // bin_us), h, w, str(path), "bin_us")
     edges = frame_edges(t_start, t_end, n_frames if bin_us is None else None, bin_us, last,
                         max_windows=n_frames)
@@ -113,8 +132,10 @@ def _fast(path, n_frames, bin_us, t_start, t_end, h_in, w_in, h, w, last, mode="
     T = nwin if n_frames is None else int(n_frames)
     check_frame_budget(T, h, w, str(path), "n_frames")
     used = min(nwin, T)
+    if not used and packets:
+        raise _Fallback                # no window to count into: the packets would go unchecked
     frames = np.zeros((T, 2, h, w), dtype=np.int32)
-    if not used or not packets:
+    if not packets:
         return frames
     e = [int(v) for v in edges[: used + 1]]
     state = _Keys(frames, h_in, w_in, h, w)
@@ -148,19 +169,18 @@ def _fast_count(path, n_frames, size, h_in, w_in, h, w, last):
     nwin = len(bounds) - 1
     T = nwin if n_frames is None else int(n_frames)
     check_frame_budget(T, h, w, str(path), "n_frames")
-    frames = np.zeros((T, 2, h, w), dtype=np.int32)
     used = min(nwin, T)
-    if not used or not packets:
+    if not used and packets:
+        raise _Fallback                # no window to count into: the packets would go unchecked
+    frames = np.zeros((T, 2, h, w), dtype=np.int32)
+    if not packets:
         return frames
-    end = int(bounds[used])
     state = _Keys(frames, h_in, w_in, h, w)
     pbuf = np.empty(8 * max(p.number for p in packets), dtype=np.uint8)
     fd = os.open(path, os.O_RDONLY)
     try:
         c = 0                                   # index of the packet's first event
-        for pk in packets:
-            if c >= end:
-                break
+        for pk in packets:                      # every packet is checked, even after the frames
             nbytes = 8 * pk.number
             raw = pbuf[:nbytes]
             if os.preadv(fd, [raw], pk.body) != nbytes:

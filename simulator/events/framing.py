@@ -115,7 +115,7 @@ def frame_events(events, n_frames: int | None = None, *, mode: str = "time",
                  last: str = "include", where: str = "events") -> np.ndarray:
     """Count events into frames; see the module docstring for the exact rules.
 
-    ``events``: :data:`~simulator.events.core.EVENT_DTYPE` array (t in µs, x/y in pixels).
+    ``events``: :data:`~tess_sim.simulator.events.core.EVENT_DTYPE` array (t in µs, x/y in pixels).
     ``sensor_size`` and ``out_size`` are ``(height, width)`` in pixels. Returns int32
     ``[T, 2, H_out, W_out]``. Bad options raise :class:`UserError` naming ``where``.
     """

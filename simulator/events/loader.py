@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.events import dataset as ds_mod
 from tess_sim.simulator.events import synthetic
 from tess_sim.simulator.events.core import DVS128
+from tess_sim.simulator.events.fastframe import frame_aedat31
 from tess_sim.simulator.events.formats.aerdat2 import CONVENTIONS
-from tess_sim.simulator.events.framing import LAST, MODES, frame_events
+from tess_sim.simulator.events.framing import LAST, MAX_FRAME_ELEMENTS, MODES, frame_events
 
 FORMATS = ("dvsgesture", "cifar10dvs", "npy", "synthetic")
 _COMMON = {"format", "mode", "bin_us", "events_per_frame", "last", "where"}
@@ -41,7 +43,7 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
     ``events_per_frame`` (fixed windows; otherwise each sample is split into ``T`` equal parts),
     ``last`` (``"include"`` / ``"drop"``, the partial last window), ``split`` (dvsgesture:
     ``"all"``, ``"train"``, ``"test"`` from ``trials_to_*.txt``), ``convention`` (cifar10dvs,
-    see :mod:`~simulator.events.formats.aerdat2`), and for ``synthetic``: ``layout`` (the real
+    see :mod:`~tess_sim.simulator.events.formats.aerdat2`), and for ``synthetic``: ``layout`` (the real
     format the generated recordings are written in and read back from: ``"dvsgesture"`` default,
     ``"cifar10dvs"`` or ``"npy"``), ``duration_us`` per sample (default 300 000), ``gap_us`` and
     ``classes`` (the first that many motion / CIFAR-10 classes; default all).
@@ -140,14 +142,29 @@ def load_frames(source: dict, T: int, shape, n_samples: int, seed: int):
 
 
 def _frame_all(ds, order, T, H, W, mode, bin_us, epf, last, options):
+    """Frames float32 ``[n, T, 2, H, W]`` and labels int64 ``[n]`` of ``ds.samples[order]``.
+
+    Samples are framed in file order, so a recording is read at most once (one file is kept).
+    DVS Gesture in time mode goes through the fused AEDAT 3.1 path (:func:`frame_aedat31`: the
+    same frames as ``frame_events`` on the window's events, and faster for the whole loader:
+    docs/events.md, ``benchmarks/bench_events.py --part loader``); where it does not cover a
+    file it reads it with :func:`dataset.read_file`, so a bad file gives the same error on
+    both paths. Frames over the 1 GiB budget take the reference path, which reads the file
+    (and reports a bad one) before refusing them, as it always did.
+    """
     n = len(order)
     frames = np.zeros((n, T, 2, H, W), dtype=np.float32)
     labels = np.zeros(n, dtype=np.int64)
-    pos = {int(i): k for k, i in enumerate(order)}
-    for s_idx, (s, ev) in zip(sorted(pos), ds_mod.iter_samples(ds, sorted(pos), **options)):
-        k = pos[s_idx]
-        frames[k] = frame_events(ev, T, mode=mode, bin_us=bin_us, events_per_frame=epf,
-                                 t_start=s.t_start, t_end=s.t_end, out_size=(H, W), last=last,
-                                 where=str(s.path))
+    read = functools.lru_cache(maxsize=1)(functools.partial(ds_mod.read_file, ds.layout, **options))
+    fused = ds.layout == "dvsgesture" and mode == "time" and T * 2 * H * W <= MAX_FRAME_ELEMENTS
+    for k, i in sorted(enumerate(int(i) for i in order), key=lambda ki: ki[1]):
+        s = ds.samples[i]
+        window = dict(t_start=s.t_start, t_end=s.t_end, out_size=(H, W), last=last)
+        if fused:
+            frames[k] = frame_aedat31(s.path, T, bin_us=bin_us, read=read, **window)
+        else:
+            frames[k] = frame_events(ds_mod.sample_events(read(s.path), s), T, mode=mode,
+                                     bin_us=bin_us, events_per_frame=epf, where=str(s.path),
+                                     **window)
         labels[k] = s.label
     return frames, labels

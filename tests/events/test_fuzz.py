@@ -30,6 +30,8 @@ from tess_sim.simulator.events.info import count_events, describe
 from tess_sim.simulator.events.labels import read_labels, write_labels
 from tess_sim.simulator.events.loader import load_frames
 
+from .conftest import reference_load
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OFFSET = re.compile(r"\b(byte|line) \d+")
 #: (max x/y, max t) each reader promises
@@ -99,15 +101,33 @@ def _check_events(ev: np.ndarray, fmt: str):
             assert 0 <= int(ev[f].min()) and int(ev[f].max()) <= hi, (f, ev[f].min(), ev[f].max())
 
 
-def _frames_or_user_error(fn):
+def _frames_or_error_line(fn):
     try:
         return fn()
-    except UserError:
-        return None
+    except UserError as exc:
+        return exc.line()
+
+
+#: framings the fused AEDAT 3.1 path is compared on (frames or the error line, equal)
+FUSED_CASES = [(3, dict(out_size=(8, 8))), (2, dict(bin_us=300, t_start=100, t_end=1_200)),
+               (4, dict(bin_us=5_000, t_start=0, t_end=900, last="drop")),
+               (2, dict(mode="count", events_per_frame=7)), (None, dict(bin_us=400))]
+
+
+def check_fused(path: Path):
+    """``frame_aedat31`` equals ``frame_events(aedat31.read(path))``, errors included."""
+    for T, kw in FUSED_CASES:
+        ref = _frames_or_error_line(lambda: frame_events(aedat31.read(path), T, where=str(path),
+                                                         **kw))
+        fast = _frames_or_error_line(lambda: frame_aedat31(path, T, **kw))
+        assert type(ref) is type(fast), (kw, ref, fast)
+        assert fast == ref if isinstance(ref, str) else np.array_equal(ref, fast), (kw, ref, fast)
 
 
 def check_file(path: Path, fmt_key: str):
     where = {str(path)}
+    if fmt_key == "aedat31":
+        check_fused(path)
     try:
         if fmt_key == "labels":
             rows = read_labels(path)
@@ -131,19 +151,24 @@ def check_file(path: Path, fmt_key: str):
     sensor = (32768, 32768) if len(ev) and max(ev["x"].max(), ev["y"].max()) > 127 else (128, 128)
     fr = frame_events(ev, 4, sensor_size=sensor, out_size=(4, 4), where=str(path))
     assert fr.shape == (4, 2, 4, 4) and int(fr.sum()) == len(ev)
-    if fmt == "aedat3.1":
-        ref = _frames_or_user_error(lambda: frame_events(ev, 3, out_size=(8, 8)))
-        fast = _frames_or_user_error(lambda: frame_aedat31(path, 3, out_size=(8, 8)))
-        assert (ref is None) == (fast is None) and (ref is None or np.array_equal(ref, fast))
 
 
 def check_folder(root: Path, layout: str):
     allowed = {str(root)} | {str(p) for p in root.rglob("*")}
+    src = {"format": layout, "root": str(root)}
+    if layout == "dvsgesture":        # the loader's fused path and the reference path agree
+        for T, mode, seed in ((3, "time", 0), (3, "time", 1), (2, "count", 0)):
+            got = _frames_or_error_line(lambda: load_frames(dict(src, mode=mode), T, (2, 8, 8),
+                                                            1, seed)[:2])
+            ref = _frames_or_error_line(lambda: reference_load(dict(src, mode=mode), T,
+                                                               (2, 8, 8), 1, seed))
+            assert type(got) is type(ref), (got, ref)
+            assert got == ref if isinstance(got, str) else all(
+                np.array_equal(a, b) for a, b in zip(got, ref)), (got, ref)
     try:
         text = describe(root)
         assert layout in text
-        frames, labels, _ = load_frames({"format": layout, "root": str(root)}, T=3,
-                                        shape=(2, 8, 8), n_samples=1, seed=0)
+        frames, labels, _ = load_frames(src, T=3, shape=(2, 8, 8), n_samples=1, seed=0)
     except UserError as exc:
         assert exc.where in allowed, exc.line()
         if exc.where != str(root):        # errors about one file name a byte or a line

@@ -34,7 +34,7 @@ def sniff_format(path) -> str:
 
 
 def read_events(path, **options) -> np.ndarray:
-    """Read a whole event file into an :data:`~simulator.events.core.EVENT_DTYPE` array.
+    """Read a whole event file into an :data:`~tess_sim.simulator.events.core.EVENT_DTYPE` array.
 
     ``options`` go to the format's reader (e.g. ``convention=`` for AER-DAT 2.0).
     """

@@ -23,7 +23,7 @@ Reading memory-maps the file to parse the packet headers, then reads each packet
 raw bytes are never held in RAM as a whole. Packets of other event types (special,
 frame, IMU …) are skipped; invalid polarity events (validity bit 0) are dropped. Any header
 field that cannot be right, or a packet running past the end of the file, is a
-:class:`~simulator.errors.UserError` naming the byte offset.
+:class:`~tess_sim.simulator.errors.UserError` naming the byte offset.
 """
 
 from __future__ import annotations

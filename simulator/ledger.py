@@ -15,6 +15,10 @@ action     op kind (mac, ac, add, mul, cmp, exp, div, sqrt), ``read`` / ``write`
 count      per sample (float: optimizer work is divided by the batch size; rates give
            expected counts)
 bits       operand width of an op, element width of an access or of a held element
+term       the term of the rule the row counts, in the words of docs/math.md (e.g. ``causal
+           corr(tr_x, m·Psi)``, ``LIF update``, ``paper memory: traces``); the rule's module
+           (or the shared module it calls: forward, traces, readout, update, state) writes it
+           on the line that counts it. One row per term: no row adds two formulas
 ========== ===============================================================================
 
 The SimPy engine appends a ``memory`` column (which memory serves each access) and
@@ -26,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits"]
+COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits", "term"]
 
 
 class LedgerError(RuntimeError):
@@ -50,7 +54,7 @@ def check_counts(df: pd.DataFrame) -> None:
     if bad.any():
         row = df[bad].iloc[0]
         raise LedgerError(f"impossible count {row['count']!r} in the ledger ({row['rule']}, {row['layer']}, "
-                          f"{row['phase']}, {row['unit']}, {row['action']}): please report this")
+                          f"{row['phase']}, {row['unit']}, {row['action']}, {row.get('term', '')}): please report this")
 
 
 def ops(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import numpy as np
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.network import forward
 from tess_sim.simulator.functional.npz import NpzArchive
-from tess_sim.simulator.functional.rules import ALIASES, RULES, gradients
+from tess_sim.simulator.functional.rules import ALIASES, GRADIENTS, gradients
 from tess_sim.simulator.functional.spec import NetSpec, RuleParams, validate_net, weight_shapes
 
 
@@ -35,8 +35,8 @@ def compute_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict
     (ints in 0..n_classes-1).  Returns the dict documented in this module."""
     validate_net(net)
     rule = ALIASES.get(rule, rule)
-    if rule not in RULES:
-        raise UserError("rule", "", f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
+    if rule not in GRADIENTS:
+        raise UserError("rule", "", f"unknown rule {rule!r}; use one of {', '.join(GRADIENTS)}")
     x = np.asarray(x)
     labels = np.asarray(labels)
     if x.ndim != 2 + len(net.input_shape) or tuple(x.shape[2:]) != tuple(net.input_shape):

@@ -25,7 +25,8 @@ from tess_sim.simulator.functional.neuron import trace_sequence
 from tess_sim.simulator.functional.pool import pools_backward
 from tess_sim.simulator.functional.spec import NetSpec, RuleParams, lsg_sizes
 
-RULES = ("bptt", "stllr", "tess", "readout")
+#: the rules whose gradients the functional engine computes (readout: the readout alone learns)
+GRADIENTS = ("bptt", "stllr", "tess", "readout")
 ALIASES = {"s-tllr": "stllr", "s_tllr": "stllr", "frozen": "readout"}
 
 
@@ -144,7 +145,7 @@ def local_gradients(net: NetSpec, rule: str, params: RuleParams, weights: dict, 
             if trace:
                 info[net.blocks[li].name + ".p"] = _pad_window(p, w0)
     else:
-        raise UserError(where, "rule", f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
+        raise UserError(where, "rule", f"unknown rule {rule!r}; use one of {', '.join(GRADIENTS)}")
 
     for li, (b, rec) in enumerate(zip(net.blocks, records)):
         m = signals[li]

@@ -39,11 +39,17 @@ class LedgerError(RuntimeError):
 
 def make_ledger(rows: list[tuple]) -> pd.DataFrame:
     """A ledger DataFrame from rows in :data:`COLUMNS` order. Counts are float64 (exact up to
-    2^53, never wrapping); a negative or non-finite count raises :class:`LedgerError`."""
+    2^53, never wrapping); a negative or non-finite count, or a row naming no term, raises
+    :class:`LedgerError`."""
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["count"] = df["count"].astype(float)
     df["bits"] = df["bits"].astype(int)
     check_counts(df)
+    unnamed = ~df["term"].map(lambda t: isinstance(t, str) and t != "")
+    if unnamed.any():
+        row = df[unnamed].iloc[0]
+        raise LedgerError(f"a ledger row names no term ({row['rule']}, {row['layer']}, {row['phase']}, "
+                          f"{row['unit']}, {row['action']}): please report this")
     return df
 
 

@@ -15,8 +15,10 @@ import pytest
 
 from tess_sim.api import activity_of, from_dict, load, run
 from tess_sim.simulator.engines.analytical import run_analytical
+from tess_sim.simulator.ledger import LedgerError, make_ledger
 from tess_sim.simulator.network import build_network
 from tess_sim.simulator.rules import build_rules
+from tess_sim.simulator.rules.program import WorkBuilder
 from tess_sim.simulator.vocab import PHASES
 
 from .brute import brute_local_wgrad_terms, brute_shapes
@@ -89,6 +91,13 @@ def test_every_row_names_one_term(small_dict, variant):
     dup = led[led.duplicated(KEY + ["term"], keep=False)]
     assert dup.empty, dup
     assert set(led["convention"]) == {"paper", "full"} and (led["action"] == "hold").any()
+
+
+def test_a_row_without_a_term_is_refused():
+    make_ledger([("full", "tess", "c1", "wgrad", "pe", "mac", 1.0, 16, "causal corr(tr_x, m·Psi)")])
+    for term in ("", None):
+        with pytest.raises(LedgerError, match="names no term"):
+            make_ledger([("full", "tess", "c1", "wgrad", "pe", "mac", 1.0, 16, term)])
 
 
 def test_the_paper_workload_names_one_term_a_row():
@@ -222,3 +231,20 @@ def test_bptt_bwd_terms_equal_their_closed_forms(small_dict):
         if i > 0:
             want[b["name"], "error propagation Wᵀ·δu", "mac"] = T * b["F"]
     assert got == want
+
+
+def test_a_counts_cap_is_shared_by_its_terms():
+    """A phase touching a slice of E elements streams at most E of them a step (placement's
+    ``touched``): under the cap each term keeps its count exactly, over it the terms share E in
+    proportion, so a spilled buffer's on-chip + DRAM rows of every term sum to that term."""
+    wb = WorkBuilder("tess", "c1", "lsg", 3)
+    wb.term("lsg projection B·a").read("lsg", "lsg", [1.0, 4.0, 0.0])
+    wb.term("lsg back-projection (softmax(p) − onehot)·B").read("lsg", "lsg", [1.0, 2.0, 3.0])
+    (c,) = wb.build().counts
+    assert c.per_step.tolist() == [2.0, 6.0, 3.0]
+    under = dict(c.capped(6.0))
+    assert under == {"lsg projection B·a": 5.0, "lsg back-projection (softmax(p) − onehot)·B": 6.0}
+    over = dict(c.capped(3.0))  # step 1 caps 6 → 3: shared 4:2
+    assert over["lsg projection B·a"] == pytest.approx(1.0 + 2.0)
+    assert over["lsg back-projection (softmax(p) − onehot)·B"] == pytest.approx(1.0 + 1.0 + 3.0)
+    assert sum(over.values()) == pytest.approx(float(np.minimum(c.per_step, 3.0).sum()))

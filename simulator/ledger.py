@@ -60,7 +60,8 @@ def check_counts(df: pd.DataFrame) -> None:
     if bad.any():
         row = df[bad].iloc[0]
         raise LedgerError(f"impossible count {row['count']!r} in the ledger ({row['rule']}, {row['layer']}, "
-                          f"{row['phase']}, {row['unit']}, {row['action']}, {row.get('term', '')}): please report this")
+                          f"{row['phase']}, {row['unit']}, {row['action']}, {row.get('term', '')}): "
+                          "please report this")
 
 
 def ops(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -53,8 +53,8 @@ class BPTT(Rule):
             bwd.term("δu[t] = δo[t]·Psi[t] + β·δu[t+1]").read("errors", "gradient", b.N_pre)
             bwd.write("errors", "gradient", b.N_pre)
             if b.index > 0:
-                bwd.term("error propagation Wᵀ·δu").ops("gradient", mac=b.F).read("weights", "weight", b.params)
-                bwd.write("errors", "gradient", b.N_in)
+                bwd.term("error propagation Wᵀ·δu").ops("gradient", mac=b.F)
+                bwd.read("weights", "weight", b.params).write("errors", "gradient", b.N_in)
             works.append(bwd.build())
             wg = WorkBuilder(r, b.name, "wgrad", T, "backward").term("corr(x[t], δu[t])")
             if b.analog_input:
@@ -63,7 +63,8 @@ class BPTT(Rule):
                 wg.ops("gradient", ac=a.syn_ops)
             if b.bias:
                 wg.term("bias gradient").ops("gradient", add=b.N_pre)
-            wg.term("corr(x[t], δu[t])").read("history", input_prec(b), b.N_in).read("errors", "gradient", b.N_pre)
+            wg.term("corr(x[t], δu[t])").read("history", input_prec(b), b.N_in)
+            wg.read("errors", "gradient", b.N_pre)
             wg.term("gradient accumulator g").read("gradients", "gradient", b.params)
             wg.write("gradients", "gradient", b.params)
             works.append(wg.build())
@@ -73,13 +74,15 @@ class BPTT(Rule):
         net, T = self.net, self.net.T
         out = common_state(net, self.params.optimizer)
         out.append(Hold("errors", "-", "gradient", sum(b.N_pre for b in net.blocks), "δu[t+1] of every block"))
-        out.append(Hold("errors", "-", "gradient", max(b.N_in for b in net.layers), "error at a layer's input (the widest)"))
+        out.append(Hold("errors", "-", "gradient", max(b.N_in for b in net.layers),
+                        "error at a layer's input (the widest)"))
         for b in net.blocks:
             out.append(Hold("history", b.name, input_prec(b), T * b.N_in, "history: inputs x[t]"))
             out.append(Hold("history", b.name, "gradient", T * b.N_pre, "history: Psi[t]"))
             if has_maxpool(b):
                 out.append(Hold("history", b.name, "spike", T * b.N_pre, "history: pre-pool spikes o[t]"))
-        out.append(Hold("history", net.readout.name, "spike", T * net.readout.N_in, "history: readout inputs h[t]"))
+        ro = net.readout
+        out.append(Hold("history", ro.name, "spike", T * ro.N_in, "history: readout inputs h[t]"))
         return out
 
     def learning_steps(self) -> int:

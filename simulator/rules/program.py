@@ -16,8 +16,9 @@ update``, ...), one ledger row each (the ``term`` column). The engines execute t
 write its terms as rows, so that a ledger row leads to the line of the rule module that wrote it.
 
 State the rule keeps is a list of :class:`Hold` items (elements resident at the peak of a sample),
-each naming its term too. Every Count and Hold names a precision key (``weight``, ``membrane``, ``trace``, ``gradient``,
-``spike``, ``input``, ``lsg``) that the hardware's precision table turns into bits.
+each naming its term too. Every Count and Hold names a precision key (``weight``, ``membrane``,
+``trace``, ``gradient``, ``spike``, ``input``, ``lsg``) that the hardware's precision table turns
+into bits.
 
 Counting conventions of the ``full`` ledger (stated once, here):
 
@@ -172,7 +173,7 @@ class WorkBuilder:
 
     def build(self) -> Work:
         counts = tuple(Count(u, a, p, np.array(v, dtype=float),
-                             tuple((term, np.array(n, dtype=float)) for term, n in self._terms[(u, a, p)].items()))
+                             tuple((t, np.array(n, dtype=float)) for t, n in self._terms[(u, a, p)].items()))
                        for (u, a, p), v in self._totals.items())
         return Work(self.rule, self.layer, self.phase, self.direction, counts)
 

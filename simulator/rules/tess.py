@@ -85,7 +85,8 @@ class TESS(LocalRule):
             lsg.term("lsg projection B·a").read("lsg", "lsg", C * D * m)
             lsg.term("lsg back-projection (softmax(p) − onehot)·B").read("lsg", "lsg", C * D * m)
         lsg.term("lsg softmax + CE gradient").ops("gradient", exp=C * m, div=C * m, add=C * m)
-        lsg.term("m[t] = pool_lᵀ(lsg error)").ops("gradient", **{k: v * m for k, v in pool_backward_ops(b).items()})
+        lsg.term("m[t] = pool_lᵀ(lsg error)")
+        lsg.ops("gradient", **{k: v * m for k, v in pool_backward_ops(b).items()})
         if has_maxpool(b):
             lsg.read("spikes", "spike", b.N_pre * m)
         lsg.term("learning signal m[t]").write("errors", "gradient", b.N_pre * m)
@@ -118,10 +119,12 @@ class TESS(LocalRule):
     def state(self):
         net, p = self.net, self.params
         out = common_state(net, p.optimizer) + trace_state(net, p.alpha_post)
-        out.append(Hold("errors", "-", "gradient", max(b.N_pre for b in net.blocks), "learning signal m[t] (the widest block)"))
+        out.append(Hold("errors", "-", "gradient", max(b.N_pre for b in net.blocks),
+                        "learning signal m[t] (the widest block)"))
         out.append(Hold("errors", "-", "gradient", net.classes, "readout dL/dy"))
         if p.lsg_matrix == "stored":
-            out += [Hold("lsg", b.name, "lsg", net.classes * self.latent(b), "B_l, 1 bit an entry") for b in net.blocks]
+            out += [Hold("lsg", b.name, "lsg", net.classes * self.latent(b), "B_l, 1 bit an entry")
+                    for b in net.blocks]
         return out
 
     def paper_macs(self):

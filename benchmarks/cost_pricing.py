@@ -36,7 +36,7 @@ def main(path: str = "workloads/dvs.yaml") -> None:
     res = run(wl)  # its ledger has the memory column (the engine placed every access)
     hw = wl.hardware
     raw = res.ledger[res.ledger["convention"] == "full"].drop(columns="memory")
-    raw = raw.groupby(["convention", "rule", "layer", "phase", "unit", "action", "bits"],
+    raw = raw.groupby(["convention", "rule", "layer", "phase", "unit", "action", "bits", "term"],
                       as_index=False, sort=False)["count"].sum()  # a ledger from elsewhere
     t_run = median_time(lambda: run(wl))
     t_place = median_time(lambda: with_memory(raw, place(raw, hw)))

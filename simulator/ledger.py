@@ -15,6 +15,10 @@ action     op kind (mac, ac, add, mul, cmp, exp, div, sqrt), ``read`` / ``write`
 count      per sample (float: optimizer work is divided by the batch size; rates give
            expected counts)
 bits       operand width of an op, element width of an access or of a held element
+term       the term of the rule the row counts, in the words of docs/math.md (e.g. ``causal
+           corr(tr_x, m·Psi)``, ``LIF update``, ``paper memory: traces``); the rule's module
+           (or the shared module it calls: forward, traces, readout, update, state) writes it
+           on the line that counts it. One row per term: no row adds two formulas
 ========== ===============================================================================
 
 The SimPy engine appends a ``memory`` column (which memory serves each access) and
@@ -26,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits"]
+COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits", "term"]
 
 
 class LedgerError(RuntimeError):
@@ -35,11 +39,17 @@ class LedgerError(RuntimeError):
 
 def make_ledger(rows: list[tuple]) -> pd.DataFrame:
     """A ledger DataFrame from rows in :data:`COLUMNS` order. Counts are float64 (exact up to
-    2^53, never wrapping); a negative or non-finite count raises :class:`LedgerError`."""
+    2^53, never wrapping); a negative or non-finite count, or a row naming no term, raises
+    :class:`LedgerError`."""
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["count"] = df["count"].astype(float)
     df["bits"] = df["bits"].astype(int)
     check_counts(df)
+    unnamed = ~df["term"].map(lambda t: isinstance(t, str) and t != "")
+    if unnamed.any():
+        row = df[unnamed].iloc[0]
+        raise LedgerError(f"a ledger row names no term ({row['rule']}, {row['layer']}, {row['phase']}, "
+                          f"{row['unit']}, {row['action']}): please report this")
     return df
 
 
@@ -50,7 +60,8 @@ def check_counts(df: pd.DataFrame) -> None:
     if bad.any():
         row = df[bad].iloc[0]
         raise LedgerError(f"impossible count {row['count']!r} in the ledger ({row['rule']}, {row['layer']}, "
-                          f"{row['phase']}, {row['unit']}, {row['action']}): please report this")
+                          f"{row['phase']}, {row['unit']}, {row['action']}, {row.get('term', '')}): "
+                          "please report this")
 
 
 def ops(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def place(ledger: pd.DataFrame, hw: Hardware, where: str = "hardware") -> pd.Dat
     return pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
 
 
-TouchKey = tuple  # (rule, layer, phase, unit, action, bits)
+TouchKey = tuple  # (rule, layer, phase, unit, action, bits, term): a ledger row's key
 
 
 def slices(holds, T: int) -> dict[tuple[str, str, str], float]:
@@ -129,8 +129,9 @@ def touched(rule_name: str, works, holds, T: int, batch: int, precision: Precisi
             if c.unit == "pe":
                 continue
             E = slice_of(sl, work.layer, c.unit, c.prec)
-            key = (rule_name, work.layer, work.phase, c.unit, c.action, precision.bits(c.prec))
-            out[key] = out.get(key, 0.0) + float(np.minimum(c.per_step, E).sum()) * scale
+            for term, touch in c.capped(E):
+                key = (rule_name, work.layer, work.phase, c.unit, c.action, precision.bits(c.prec), term)
+                out[key] = out.get(key, 0.0) + touch * scale
     return out
 
 
@@ -155,7 +156,7 @@ def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware | No
     spilled = (acc["spilled_bytes"] / acc["bytes"]).to_numpy()
     dram = acc["count"].to_numpy() * spilled
     if touched_rows is not None and (hw is None or hw.spill == "streamed"):
-        keys = zip(acc["rule"], acc["layer"], acc["phase"], acc["unit"], acc["action"], acc["bits"])
+        keys = zip(acc["rule"], acc["layer"], acc["phase"], acc["unit"], acc["action"], acc["bits"], acc["term"])
         touch = np.array([touched_rows.get(k, c) for k, c in zip(keys, acc["count"])], dtype=float)
         dram = np.where(acc["action"].to_numpy() == "hold", dram, spilled * touch)
     on_chip = acc.assign(count=acc["count"].to_numpy() - dram)

@@ -1,9 +1,16 @@
 """The per-rule summary of a ledger: the figures ``tess-sim run`` prints (summary.csv).
 
-Each column is one query over ledger rows (the ``term`` column then names the formula, and the
-rule's module the line that wrote it): ``paper_mac_M`` = Σ count of the paper convention's op rows;
-``ops_<phase>`` = Σ count of the full convention's op rows of that phase; ``*_memory_MB`` =
-Σ count·bits/8 of the hold rows.
+Each column is one query over the ledger's rows of that rule; the rows' ``term`` column names the
+formula each counts, and grepping the term in ``simulator/rules/`` finds the line that writes it
+(the rule's own module, or the shared forward / traces / readout / update / state modules):
+
+- ``paper_mac_M`` ("paper #MAC (M)") = Σ count / 10⁶ of the ``paper`` rows with unit ``pe``;
+- ``ops_<phase>`` ("full ops <phase> (M)", printed / 10⁶) = Σ count of the ``full`` rows with
+  unit ``pe`` and that phase, e.g. TESS's ``ops_wgrad`` = Σ over its ``full``/``pe``/``wgrad`` rows
+  of the terms ``causal corr(tr_x, m·Psi)``, ``non-causal corr(x, m·tr_Psi)``, ``readout corr(h,
+  dL/dy)`` and ``bias gradient``; ``ops_learning`` / ``ops_total`` = Σ of the learning / all phases;
+- ``paper_memory_MB`` / ``full_memory_MB`` = Σ count·bits / 8 / 2^20 of the ``hold`` rows of that
+  convention.
 """
 
 from __future__ import annotations

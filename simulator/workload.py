@@ -202,13 +202,13 @@ class Input(Strict):
 Optimizer = Literal["sgd", "adam"]
 
 
-class BPTTRule(Strict):
+class BPTTParams(Strict):
     """Backpropagation through time (docs/math.md §2)."""
 
     optimizer: Optimizer = "adam"
 
 
-class LocalRule(Strict):
+class LocalRuleParams(Strict):
     """Eligibility-trace parameters shared by S-TLLR and TESS (docs/math.md §3)."""
 
     lambda_pre: Fraction = 0.5
@@ -219,11 +219,11 @@ class LocalRule(Strict):
     optimizer: Optimizer = "adam"
 
 
-class STLLRRule(LocalRule):
+class STLLRParams(LocalRuleParams):
     """S-TLLR: temporally local traces, learning signal back-propagated within each step."""
 
 
-class TESSRule(LocalRule):
+class TESSParams(LocalRuleParams):
     """TESS: traces plus layer-local learning-signal generators (LSG) with fixed B_l.
 
     ``lsg_pool``: s_l per spiking block (conv blocks; ignored for linear blocks, whose latent is
@@ -238,9 +238,9 @@ class TESSRule(LocalRule):
 class Rules(Strict):
     """The rules to compare; a rule given as ``null`` or ``{}`` takes its defaults."""
 
-    bptt: BPTTRule | None = None
-    stllr: STLLRRule | None = None
-    tess: TESSRule | None = None
+    bptt: BPTTParams | None = None
+    stllr: STLLRParams | None = None
+    tess: TESSParams | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -257,7 +257,7 @@ class Rules(Strict):
             raise ValueError("at least one rule is required (bptt, stllr, tess)")
         return self
 
-    def enabled(self) -> dict[str, LocalRule | BPTTRule]:
+    def enabled(self) -> dict[str, LocalRuleParams | BPTTParams]:
         """The enabled rules in the canonical order bptt, stllr, tess."""
         return {k: getattr(self, k) for k in ("bptt", "stllr", "tess") if getattr(self, k) is not None}
 

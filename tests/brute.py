@@ -37,7 +37,7 @@ def brute_shapes(wl):
         if t == "conv":
             c, h, w = shape
             pairs, out = conv_pairs(c, h, w, layer.out_channels, layer.kernel, layer.stride, layer.padding)
-            blocks.append(dict(name=name, kind="conv", in_shape=shape, pre_shape=out, post_shape=out,
+            blocks.append(dict(name=name, kind="conv", in_shape=shape, pre_shape=out, post_shape=out, pairs=pairs,
                                n_in=c * h * w, n_pre=int(np.prod(out)), F=len(pairs),
                                S=sum(1 for i, _ in pairs if i is not None),
                                weights=layer.out_channels * c * layer.kernel ** 2, pools=[],
@@ -45,8 +45,9 @@ def brute_shapes(wl):
             shape = out
         elif t == "linear":
             n = int(np.prod(shape))
-            F = sum(1 for _ in product(range(n), range(layer.out_features)))
-            blocks.append(dict(name=name, kind="linear", in_shape=(n,), pre_shape=(layer.out_features,),
+            pairs = list(product(range(n), range(layer.out_features)))
+            F = len(pairs)
+            blocks.append(dict(name=name, kind="linear", in_shape=(n,), pre_shape=(layer.out_features,), pairs=pairs,
                                post_shape=(layer.out_features,), n_in=n, n_pre=layer.out_features,
                                F=F, S=F, weights=F, pools=[],
                                analog=not blocks and wl.input.encoding == "analog"))
@@ -169,3 +170,31 @@ def brute_ops(wl, rule: str) -> Counter:
     for k, v in per_weight.items():
         c["update", k] += v * n_params / B
     return Counter({k: v for k, v in c.items() if v})
+
+
+def brute_local_wgrad_terms(wl, rule: str) -> Counter:
+    """PE ops of the blocks' weight gradient of S-TLLR or TESS per (layer, term, action), for
+    dense activity (every input element spikes every step), enumerated step by step, neuron by
+    neuron and (input, output) pair by pair from docs/math.md §3:
+    g += corr(tr_x, m ⊙ Psi) + corr(x, m ⊙ tr_Psi)."""
+    blocks, _ = brute_shapes(wl)
+    T = wl.input.T
+    params = wl.rules.enabled()[rule]
+    window = min(params.window or T, T)
+    c = Counter()
+    for t in range(T - window, T):
+        for i, b in enumerate(blocks):
+            name = b["name"]
+            for _ in range(b["n_pre"]):
+                if rule == "tess" or i == 0:  # S-TLLR's blocks above made m ⊙ Psi in their bwd
+                    c[name, "causal corr(tr_x, m·Psi)", "mul"] += 1
+                if params.alpha_post:
+                    c[name, "non-causal corr(x, m·tr_Psi)", "mul"] += 1
+            for src, _dst in b["pairs"]:
+                c[name, "causal corr(tr_x, m·Psi)", "mac"] += 1  # the trace is analog: every tap, padding too
+                if params.alpha_post:
+                    if b["analog"]:
+                        c[name, "non-causal corr(x, m·tr_Psi)", "mac"] += 1
+                    elif src is not None:  # a spike meets a weight only inside the input
+                        c[name, "non-causal corr(x, m·tr_Psi)", "ac"] += 1
+    return c

@@ -28,7 +28,7 @@ def test_run_writes_summary_ledger_results_and_plot(tmp_path):
                                                      "report.html", "report.md", "results.json", "summary.csv"]
     ledger = pd.read_csv(out / "ledger.csv", keep_default_na=False)
     assert list(ledger.columns) == ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits",
-                                    "memory"]
+                                    "term", "memory"]
     summary = pd.read_csv(out / "summary.csv", index_col="rule")
     # the summary is the ledger, summed: check one figure both ways
     paper = ledger[(ledger.convention == "paper") & (ledger.unit == "pe")]

@@ -31,14 +31,14 @@ HW = Hardware.model_validate({
 def tiny_raw():
     """Hand-made, no ``memory`` column: weights 65536 × 8 bit = 64 KiB in a 32 KiB SRAM (half
     spills), membrane fits."""
-    rows = [("full", "bptt", "L", "fwd", "pe", "mac", 10, 8),
-            ("full", "bptt", "L", "fwd", "pe", "ac", 100, 16),
-            ("full", "bptt", "L", "neuron", "pe", "cmp", 3, 16),
-            ("full", "bptt", "L", "update", "pe", "div", 2, 16),
-            ("full", "bptt", "L", "fwd", "weights", "read", 50, 8),
-            ("full", "bptt", "L", "neuron", "membrane", "write", 7, 16),
-            ("full", "bptt", "L", "state", "weights", "hold", 65536, 8),
-            ("full", "bptt", "L", "state", "membrane", "hold", 100, 16)]
+    rows = [("full", "bptt", "L", "fwd", "pe", "mac", 10, 8, "hand-made"),
+            ("full", "bptt", "L", "fwd", "pe", "ac", 100, 16, "hand-made"),
+            ("full", "bptt", "L", "neuron", "pe", "cmp", 3, 16, "hand-made"),
+            ("full", "bptt", "L", "update", "pe", "div", 2, 16, "hand-made"),
+            ("full", "bptt", "L", "fwd", "weights", "read", 50, 8, "hand-made"),
+            ("full", "bptt", "L", "neuron", "membrane", "write", 7, 16, "hand-made"),
+            ("full", "bptt", "L", "state", "weights", "hold", 65536, 8, "hand-made"),
+            ("full", "bptt", "L", "state", "membrane", "hold", 100, 16, "hand-made")]
     return make_ledger(rows)
 
 
@@ -264,8 +264,8 @@ def test_table_area_and_leakage_curves():
     m = TableModel(table)
     hw = Hardware.model_validate({"cores": 2, "memories": [{"name": "a", "capacity_bytes": 4096},
                                                            {"name": "b", "capacity_bytes": 1024}]})
-    raw = make_ledger([("full", "tess", "L", "fwd", "pe", "add", 4, 8),
-                       ("full", "tess", "L", "state", "weights", "hold", 10, 8)])
+    raw = make_ledger([("full", "tess", "L", "fwd", "pe", "add", 4, 8, "hand-made"),
+                       ("full", "tess", "L", "state", "weights", "hold", 10, 8, "hand-made")])
     led = with_memory(raw, place(raw, hw))
     p = price(led, hw, m, seconds=1e-6)
     assert p.area_mm2 == pytest.approx(2 * (0.03 + 0.01))            # per memory × cores

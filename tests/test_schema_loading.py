@@ -46,9 +46,9 @@ def test_ledger_refuses_an_impossible_count():
     from tess_sim.simulator.ledger import LedgerError, make_ledger
 
     with pytest.raises(LedgerError):
-        make_ledger([("full", "bptt", "c1", "fwd", "pe", "ac", -2.8e19, 16)])
+        make_ledger([("full", "bptt", "c1", "fwd", "pe", "ac", -2.8e19, 16, "hand-made")])
     with pytest.raises(LedgerError):
-        make_ledger([("full", "bptt", "c1", "fwd", "pe", "ac", float("nan"), 16)])
+        make_ledger([("full", "bptt", "c1", "fwd", "pe", "ac", float("nan"), 16, "hand-made")])
 
 
 def test_duplicate_keys_name_the_key_and_both_lines():

@@ -24,26 +24,26 @@ from tess_sim.simulator.workload import PAPER_BITS, Precision
 
 def full_rows(rule: Rule, works, precision: Precision, batch: int) -> list[tuple]:
     """Ledger rows of the ``full`` convention: the rule's ``works`` (``rule.works(act)``, or the
-    pieces an engine executed) summed, then the rule's held state."""
+    pieces an engine executed) summed per term, then the rule's held state."""
     totals: dict[tuple, float] = defaultdict(float)
     for work in works:
-        for unit, action, prec, n in work.total(batch):
-            totals[(work.layer, work.phase, unit, action, precision.bits(prec))] += n
-    rows = [("full", rule.name, layer, phase, unit, action, n, bits)
-            for (layer, phase, unit, action, bits), n in totals.items()]
+        for unit, action, prec, term, n in work.total(batch):
+            totals[(work.layer, work.phase, unit, action, precision.bits(prec), term)] += n
+    rows = [("full", rule.name, layer, phase, unit, action, n, bits, term)
+            for (layer, phase, unit, action, bits, term), n in totals.items()]
     holds: dict[tuple, float] = defaultdict(float)
     for h in rule.state():
-        holds[(h.layer, h.unit, precision.bits(h.prec))] += h.elements
-    rows += [("full", rule.name, layer, "state", unit, "hold", n, bits)
-             for (layer, unit, bits), n in holds.items() if n]
+        holds[(h.layer, h.unit, precision.bits(h.prec), h.term)] += h.elements
+    rows += [("full", rule.name, layer, "state", unit, "hold", n, bits, term)
+             for (layer, unit, bits, term), n in holds.items() if n]
     return rows
 
 
 def paper_rows(rule: Rule) -> list[tuple]:
     """Ledger rows of the ``paper`` convention: learning-signal MACs and the fitted memory."""
-    rows = [("paper", rule.name, layer, phase, "pe", "mac", n, PAPER_BITS)
-            for layer, phase, n in rule.paper_macs()]
-    rows += [("paper", rule.name, h.layer, "state", h.unit, "hold", h.elements, PAPER_BITS)
+    rows = [("paper", rule.name, layer, phase, "pe", "mac", n, PAPER_BITS, term)
+            for layer, phase, term, n in rule.paper_macs()]
+    rows += [("paper", rule.name, h.layer, "state", h.unit, "hold", h.elements, PAPER_BITS, h.term)
              for h in rule.paper_memory()]
     return rows
 

@@ -24,7 +24,7 @@ from tess_sim.simulator.atomic import atomic_output
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.network import forward, weight_shapes
 from tess_sim.simulator.functional.npz import NpzArchive
-from tess_sim.simulator.functional.rules import ALIASES, RULES, RuleParams, gradients
+from tess_sim.simulator.functional.rules import ALIASES, GRADIENTS, RuleParams, gradients
 from tess_sim.simulator.network import Net
 
 
@@ -36,8 +36,8 @@ def compute_gradients(net: Net, rule: str, params: RuleParams, weights: dict,
     (ints in 0..n_classes-1).  ``net`` is a resolved network (:func:`simulator.network.build_network`
     validated its shapes).  Returns the dict documented in this module."""
     rule = ALIASES.get(rule, rule)
-    if rule not in RULES:
-        raise UserError("rule", "", f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
+    if rule not in GRADIENTS:
+        raise UserError("rule", "", f"unknown rule {rule!r}; use one of {', '.join(GRADIENTS)}")
     x = np.asarray(x)
     labels = np.asarray(labels)
     if x.ndim != 2 + len(net.input_shape) or tuple(x.shape[2:]) != tuple(net.input_shape):

@@ -27,7 +27,8 @@ from tess_sim.simulator.functional.neuron import trace_sequence
 from tess_sim.simulator.functional.pool import pools_backward
 from tess_sim.simulator.network import Net
 
-RULES = ("bptt", "stllr", "tess", "readout")
+#: the rules whose gradients the functional engine computes (readout: the readout alone learns)
+GRADIENTS = ("bptt", "stllr", "tess", "readout")
 ALIASES = {"s-tllr": "stllr", "s_tllr": "stllr", "frozen": "readout"}
 
 
@@ -188,7 +189,7 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
             if trace:
                 info[net.blocks[li].name + ".p"] = _pad_window(p, w0)
     else:
-        raise UserError(where, "rule", f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
+        raise UserError(where, "rule", f"unknown rule {rule!r}; use one of {', '.join(GRADIENTS)}")
 
     for li, (b, rec) in enumerate(zip(net.blocks, records)):
         m = signals[li]

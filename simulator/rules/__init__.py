@@ -1,4 +1,8 @@
-"""Rule programs: one module per learning rule (README, The ledger)."""
+"""Rule programs (README, The ledger): each rule's own formulas in its module (``bptt``, ``stllr``,
+``tess``), what they share in ``forward`` (synaptic ops, LIF, Psi, pools), ``pools``, ``traces``
+(S-TLLR and TESS), ``readout`` (its softmax and weight gradient), ``update`` (the optimizer) and
+``state``; the vocabulary (Work, Count, Hold, WorkBuilder, terms) in ``program``, the interface in
+``rule``."""
 
 from tess_sim.simulator.network import Net
 from tess_sim.simulator.rules.bptt import BPTT

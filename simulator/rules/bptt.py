@@ -13,10 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.activity import ActivityProfile
-from tess_sim.simulator.rules import common
-from tess_sim.simulator.vocab import RULE_LABELS
+from tess_sim.simulator.rules.forward import forward, input_prec
+from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
 from tess_sim.simulator.rules.program import Hold, WorkBuilder
-from tess_sim.simulator.rules.rule import Rule
+from tess_sim.simulator.rules.readout import readout_wgrad, softmax
+from tess_sim.simulator.rules.rule import Rule, fitted_memory
+from tess_sim.simulator.rules.state import common_state
+from tess_sim.simulator.rules.update import update
+from tess_sim.simulator.vocab import RULE_LABELS
 
 
 class BPTT(Rule):
@@ -25,56 +29,64 @@ class BPTT(Rule):
 
     def works(self, act: ActivityProfile):
         net, T, r = self.net, self.net.T, self.name
-        works = common.forward(r, net, act, history=True)
+        works = forward(r, net, act, history=True)
         every = np.ones(T)
         first_back = np.zeros(T)
         first_back[T - 1] = 1.0  # the loss is on Σ_t y[t]: one softmax, at the start of the backward pass
         ro = net.readout
         loss = WorkBuilder(r, ro.name, "bwd", T, "backward")
-        common.softmax(loss, net.classes, first_back)
-        loss.ops("gradient", mac=ro.N_in * ro.N_pre).read("weights", "weight", ro.params)
+        softmax(loss, net.classes, first_back)
+        loss.term("readout back-projection W_rᵀ·dL/dy").ops("gradient", mac=ro.N_in * ro.N_pre)
+        loss.read("weights", "weight", ro.params)
         loss.read("errors", "gradient", ro.N_pre).write("errors", "gradient", ro.N_in)
         works.append(loss.build())
-        works.append(common.readout_wgrad(r, net, act, every, history=True, direction="backward"))
+        works.append(readout_wgrad(r, net, act, every, history=True, direction="backward"))
         for b in reversed(net.blocks):
             a = act[b.name]
             bwd = WorkBuilder(r, b.name, "bwd", T, "backward")
-            bwd.ops("gradient", **common.pool_backward_ops(b))
-            if common.has_maxpool(b):
+            bwd.term("δo[t] = pool_lᵀ(δz[t])").ops("gradient", **pool_backward_ops(b))
+            if has_maxpool(b):
                 bwd.read("history", "spike", b.N_pre)
-            bwd.ops("gradient", mul=2 * b.N_pre, add=b.N_pre).read("history", "gradient", b.N_pre)
-            bwd.read("errors", "gradient", b.N_post + b.N_pre).write("errors", "gradient", b.N_pre)
+            bwd.term("δu[t] = δo[t]·Psi[t] + β·δu[t+1]").ops("gradient", mul=2 * b.N_pre, add=b.N_pre)
+            bwd.read("history", "gradient", b.N_pre)
+            bwd.term("δo[t] = pool_lᵀ(δz[t])").read("errors", "gradient", b.N_post)
+            bwd.term("δu[t] = δo[t]·Psi[t] + β·δu[t+1]").read("errors", "gradient", b.N_pre)
+            bwd.write("errors", "gradient", b.N_pre)
             if b.index > 0:
-                bwd.ops("gradient", mac=b.F).read("weights", "weight", b.params)
-                bwd.write("errors", "gradient", b.N_in)
+                bwd.term("error propagation Wᵀ·δu").ops("gradient", mac=b.F)
+                bwd.read("weights", "weight", b.params).write("errors", "gradient", b.N_in)
             works.append(bwd.build())
-            wg = WorkBuilder(r, b.name, "wgrad", T, "backward")
+            wg = WorkBuilder(r, b.name, "wgrad", T, "backward").term("corr(x[t], δu[t])")
             if b.analog_input:
                 wg.ops("gradient", mac=b.F)
             else:
                 wg.ops("gradient", ac=a.syn_ops)
             if b.bias:
-                wg.ops("gradient", add=b.N_pre)
-            wg.read("history", common.input_prec(b), b.N_in).read("errors", "gradient", b.N_pre)
-            wg.read("gradients", "gradient", b.params).write("gradients", "gradient", b.params)
+                wg.term("bias gradient").ops("gradient", add=b.N_pre)
+            wg.term("corr(x[t], δu[t])").read("history", input_prec(b), b.N_in)
+            wg.read("errors", "gradient", b.N_pre)
+            wg.term("gradient accumulator g").read("gradients", "gradient", b.params)
+            wg.write("gradients", "gradient", b.params)
             works.append(wg.build())
-        return works + common.update(r, net, self.params.optimizer)
+        return works + update(r, net, self.params.optimizer)
 
     def state(self):
         net, T = self.net, self.net.T
-        out = common.common_state(net, self.params.optimizer)
-        out.append(Hold("errors", "-", "gradient", sum(b.N_pre for b in net.blocks)
-                        + max(b.N_in for b in net.layers)))
+        out = common_state(net, self.params.optimizer)
+        out.append(Hold("errors", "-", "gradient", sum(b.N_pre for b in net.blocks), "δu[t+1] of every block"))
+        out.append(Hold("errors", "-", "gradient", max(b.N_in for b in net.layers),
+                        "error at a layer's input (the widest)"))
         for b in net.blocks:
-            out.append(Hold("history", b.name, common.input_prec(b), T * b.N_in))
-            out.append(Hold("history", b.name, "gradient", T * b.N_pre))
-            if common.has_maxpool(b):
-                out.append(Hold("history", b.name, "spike", T * b.N_pre))
-        out.append(Hold("history", net.readout.name, "spike", T * net.readout.N_in))
+            out.append(Hold("history", b.name, input_prec(b), T * b.N_in, "history: inputs x[t]"))
+            out.append(Hold("history", b.name, "gradient", T * b.N_pre, "history: Psi[t]"))
+            if has_maxpool(b):
+                out.append(Hold("history", b.name, "spike", T * b.N_pre, "history: pre-pool spikes o[t]"))
+        ro = net.readout
+        out.append(Hold("history", ro.name, "spike", T * ro.N_in, "history: readout inputs h[t]"))
         return out
 
     def learning_steps(self) -> int:
         return self.net.T
 
     def paper_memory(self):
-        return common.paper_memory(self.net, self.net.T, "history")
+        return fitted_memory(self.net, self.net.T, "history", "paper memory: history")

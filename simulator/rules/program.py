@@ -10,9 +10,15 @@ engine sums them, the SimPy engine turns each (Work, step) into a timed task.
 last forward step, steps in reverse (BPTT's pass through time); ``batch`` once per mini-batch
 (optimizer), its counts an array of length 1 that the engines divide by the batch size.
 
-State the rule keeps is a list of :class:`Hold` items (elements resident at the peak of a sample).
-Every Count and Hold names a precision key (``weight``, ``membrane``, ``trace``, ``gradient``,
-``spike``, ``input``, ``lsg``) that the hardware's precision table turns into bits.
+Every Count is the sum of its *terms*: the formulas of the rule that perform this action, each
+named by a short label in the words of docs/math.md (``causal corr(tr_x, m·Psi)``, ``LIF
+update``, ...), one ledger row each (the ``term`` column). The engines execute the Count and
+write its terms as rows, so that a ledger row leads to the line of the rule module that wrote it.
+
+State the rule keeps is a list of :class:`Hold` items (elements resident at the peak of a sample),
+each naming its term too. Every Count and Hold names a precision key (``weight``, ``membrane``,
+``trace``, ``gradient``, ``spike``, ``input``, ``lsg``) that the hardware's precision table turns
+into bits.
 
 Counting conventions of the ``full`` ledger (stated once, here):
 
@@ -43,12 +49,39 @@ SGD_OPS = {"mac": 1}
 
 @dataclass(frozen=True)
 class Count:
-    """One kind of action of a Work: ``per_step[t]`` actions at step t (per sample)."""
+    """One kind of action of a Work at one precision: ``per_step[t]`` actions at step t (per
+    sample), the sum of its ``terms``, each ``(term, per-step counts)``: the formulas of the rule
+    that make up this action (a ledger row each)."""
 
     unit: str
     action: str
     prec: str
     per_step: np.ndarray
+    terms: tuple[tuple[str, np.ndarray], ...]
+
+    def capped(self, E: float) -> list[tuple[str, float]]:
+        """(term, Σ_t of its part of min(per_step[t], E)) for every term: a phase touching a
+        slice of E elements at most E times a step (:func:`simulator.placement.touched`), the cap
+        shared by the terms in proportion to their counts at that step. A term of a step under
+        the cap keeps its count exactly."""
+        if len(self.terms) == 1:
+            return [(self.terms[0][0], float(np.minimum(self.per_step, E).sum()))]
+        over = self.per_step > E
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(over, E / self.per_step, 1.0)
+        return [(term, float(np.where(over, n * scale, n).sum())) for term, n in self.terms]
+
+    def executed(self, per_step: np.ndarray) -> "Count":
+        """This Count as an engine executed it (``per_step`` summed back from its pieces): a lone
+        term takes it whole; several are rescaled step by step to sum to it (an engine's counts
+        differ from the program's only beyond 2^53, see :mod:`simulator.engines.plan`)."""
+        per_step = np.asarray(per_step, dtype=float)
+        if len(self.terms) == 1:
+            return Count(self.unit, self.action, self.prec, per_step, ((self.terms[0][0], per_step),))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self.per_step != 0, per_step / self.per_step, 0.0)
+        terms = tuple((term, n * ratio) for term, n in self.terms)
+        return Count(self.unit, self.action, self.prec, per_step, terms)
 
 
 @dataclass(frozen=True)
@@ -61,35 +94,53 @@ class Work:
     direction: str
     counts: tuple[Count, ...]
 
-    def total(self, batch: int) -> list[tuple[str, str, str, float]]:
-        """(unit, action, prec, count per sample) for every non-zero count."""
+    def total(self, batch: int) -> list[tuple[str, str, str, str, float]]:
+        """(unit, action, prec, term, count per sample) for every non-zero term of every count."""
         scale = 1.0 / batch if self.direction == "batch" else 1.0
         out = []
         for c in self.counts:
-            n = float(np.sum(c.per_step)) * scale
-            if n:
-                out.append((c.unit, c.action, c.prec, n))
+            for term, per_step in c.terms:
+                n = float(np.sum(per_step)) * scale
+                if n:
+                    out.append((c.unit, c.action, c.prec, term, n))
         return out
 
 
 @dataclass(frozen=True)
 class Hold:
-    """State kept by a rule: ``elements`` of buffer ``unit`` for ``layer`` at precision ``prec``."""
+    """State kept by a rule: ``elements`` of buffer ``unit`` for ``layer`` at precision ``prec``;
+    ``term`` names what is held (a ledger row each)."""
 
     unit: str
     layer: str
     prec: str
     elements: float
+    term: str
 
 
 class WorkBuilder:
-    """Collects Counts for one Work; zero counts are dropped."""
+    """Collects Counts for one Work; zero counts are dropped.
+
+    Every count is written under the current ``term`` (set by :meth:`term`, which starts each
+    formula's chain: ``wb.term("causal corr(tr_x, m·Psi)").ops(...).read(...)``), a short label in
+    the words of docs/math.md that becomes the ledger's ``term`` column. Calls with the same
+    (unit, action, prec) add to one Count (what the hardware executes), their terms kept apart
+    inside it (what the ledger shows).
+    """
 
     def __init__(self, rule: str, layer: str, phase: str, T: int, direction: str = "forward"):
         assert phase in PHASES and direction in DIRECTIONS
         self.rule, self.layer, self.phase, self.direction = rule, layer, phase, direction
         self.T = 1 if direction == "batch" else T
-        self._counts: dict[tuple[str, str, str], np.ndarray] = {}
+        self._term = ""
+        self._totals: dict[tuple[str, str, str], np.ndarray] = {}  # per (unit, action, prec), in call order
+        self._terms: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
+
+    def term(self, label: str) -> "WorkBuilder":
+        """Write the following counts under ``label`` (until the next call)."""
+        assert label and label.strip() == label, repr(label)
+        self._term = label
+        return self
 
     def _add(self, unit: str, action: str, prec: str, n) -> "WorkBuilder":
         if np.ndim(n) == 0:
@@ -100,8 +151,11 @@ class WorkBuilder:
             arr = np.asarray(n, dtype=float)
             if not arr.any():
                 return self
+        assert self._term, f"{self.rule} {self.layer} {self.phase}: a count before any term()"
         key = (unit, action, prec)
-        self._counts[key] = self._counts.get(key, 0.0) + arr
+        self._totals[key] = self._totals.get(key, 0.0) + arr
+        terms = self._terms.setdefault(key, {})
+        terms[self._term] = terms.get(self._term, 0.0) + arr
         return self
 
     def ops(self, prec: str, **kinds) -> "WorkBuilder":
@@ -118,7 +172,9 @@ class WorkBuilder:
         return self._add(buffer, "write", prec, n)
 
     def build(self) -> Work:
-        counts = tuple(Count(u, a, p, np.array(v, dtype=float)) for (u, a, p), v in self._counts.items())
+        counts = tuple(Count(u, a, p, np.array(v, dtype=float),
+                             tuple((t, np.array(n, dtype=float)) for t, n in self._terms[(u, a, p)].items()))
+                       for (u, a, p), v in self._totals.items())
         return Work(self.rule, self.layer, self.phase, self.direction, counts)
 
 

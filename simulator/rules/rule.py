@@ -12,7 +12,7 @@ from tess_sim.simulator.rules.program import Hold, Work, learning_mask
 class Rule(ABC):
     """A learning rule's program on one network: its Works, its state, and the paper's counts.
 
-    ``params`` is the rule's validated workload section (e.g. ``TESSRule``).
+    ``params`` is the rule's validated workload section (e.g. ``TESSParams``).
     """
 
     name = ""
@@ -39,13 +39,13 @@ class Rule(ABC):
     def learning_steps(self) -> int:
         """Steps that produce a learning signal per sample."""
 
-    def paper_macs(self) -> list[tuple[str, str, float]]:
-        """(layer, phase, MACs per sample) of the paper's #MAC: the MACs that propagate the error
-        back through blocks 2..L and the readout (in_features × C), every learning step."""
+    def paper_macs(self) -> list[tuple[str, str, str, float]]:
+        """(layer, phase, term, MACs per sample) of the paper's #MAC: the MACs that propagate the
+        error back through blocks 2..L and the readout (in_features × C), every learning step."""
         n = self.learning_steps()
-        rows = [(b.name, "bwd", float(n * b.F)) for b in self.net.blocks[1:]]
+        rows = [(b.name, "bwd", "paper #MAC: error propagation", float(n * b.F)) for b in self.net.blocks[1:]]
         ro = self.net.readout
-        rows.append((ro.name, "bwd", float(n * ro.N_in * ro.N_pre)))
+        rows.append((ro.name, "bwd", "paper #MAC: error propagation", float(n * ro.N_in * ro.N_pre)))
         return rows
 
     @abstractmethod
@@ -65,6 +65,14 @@ class LocalRule(Rule):
 
     def paper_memory(self) -> list[Hold]:
         """k = the number of trace kinds: 2 with the post-synaptic trace (alpha_post ≠ 0), else 1."""
-        from tess_sim.simulator.rules.common import paper_memory
+        return fitted_memory(self.net, 2 if self.params.alpha_post else 1, "traces", "paper memory: traces")
 
-        return paper_memory(self.net, 2 if self.params.alpha_post else 1, "traces")
+
+def fitted_memory(net: Net, k: int, unit: str, term: str) -> list[Hold]:
+    """The paper's memory: k × (input + Σ block outputs + the first block's output once more)
+    elements at 4 bytes, in buffer ``unit``, under ``term``. A fit to all twelve published
+    cells, not a derivation (README)."""
+    out = [Hold(unit, "input", "fp32", k * net.N_input, term)]
+    for i, b in enumerate(net.blocks):
+        out.append(Hold(unit, b.name, "fp32", k * b.N_post * (2 if i == 0 else 1), term))
+    return out

@@ -5,15 +5,22 @@ Every step: forward pass and trace updates. At each learning step (the window): 
 per-step CE(y[t]); the readout's back-projection (in × C MACs) and weight gradient; per block,
 last to second, the surrogate product m ⊙ Psi (1 mul per neuron) and its propagation to the
 block's input (F MACs, transposed convolution) through the pools of the block below; then the
-local correlations of docs/math.md §3 for every block (see :func:`common.local_wgrad`).
+local correlations of docs/math.md §3 for every block (:meth:`STLLR.wgrad`).
 """
 
 from __future__ import annotations
 
-from tess_sim.simulator.rules import common
-from tess_sim.simulator.vocab import RULE_LABELS
-from tess_sim.simulator.rules.program import Hold, WorkBuilder
+from tess_sim.simulator.activity import ActivityProfile
+from tess_sim.simulator.network import Block
+from tess_sim.simulator.rules.forward import forward
+from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
+from tess_sim.simulator.rules.program import Hold, Work, WorkBuilder
+from tess_sim.simulator.rules.readout import readout_wgrad, softmax
 from tess_sim.simulator.rules.rule import LocalRule
+from tess_sim.simulator.rules.state import common_state
+from tess_sim.simulator.rules.traces import trace_state, traces
+from tess_sim.simulator.rules.update import update
+from tess_sim.simulator.vocab import RULE_LABELS
 
 
 class STLLR(LocalRule):
@@ -23,30 +30,56 @@ class STLLR(LocalRule):
     def works(self, act):
         net, T, r, p = self.net, self.net.T, self.name, self.params
         m = self.mask()
-        works = common.forward(r, net, act) + common.traces(r, net, act, p.alpha_post)
+        works = forward(r, net, act) + traces(r, net, act, p.alpha_post)
         ro = net.readout
         sig = WorkBuilder(r, ro.name, "bwd", T)
-        common.softmax(sig, net.classes, m)
-        sig.ops("gradient", mac=ro.N_in * ro.N_pre * m).read("weights", "weight", ro.params * m)
-        sig.write("errors", "gradient", ro.N_in * m)
+        softmax(sig, net.classes, m)
+        sig.term("readout back-projection W_rᵀ·dL/dy").ops("gradient", mac=ro.N_in * ro.N_pre * m)
+        sig.read("weights", "weight", ro.params * m).write("errors", "gradient", ro.N_in * m)
         works.append(sig.build())
-        works.append(common.readout_wgrad(r, net, act, m))
+        works.append(readout_wgrad(r, net, act, m))
         for b in reversed(net.blocks):
-            bwd = WorkBuilder(r, b.name, "bwd", T)
-            bwd.ops("gradient", **{k: v * m for k, v in common.pool_backward_ops(b).items()})
-            if common.has_maxpool(b):
+            bwd = WorkBuilder(r, b.name, "bwd", T).term("m[t] = pool_lᵀ(δz[t])")
+            bwd.ops("gradient", **{k: v * m for k, v in pool_backward_ops(b).items()})
+            if has_maxpool(b):
                 bwd.read("spikes", "spike", b.N_pre * m)
             bwd.read("errors", "gradient", b.N_post * m).write("errors", "gradient", b.N_pre * m)
             if b.index > 0:
-                bwd.ops("gradient", mul=b.N_pre * m, mac=b.F * m).read("weights", "weight", b.params * m)
-                bwd.write("errors", "gradient", b.N_in * m)
+                bwd.term("surrogate product m·Psi").ops("gradient", mul=b.N_pre * m)
+                bwd.term("error propagation Wᵀ·(m·Psi)").ops("gradient", mac=b.F * m)
+                bwd.read("weights", "weight", b.params * m).write("errors", "gradient", b.N_in * m)
             works.append(bwd.build())
-        modulated = {b.name for b in net.blocks[1:]}
-        works += common.local_wgrad(r, net, act, p.alpha_post, m, modulated)
-        return works + common.update(r, net, p.optimizer)
+        works += [self.wgrad(b, act) for b in net.blocks]
+        return works + update(r, net, p.optimizer)
+
+    def wgrad(self, b: Block, act: ActivityProfile) -> Work:
+        """The weight gradient of block b at the learning steps (docs/math.md §3): the causal
+        term (its m ⊙ Psi too for the first block; the blocks above computed it in their
+        backward phase), the non-causal term when alpha_post ≠ 0 (ACs on the input events, or
+        F MACs on an analog first layer), the bias, and one read-modify-write of the gradient
+        accumulator per weight."""
+        m, a = self.mask(), act[b.name]
+        wg = WorkBuilder(self.name, b.name, "wgrad", self.net.T).term("causal corr(tr_x, m·Psi)")
+        if b.index == 0:
+            wg.ops("gradient", mul=b.N_pre * m)
+        wg.ops("gradient", mac=b.F * m).read("traces", "trace", b.N_in * m)
+        wg.term("learning signal m[t]").read("errors", "gradient", b.N_pre * m)
+        if self.params.alpha_post:
+            wg.term("non-causal corr(x, m·tr_Psi)").ops("gradient", mul=b.N_pre * m)
+            wg.read("traces", "trace", b.N_pre * m)
+            if b.analog_input:
+                wg.ops("gradient", mac=b.F * m).read("spikes", "input", b.N_in * m)
+            else:
+                wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
+        if b.bias:
+            wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
+        wg.term("gradient accumulator g").read("gradients", "gradient", b.params * m)
+        wg.write("gradients", "gradient", b.params * m)
+        return wg.build()
 
     def state(self):
         net = self.net
-        out = common.common_state(net, self.params.optimizer) + common.trace_state(net, self.params.alpha_post)
-        out.append(Hold("errors", "-", "gradient", max(b.N_pre + b.N_in for b in net.layers)))
+        out = common_state(net, self.params.optimizer) + trace_state(net, self.params.alpha_post)
+        out.append(Hold("errors", "-", "gradient", max(b.N_pre + b.N_in for b in net.layers),
+                        "errors of one layer (its neurons and its input)"))
         return out

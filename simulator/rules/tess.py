@@ -12,15 +12,19 @@ For a linear block the latent is the block output itself (D_l = N_post, no laten
 
 from __future__ import annotations
 
+from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.network import Block, Net
-from tess_sim.simulator.rules import common
-from tess_sim.simulator.vocab import RULE_LABELS
-from tess_sim.simulator.rules.program import Hold, WorkBuilder
+from tess_sim.simulator.rules.forward import forward
+from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
+from tess_sim.simulator.rules.program import Hold, Work, WorkBuilder
+from tess_sim.simulator.rules.readout import readout_wgrad, softmax
 from tess_sim.simulator.rules.rule import LocalRule
-
-#: The paper's LSG pool sizes for VGG-9 (docs/math.md §4).
-VGG9_LSG_POOL = (4, 2, 2, 2, 2, 2, 2, 1)
+from tess_sim.simulator.rules.state import common_state
+from tess_sim.simulator.rules.traces import trace_state, traces
+from tess_sim.simulator.rules.update import update
+from tess_sim.simulator.vocab import RULE_LABELS
+from tess_sim.simulator.workload import TESSParams
 
 
 class TESS(LocalRule):
@@ -28,7 +32,7 @@ class TESS(LocalRule):
     label = RULE_LABELS["tess"]
 
     @classmethod
-    def check(cls, net: Net, params, where: str) -> None:
+    def check(cls, net: Net, params: TESSParams, where: str) -> None:
         """``lsg_pool``: one s_l per spiking block, each dividing its conv block's output."""
         if params.lsg_pool is None:
             return
@@ -54,44 +58,83 @@ class TESS(LocalRule):
     def works(self, act):
         net, T, r, p = self.net, self.net.T, self.name, self.params
         m = self.mask()
-        C = net.classes
-        works = common.forward(r, net, act) + common.traces(r, net, act, p.alpha_post)
-        for b in net.blocks:
-            D = self.latent(b)
-            lsg = WorkBuilder(r, b.name, "lsg", T)
-            lsg.read("spikes", "spike", b.N_post * m)
-            if D < b.N_post:
-                lsg.ops("gradient", add=(b.N_post - D) * m, mul=D * m)  # latent average pool
-                lsg.ops("gradient", mul=D * m)  # its transpose
-            lsg.ops("gradient", mac=2 * C * D * m)  # logits and back-projection
-            if p.lsg_matrix == "stored":
-                lsg.read("lsg", "lsg", 2 * C * D * m)
-            lsg.ops("gradient", exp=C * m, div=C * m, add=C * m)
-            lsg.ops("gradient", **{k: v * m for k, v in common.pool_backward_ops(b).items()})
-            if common.has_maxpool(b):
-                lsg.read("spikes", "spike", b.N_pre * m)
-            lsg.write("errors", "gradient", b.N_pre * m)
-            works.append(lsg.build())
-        ro = net.readout
-        sig = WorkBuilder(r, ro.name, "lsg", T)
-        works.append(common.softmax(sig, C, m).build())
-        works.append(common.readout_wgrad(r, net, act, m))
-        works += common.local_wgrad(r, net, act, p.alpha_post, m)
-        return works + common.update(r, net, p.optimizer)
+        works = forward(r, net, act) + traces(r, net, act, p.alpha_post)
+        works += [self.lsg(b) for b in net.blocks]
+        sig = WorkBuilder(r, net.readout.name, "lsg", T)
+        works.append(softmax(sig, net.classes, m).build())
+        works.append(readout_wgrad(r, net, act, m))
+        works += [self.wgrad(b, act) for b in net.blocks]
+        return works + update(r, net, p.optimizer)
+
+    def lsg(self, b: Block) -> Work:
+        """The learning-signal generator of block b at the learning steps (docs/math.md §4):
+        the latent a = avgpool(z) (N_post − D adds, D muls, when pooled), the C local logits
+        p = B·a and the back-projection of softmax(p) − onehot (C·D MACs each, and B_l read for
+        each when stored), the unpooling (D muls when pooled) and the block's own pool routing,
+        giving m per neuron."""
+        m, C, D = self.mask(), self.net.classes, self.latent(b)
+        stored = self.params.lsg_matrix == "stored"
+        lsg = WorkBuilder(self.name, b.name, "lsg", self.net.T)
+        lsg.term("lsg latent a = avgpool(z)").read("spikes", "spike", b.N_post * m)
+        if D < b.N_post:
+            lsg.ops("gradient", add=(b.N_post - D) * m, mul=D * m)
+            lsg.term("lsg unpool avgpoolᵀ").ops("gradient", mul=D * m)
+        lsg.term("lsg projection B·a").ops("gradient", mac=C * D * m)
+        lsg.term("lsg back-projection (softmax(p) − onehot)·B").ops("gradient", mac=C * D * m)
+        if stored:
+            lsg.term("lsg projection B·a").read("lsg", "lsg", C * D * m)
+            lsg.term("lsg back-projection (softmax(p) − onehot)·B").read("lsg", "lsg", C * D * m)
+        lsg.term("lsg softmax + CE gradient").ops("gradient", exp=C * m, div=C * m, add=C * m)
+        lsg.term("m[t] = pool_lᵀ(lsg error)")
+        lsg.ops("gradient", **{k: v * m for k, v in pool_backward_ops(b).items()})
+        if has_maxpool(b):
+            lsg.read("spikes", "spike", b.N_pre * m)
+        lsg.term("learning signal m[t]").write("errors", "gradient", b.N_pre * m)
+        return lsg.build()
+
+    def wgrad(self, b: Block, act: ActivityProfile) -> Work:
+        """The weight gradient of block b at the learning steps (docs/math.md §3): the causal
+        term corr(tr_x, m ⊙ Psi) (N_pre muls, F MACs: the trace is analog), the non-causal term
+        corr(x, m ⊙ tr_Psi[t−1]) when alpha_post ≠ 0 (N_pre muls, ACs on the input events,
+        border-exact, or F MACs on an analog first layer), the bias, and one read-modify-write
+        of the gradient accumulator per weight."""
+        m, a = self.mask(), act[b.name]
+        wg = WorkBuilder(self.name, b.name, "wgrad", self.net.T)
+        wg.term("causal corr(tr_x, m·Psi)").ops("gradient", mul=b.N_pre * m)
+        wg.ops("gradient", mac=b.F * m).read("traces", "trace", b.N_in * m)
+        wg.term("learning signal m[t]").read("errors", "gradient", b.N_pre * m)
+        if self.params.alpha_post:
+            wg.term("non-causal corr(x, m·tr_Psi)").ops("gradient", mul=b.N_pre * m)
+            wg.read("traces", "trace", b.N_pre * m)
+            if b.analog_input:
+                wg.ops("gradient", mac=b.F * m).read("spikes", "input", b.N_in * m)
+            else:
+                wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
+        if b.bias:
+            wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
+        wg.term("gradient accumulator g").read("gradients", "gradient", b.params * m)
+        wg.write("gradients", "gradient", b.params * m)
+        return wg.build()
 
     def state(self):
         net, p = self.net, self.params
-        out = common.common_state(net, p.optimizer) + common.trace_state(net, p.alpha_post)
-        out.append(Hold("errors", "-", "gradient", max(b.N_pre for b in net.blocks) + net.classes))
+        out = common_state(net, p.optimizer) + trace_state(net, p.alpha_post)
+        out.append(Hold("errors", "-", "gradient", max(b.N_pre for b in net.blocks),
+                        "learning signal m[t] (the widest block)"))
+        out.append(Hold("errors", "-", "gradient", net.classes, "readout dL/dy"))
         if p.lsg_matrix == "stored":
-            out += [Hold("lsg", b.name, "lsg", net.classes * self.latent(b)) for b in net.blocks]
+            out += [Hold("lsg", b.name, "lsg", net.classes * self.latent(b), "B_l, 1 bit an entry")
+                    for b in net.blocks]
         return out
 
     def paper_macs(self):
-        """Our stated TESS count: per learning step, 2·C·D_l per block (LSG projection and
-        back-projection) and in_features × C for the readout's weight gradient."""
+        """Our stated TESS count: per learning step, C·D_l per block for the LSG projection and
+        as many for its back-projection, and in_features × C for the readout's weight gradient."""
         n, C = self.learning_steps(), self.net.classes
-        rows = [(b.name, "lsg", float(n * 2 * C * self.latent(b))) for b in self.net.blocks]
+        rows = []
+        for b in self.net.blocks:
+            rows.append((b.name, "lsg", "paper #MAC: lsg projection B·a", float(n * C * self.latent(b))))
+            rows.append((b.name, "lsg", "paper #MAC: lsg back-projection", float(n * C * self.latent(b))))
         ro = self.net.readout
-        rows.append((ro.name, "wgrad", float(n * ro.N_in * C)))
+        rows.append((ro.name, "wgrad", "paper #MAC: readout weight gradient", float(n * ro.N_in * C)))
         return rows

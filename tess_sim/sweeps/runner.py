@@ -44,7 +44,7 @@ class Point:
 
 
 @dataclass
-class Plan:
+class SweepPlan:
     """A validated sweep: every point resolved and keyed, nothing run yet."""
 
     workload: str
@@ -66,7 +66,7 @@ class Plan:
 class SweepResult:
     """What a sweep run did: the table of every stored point, and what happened to each point."""
 
-    plan: Plan
+    plan: SweepPlan
     table: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     computed: list[str] = field(default_factory=list)
@@ -124,7 +124,7 @@ def _describe(settings: dict[str, Any]) -> str:
 
 
 def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any] | None = None,
-               engine: str = "analytical") -> Plan:
+               engine: str = "analytical") -> SweepPlan:
     """Validate the keys, expand the grid and resolve every point (UserError on any mistake,
     naming the point's settings)."""
     from tess_sim.api import ENGINES
@@ -151,10 +151,10 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
             seen.add(key)
             points.append(Point(values, key, config))
     path = str(Path(wl.source).resolve()) if wl.source else ""
-    return Plan(where, wl.name, engine, settings, points, wl.dataset or wl.name, path)
+    return SweepPlan(where, wl.name, engine, settings, points, wl.dataset or wl.name, path)
 
 
-def build_table(plan: Plan, results: dict[str, dict], name: str = "summary") -> pd.DataFrame:
+def build_table(plan: SweepPlan, results: dict[str, dict], name: str = "summary") -> pd.DataFrame:
     """The points' ``name`` tables stacked in grid order, each row led by the point's settings and
     key: for the summary, one row per (point, rule). Other names are the extra tables of a run."""
     rows, cols = [], list(plan.settings) + ["point"]
@@ -225,7 +225,7 @@ def _read_meta(path: Path) -> dict | None:
     return meta if isinstance(meta, dict) else None
 
 
-def claim(plan: Plan, out: Path, force: bool = False, log: Callable[[str], None] = lambda msg: None) -> None:
+def claim(plan: SweepPlan, out: Path, force: bool = False, log: Callable[[str], None] = lambda msg: None) -> None:
     """Refuse ``out`` when it holds another sweep (see :func:`extends`) unless ``force``; then write
     this sweep's sweep.json, so that even a killed first run marks the folder as its own."""
     new = json.loads(json.dumps(plan.to_dict()))  # as it reads back
@@ -239,7 +239,7 @@ def claim(plan: Plan, out: Path, force: bool = False, log: Callable[[str], None]
     write_text(out / "sweep.json", json.dumps(plan.to_dict(), indent=1))
 
 
-def run_sweep(plan: Plan, out: str | Path, executor: str = "process", workers: int | None = None,
+def run_sweep(plan: SweepPlan, out: str | Path, executor: str = "process", workers: int | None = None,
               scheduler: str | None = None, force: bool = False,
               log: Callable[[str], None] = lambda msg: None, progress=None) -> SweepResult:
     """Run the points of ``plan`` that are not stored in ``out`` yet (all of them with ``force``),
@@ -258,7 +258,7 @@ def run_sweep(plan: Plan, out: str | Path, executor: str = "process", workers: i
         return _run_locked(plan, out, executor, workers, scheduler, force, log, progress)
 
 
-def _run_locked(plan: Plan, out: Path, executor, workers, scheduler, force, log, progress) -> SweepResult:
+def _run_locked(plan: SweepPlan, out: Path, executor, workers, scheduler, force, log, progress) -> SweepResult:
     store = PointStore(out)
     res = SweepResult(plan, pd.DataFrame())
     done: dict[str, dict] = {}

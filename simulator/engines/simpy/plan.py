@@ -21,7 +21,7 @@ import numpy as np
 
 from tess_sim.simulator.engines.simpy.costs import WorkCosts
 from tess_sim.simulator.engines.simpy.pieces import piece_counts, split
-from tess_sim.simulator.rules.program import Count, Work
+from tess_sim.simulator.rules.program import Work
 
 #: a Plan whose whole sample has at most this many pieces is one chunk (its statistics are then
 #: summed exactly as over one whole-T array)
@@ -248,5 +248,5 @@ class Plan:
         if self.executed is None:
             return self.work
         w = self.work
-        counts = tuple(Count(c.unit, c.action, c.prec, ps) for c, ps in zip(w.counts, self.executed))
+        counts = tuple(c.executed(ps) for c, ps in zip(w.counts, self.executed))
         return Work(w.rule, w.layer, w.phase, w.direction, counts)

@@ -26,6 +26,7 @@ from tess_sim.simulator.functional.network import (block_corr, block_transpose, 
 from tess_sim.simulator.functional.neuron import trace_sequence
 from tess_sim.simulator.functional.pool import pools_backward
 from tess_sim.simulator.network import Net
+from tess_sim.simulator.rules.tess import TESS
 
 #: the rules whose gradients the functional engine computes (readout: the readout alone learns)
 GRADIENTS = ("bptt", "stllr", "tess", "readout")
@@ -52,23 +53,11 @@ class RuleParams:
 
 
 def lsg_sizes(net: Net, params: RuleParams, where: str = "rule") -> list[int | None]:
-    """s_l per block (None for linear blocks: the latent is the output itself); each must divide
-    its conv block's output ``post_shape`` (UserError naming the entry)."""
-    if params.lsg_pool and len(params.lsg_pool) != len(net.blocks):
-        raise UserError(where, "lsg_pool",
-                        f"has {len(params.lsg_pool)} entries, the net has {len(net.blocks)} blocks")
-    out: list[int | None] = []
-    for i, b in enumerate(net.blocks):
-        if b.kind == "linear":
-            out.append(None)
-            continue
-        s = int(params.lsg_pool[i]) if params.lsg_pool else 1
-        _, h, w = b.post_shape
-        if s < 1 or h % s or w % s:
-            raise UserError(where, f"lsg_pool[{i}]",
-                            f"s_l = {s} must divide the block output {h}x{w}")
-        out.append(s)
-    return out
+    """s_l per block (None for linear blocks: the latent is the output itself), after the rule's
+    own check of ``lsg_pool`` (:meth:`tess_sim.simulator.rules.tess.TESS.check`)."""
+    TESS.check(net, params, where)
+    return [None if b.kind == "linear" else (int(params.lsg_pool[i]) if params.lsg_pool else 1)
+            for i, b in enumerate(net.blocks)]
 
 
 def _fold(a):
@@ -154,9 +143,9 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
     records, y = forward(net, weights, x, dtype, keep_cols=rule != "readout")
     t_steps, batch, n_cls = y.shape
     win = t_steps if params.window is None else int(params.window)
-    if not 1 <= win <= t_steps:
-        raise UserError(where, "window", f"must be in 1..T={t_steps}, got {params.window}")
-    w0 = t_steps - win
+    if win < 1:
+        raise UserError(where, "window", f"must be at least 1, got {params.window}")
+    w0 = t_steps - min(win, t_steps)  # a window longer than T is every step, as learning_mask
     r = net.readout
     gy = (softmax(y[w0:]) - onehot(labels, n_cls, dtype)[None]) / batch  # [W, B, C]
     h = readout_input(records)[w0:]

@@ -34,13 +34,13 @@ class TESS(LocalRule):
     @classmethod
     def check(cls, net: Net, params: TESSParams, where: str) -> None:
         """``lsg_pool``: one s_l per spiking block, each dividing its conv block's output."""
-        if params.lsg_pool is None:
+        if not params.lsg_pool:  # None or empty: global pooling, s_l = 1
             return
         if len(params.lsg_pool) != len(net.blocks):
             raise UserError(where, "rules.tess.lsg_pool", f"has {len(params.lsg_pool)} entries but the "
                             f"network has {len(net.blocks)} spiking blocks")
         for b, s in zip(net.blocks, params.lsg_pool):
-            if b.kind == "conv" and (b.post_shape[1] % s or b.post_shape[2] % s):
+            if b.kind == "conv" and (s < 1 or b.post_shape[1] % s or b.post_shape[2] % s):
                 raise UserError(where, f"rules.tess.lsg_pool[{b.index}]", f"block {b.name} outputs "
                                 f"{b.post_shape[1]}×{b.post_shape[2]}, which does not divide into {s}×{s}")
 

@@ -193,9 +193,15 @@ def test_lsg_matrix_closed_form():
 
 def test_window_and_lsg_errors():
     from tess_sim.simulator.errors import UserError
+    from tess_sim.simulator.rules.program import learning_mask
     net, w, x, labels = setup(0)
     with pytest.raises(UserError, match="window"):
-        compute_gradients(net, "tess", RuleParams(window=9), w, x, labels)
+        compute_gradients(net, "tess", RuleParams(window=0), w, x, labels)
+    # a window longer than T is every step, as the counting side's learning_mask has it
+    T = x.shape[0]
+    assert learning_mask(T, T + 5).sum() == learning_mask(T, None).sum() == T
+    long, every = (compute_gradients(net, "tess", RuleParams(window=win), w, x, labels) for win in (T + 5, None))
+    assert all(np.array_equal(long[k], every[k]) for k in every)
     with pytest.raises(UserError, match="lsg_pool"):
         compute_gradients(net, "tess", RuleParams(lsg_pool=(2, 2, 0)), w, x, labels)
 

@@ -19,6 +19,7 @@ from tess_sim.simulator.summary import summarize
 from tess_sim.simulator.engines.analytical import run_analytical
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.activity import measure_activity
+from tess_sim.simulator.functional.data import load_digits_spikes
 from tess_sim.simulator.measured.bridge import net_spec, rule_params
 from tess_sim.simulator.functional.network import init_scheme
 from tess_sim.simulator.functional.train import History, train
@@ -46,8 +47,6 @@ def digits_data(wl: Workload):
                         "(event data sets are for measured activity)")
     if tuple(wl.input.shape) != (64,):
         raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
-    from tess_sim.simulator.functional.data import load_digits_spikes
-
     return load_digits_spikes(wl.input.T)
 
 

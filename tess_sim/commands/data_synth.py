@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tess_sim.commands.data import in_range
-from tess_sim.new_folder import new_folder
+from tess_sim.outputs import new_folder
 from tess_sim.simulator.errors import UserError, exit_2_on_user_error
 from tess_sim.simulator.events import synthetic
 

@@ -31,7 +31,7 @@ COMMANDS: Table = {
              "the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of the "
              "per-step local gradients, readout included — plus spikes [n_blocks, T]. To make a W.npz and a "
              "D.npz for WORKLOAD: tess-sim data npz WORKLOAD --weights W.npz --data D.npz."),
-    "plot": ("tess_sim.commands.sweep:plot_cmd",
+    "plot": ("tess_sim.commands.plot:plot_cmd",
              "Draw the plots of a finished sweep FOLDER (cost versus each swept key, heatmaps, energy)."),
     "reckon": ("tess_sim.commands.reckon:reckon_cmd",
                "Our energy per synaptic operation on the ReckOn-like WORKLOAD (default: the shipped "

@@ -12,6 +12,7 @@ synth``) is the same, for a folder that must not exist yet (or be empty).
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import tempfile
@@ -76,6 +77,22 @@ def check_file(path: str | Path) -> Path:
     except UserError as exc:  # name the file asked for
         raise UserError(str(path), "", exc.reason) from None
     return path
+
+
+def checked_output(name: str, kind: str = "folder"):
+    """Decorator of a command: check the output path of keyword ``name`` (when given) before the
+    command does any work (:func:`check_folder` / :func:`check_file`): a bad path is exit 2,
+    nothing written. Put it below ``@user_errors``."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if kwargs.get(name) is not None:
+                (check_file if kind == "file" else check_folder)(kwargs[name])
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
 
 
 def check_run_folder(path: str | Path) -> Path:

@@ -6,7 +6,8 @@ import click
 import numpy as np
 
 from tess_sim.api import load
-from tess_sim.commands.common import checked_output, overrides, set_option
+from tess_sim.commands.options import overrides, set_option
+from tess_sim.outputs import checked_output
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.errors import exit_2_on_user_error as user_errors
 from tess_sim.simulator.functional.golden import (check_finite_gradients, compute_gradients, load_data, load_weights,

@@ -1,20 +1,18 @@
-"""``tess-sim sweep`` (a grid of workload settings, stored point by point) and ``tess-sim plot``
-(the figures of a finished sweep folder)."""
+"""``tess-sim sweep``: run a workload over a grid of settings, storing each point as it finishes."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from tess_sim.commands.common import checked_output, plugin_modules_option, write_report
+from tess_sim.commands.options import plugin_modules_option
+from tess_sim.commands.plot import write_sweep_plots
+from tess_sim.commands.report import write_report
 from tess_sim.cost_models import check_file_specs
-from tess_sim.reports.sweep import sweep_figures
-from tess_sim.simulator.atomic import write_bytes
+from tess_sim.outputs import checked_output
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.errors import exit_2_on_user_error as user_errors
 from tess_sim.sweeps import plan_sweep, run_sweep
@@ -62,7 +60,7 @@ def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engi
         sys.exit(130)
     files = ["sweep.csv", "failures.json"]
     if not no_plot:
-        files += _write_sweep_plots(out, plan.title)
+        files += write_sweep_plots(out, plan.title)
         write_report(out)
         files += ["report.html", "report.md"]
     dt = time.perf_counter() - t0
@@ -75,34 +73,3 @@ def sweep_cmd(workload, sets, executor, scheduler, workers, out_dir, force, engi
     if res.failures:
         click.echo(f"{len(res.failures)} point(s) failed (see {out}/failures.json); re-run to retry them", err=True)
         sys.exit(1)
-
-
-def _write_sweep_plots(folder: Path, title: str, formats=("png", "svg"), dpi: int = 100) -> list[str]:
-    """The sweep's figures (see reports.sweep.sweep_figures) as PNG and SVG files; returns names."""
-    meta = json.loads((folder / "sweep.json").read_text())
-    table = pd.read_csv(folder / "sweep.csv")
-    names = []
-    for fmt in formats:
-        for stem, image in sweep_figures(table, list(meta["settings"]), title, fmt, dpi).items():
-            names.append(write_bytes(folder / f"{stem}.{fmt}", image).name)
-    return names
-
-
-@click.command("plot")
-@click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--format", "formats", default="png,svg", show_default=True, help="Comma-separated: png, svg.")
-@click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True)
-@user_errors
-@checked_output("folder")
-def plot_cmd(folder, formats, dpi):
-    """Draw the plots of a finished sweep FOLDER (cost versus each swept key, heatmaps, energy)."""
-    folder = Path(folder)
-    if not (folder / "sweep.json").exists() or not (folder / "sweep.csv").exists():
-        raise UserError(str(folder), "", "not a finished sweep folder (sweep.json, sweep.csv)")
-    fmts = [f.strip() for f in formats.split(",") if f.strip()]
-    bad = [f for f in fmts if f not in ("png", "svg")]
-    if bad or not fmts:
-        raise UserError("--format", "", f"unknown format '{(bad or [formats])[0]}' (png, svg)")
-    meta = json.loads((folder / "sweep.json").read_text())
-    names = _write_sweep_plots(folder, meta.get("title", meta["name"]), fmts, dpi)
-    click.echo(f"wrote {folder}/: " + (", ".join(names) or "(nothing to plot)"))

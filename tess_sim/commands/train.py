@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from tess_sim.api import load
-from tess_sim.commands.common import overrides, set_option
+from tess_sim.commands.options import overrides, set_option
 from tess_sim.outputs import check_folder, removed_if_empty
 from tess_sim.simulator.atomic import write_text
 from tess_sim.simulator.errors import exit_2_on_user_error as user_errors

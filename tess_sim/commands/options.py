@@ -1,17 +1,11 @@
-"""Options and helpers several commands share: ``--set``, ``--allow-plugin-modules``, the
-output-path check made before any work, and the report of a run or sweep folder."""
+"""The workload options several commands share: ``--set KEY=VALUE`` and
+``--allow-plugin-modules``."""
 
 from __future__ import annotations
-
-import functools
-from pathlib import Path
 
 import click
 
 from tess_sim.cost_models import allow_plugin_modules
-from tess_sim.outputs import check_file, check_folder
-from tess_sim.reports.page import build_report
-from tess_sim.simulator.atomic import write_text
 from tess_sim.simulator.errors import UserError
 from tess_sim.sweeps.grid import parse_set
 
@@ -45,26 +39,3 @@ def overrides(sets) -> dict:
             raise UserError("--set", key, f"run takes one value per key, got {values} (use tess-sim sweep for a grid)")
         out[key] = values[0]
     return out
-
-
-def checked_output(name: str, kind: str = "folder"):
-    """Check the output path of keyword ``name`` (when given) before the command does any work
-    (:func:`tess_sim.outputs.check_folder` / ``check_file``): a bad path is exit 2, nothing
-    written. Put it below ``@user_errors``."""
-    def deco(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            if kwargs.get(name) is not None:
-                (check_file if kind == "file" else check_folder)(kwargs[name])
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return deco
-
-
-def write_report(folder: Path) -> None:
-    """report.html (self-contained) and report.md of a run or sweep folder."""
-    page_html, page_md = build_report(folder)
-    write_text(folder / "report.html", page_html)
-    write_text(folder / "report.md", page_md)

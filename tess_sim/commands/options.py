@@ -1,25 +1,12 @@
-"""The workload options several commands share: ``--set KEY=VALUE`` and
-``--allow-plugin-modules``."""
+"""``--set KEY=VALUE``, the workload override option of run, reckon, grad and train, and its
+parsing."""
 
 from __future__ import annotations
 
 import click
 
-from tess_sim.cost_models import allow_plugin_modules
 from tess_sim.simulator.errors import UserError
 from tess_sim.sweeps.grid import parse_set
-
-
-def plugin_modules_option(fn):
-    """``--allow-plugin-modules``: the workload file may name ``module:Class`` cost models (sets
-    TESS_SIM_ALLOW_PLUGIN_MODULES=1, which sweep workers inherit; see cost_models.registry)."""
-    def on(ctx, param, value):
-        if value:
-            allow_plugin_modules()
-
-    return click.option("--allow-plugin-modules", is_flag=True, expose_value=False, callback=on,
-                        help="Trust the workload file: let its cost_models name module:Class "
-                             "(importing a module runs its code).")(fn)
 
 
 def set_option(fn):

@@ -10,7 +10,8 @@ import click
 
 import tess_sim.workloads as shipped
 from tess_sim.api import load, run
-from tess_sim.commands.options import overrides, plugin_modules_option, set_option
+from tess_sim.commands.options import overrides, set_option
+from tess_sim.commands.plugins import plugin_modules_option
 from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
 from tess_sim.reports.calibration import RECKON_LIKE, not_reckon_like, reckon_table, reckon_text
 from tess_sim.simulator.errors import UserError

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from tess_sim.api import complexity, fit_slopes, load, run
-from tess_sim.commands.options import overrides, plugin_modules_option, set_option
+from tess_sim.commands.options import overrides, set_option
+from tess_sim.commands.plugins import plugin_modules_option
 from tess_sim.commands.report import write_report
 from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
 from tess_sim.outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder

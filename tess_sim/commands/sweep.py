@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tess_sim.commands.options import plugin_modules_option
+from tess_sim.commands.plugins import plugin_modules_option
 from tess_sim.commands.plot import write_sweep_plots
 from tess_sim.commands.report import write_report
 from tess_sim.cost_models import check_file_specs

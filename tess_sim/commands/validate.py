@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tess_sim.api import load
-from tess_sim.commands.options import plugin_modules_option
+from tess_sim.commands.plugins import plugin_modules_option
 from tess_sim.cost_models import load_models
 from tess_sim.simulator.errors import exit_2_on_user_error as user_errors
 from tess_sim.simulator.network import build_network

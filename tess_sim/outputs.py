@@ -1,26 +1,32 @@
 """Output folders that appear complete or not at all, and output paths checked before the work.
 
-A run folder (``out/<name>``) is owned by the run: its files are written into a temporary sibling
-folder (``out/.<name>.tmpXXXX``) that is renamed onto ``out/<name>`` at the end. The files an
-earlier run wrote there (:data:`RUN_FILES`) are replaced as a set; any other file in the folder
-(e.g. ``tess-sim train``'s ``weights_<rule>.npz`` and ``training.csv``, which share the default
-folder) is carried over into the new folder. The old folder is deleted only after the rename.
+Every output folder is written through :func:`staged_folder`: its files go into a temporary
+sibling folder (``out/.<name>.tmpXXXX``) that is renamed onto ``out/<name>`` at the end. A run
+folder (``tess-sim run``) replaces the files an earlier run wrote there (:data:`RUN_FILES`) as a
+set; any other file in the folder (e.g. ``tess-sim train``'s ``weights_<rule>.npz`` and
+``training.csv``, which share the default folder) is carried over into the new folder, and the
+old folder is deleted only after the rename. A new folder (:func:`new_folder`, ``tess-sim data
+synth``) is the same, for a folder that must not exist yet (or be empty).
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from tess_sim.simulator.atomic import make_folder
+from tess_sim.simulator.atomic import _umask, make_folder
 from tess_sim.simulator.errors import InternalError, UserError, is_write_error, write_error
+
+if TYPE_CHECKING:  # annotations only: writing a folder does not need pandas
+    import pandas as pd
 
 RUN_FILES = frozenset({"summary.csv", "ledger.csv", "energy.csv", "energy_breakdown.csv", "results.json",
                        "activity.csv", "placement.csv", "timing.csv", "complexity.png", "report.html",
@@ -73,6 +79,22 @@ def check_file(path: str | Path) -> Path:
     return path
 
 
+def checked_output(name: str, kind: str = "folder"):
+    """Decorator of a command: check the output path of keyword ``name`` (when given) before the
+    command does any work (:func:`check_folder` / :func:`check_file`): a bad path is exit 2,
+    nothing written. Put it below ``@user_errors``."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if kwargs.get(name) is not None:
+                (check_file if kind == "file" else check_folder)(kwargs[name])
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
 def check_run_folder(path: str | Path) -> Path:
     """A run folder (:func:`staged_folder` replaces it whole): :func:`check_folder`, and not the
     current folder or one that holds it, which cannot be replaced under the user's feet."""
@@ -87,24 +109,48 @@ def check_run_folder(path: str | Path) -> Path:
 @contextmanager
 def staged_folder(out: str | Path, keep_foreign: bool = True):
     """Yield a temporary sibling folder of ``out``; on success it replaces ``out`` (see the
-    module docstring), on any exception (Ctrl-C included) it is deleted and ``out`` untouched."""
+    module docstring), on any exception (Ctrl-C included) it is deleted and ``out`` untouched.
+    A write error inside the block is a UserError naming ``out``."""
     check_run_folder(out)
     shown, out = Path(out), Path(os.path.abspath(out))  # "a/." and "sub/.." name their folder
     if out.exists() and not out.is_dir():
         raise UserError(str(shown), "", "cannot write: exists and is not a folder")
     make_folder(out.parent)
     tmp = Path(_os(tempfile.mkdtemp, out, ".tmp", f".{out.name}.", str(out.parent)))
+    _os(os.chmod, out, tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; outputs get the usual permissions
+
+    def named(path: str) -> str:  # the path the user asked for, not the temporary folder
+        return str(shown) + path[len(str(tmp)):] if path.startswith(str(tmp)) else path
+
     try:
         yield tmp
         _commit(tmp, out, keep_foreign)
-    except UserError as exc:  # name the file the user asked for, not the temporary folder
+    except UserError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if exc.where.startswith(str(tmp)):
-            raise UserError(str(shown) + exc.where[len(str(tmp)):], exc.field, exc.reason) from None
+            raise UserError(named(exc.where), exc.field, exc.reason) from None
         raise
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not is_write_error(exc):
+            raise
+        raise UserError(str(shown), "", f"cannot write: {exc.strerror or exc}"
+                        + (f" ({named(str(exc.filename))})" if exc.filename else "")) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextmanager
+def new_folder(out: str | Path):
+    """:func:`staged_folder` for a folder that must not exist yet or be empty (nothing of an
+    earlier one is replaced): a UserError, before anything is written, otherwise."""
+    path = Path(out)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UserError(str(path), "", "already exists and is not an empty folder; give a new "
+                        "folder (nothing was written)")
+    with staged_folder(path) as tmp:
+        yield tmp
 
 
 @contextmanager

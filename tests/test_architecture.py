@@ -189,6 +189,38 @@ def violations(edges: list[Import], known) -> list[str]:
     return bad
 
 
+def lazy_tables():
+    """``(command path, target)`` of every entry of the CLI's lazy tables (``COMMANDS`` of
+    tess_sim/cli.py and the tables of the groups it names, nested ones included): the imports
+    ``load_command`` makes from a name held as data, which the AST walk above cannot see."""
+    from tess_sim.cli import main
+    from tess_sim.commands.lazy import LazyGroup, load_command
+
+    out, groups = [], [("tess-sim", main)]
+    while groups:
+        path, group = groups.pop()
+        for name, (target, _) in sorted(group.lazy.items()):
+            out.append((f"{path} {name}", target))
+            module = target.partition(":")[0]
+            if module in modules() and layer_of(module) == "application":  # else never imported here
+                command = load_command(target)
+                if isinstance(command, LazyGroup):
+                    groups.append((f"{path} {name}", command))
+    return out
+
+
+def lazy_table_violations(entries, known) -> list[str]:
+    """A lazily loaded command must be an application-layer module of ours."""
+    bad = []
+    for path, target in entries:
+        module = target.partition(":")[0]
+        if module not in known:
+            bad.append(f"{path}: {target}: {module} is not a module of ours")
+        elif layer_of(module) != "application":
+            bad.append(f"{path}: {target}: layer '{layer_of(module)}' holds no command (application only)")
+    return bad
+
+
 # ------------------------------------------------------------------------------------------ tests
 
 def test_every_module_has_a_layer():
@@ -199,6 +231,19 @@ def test_every_module_has_a_layer():
 def test_the_layers_hold():
     bad = violations(all_imports(), modules())
     assert not bad, "\n".join(bad)
+
+
+def test_every_lazily_loaded_command_is_an_application_module():
+    entries = lazy_tables()
+    assert {"tess-sim run", "tess-sim data info"} <= {path for path, _ in entries}
+    assert not lazy_table_violations(entries, modules())
+
+
+def test_a_lazily_loaded_kernel_module_is_caught():
+    bad = lazy_table_violations([("tess-sim x", "tess_sim.simulator.ledger:held"), ("tess-sim y", "os:path")],
+                                modules())
+    assert bad == ["tess-sim x: tess_sim.simulator.ledger:held: layer 'vocabulary' holds no command (application only)",
+                   "tess-sim y: os:path: os is not a module of ours"], bad
 
 
 def test_a_deliberate_upward_import_is_caught():

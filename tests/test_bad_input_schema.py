@@ -231,7 +231,7 @@ def test_shipped_workload_by_name_from_any_folder(tmp_path):
 @pytest.mark.parametrize("name", list(IN_PROCESS))
 def test_bad_input_in_process(tmp_path, name):
     """Load (and plan, for sweeps) in-process: a UserError naming the field, nothing written."""
-    from tess_sim.cli import overrides
+    from tess_sim.commands.options import overrides
     from tess_sim.simulator.errors import UserError
     from tess_sim.sweeps import plan_sweep
     from tess_sim.api import load

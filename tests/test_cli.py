@@ -133,6 +133,23 @@ def test_outputs_have_the_usual_permissions(tmp_path):
     assert [q.name for q in p.parent.iterdir()] == ["x.csv"]  # no temporary left behind
 
 
+@pytest.mark.parametrize("new", [False, True])
+def test_output_folders_have_the_usual_permissions(tmp_path, new):
+    """A staged folder (a run's, or data synth's new one) is made by mkdtemp (0700) and renamed
+    into place: it ends with the umask's permissions, as a folder made by mkdir would."""
+    import os
+
+    from tess_sim.outputs import new_folder, staged_folder
+    from tess_sim.simulator.atomic import write_text
+
+    out = tmp_path / "o"
+    with (new_folder if new else staged_folder)(out) as tmp:
+        write_text(tmp / "x.csv", "a\n")
+    (tmp_path / "by_mkdir").mkdir()
+    assert out.stat().st_mode & 0o777 == (tmp_path / "by_mkdir").stat().st_mode & 0o777
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["by_mkdir", "o"]  # no temporary left behind
+
+
 def test_run_dvs_on_synthetic_events_with_measured_activity(tmp_path):
     """Issue 7 end to end: synthetic DVS recordings in the real format → frames → functional
     forward pass → measured counts → the ledger, with the per-layer spike rates printed."""

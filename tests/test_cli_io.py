@@ -124,9 +124,9 @@ def commands(out: Path, golden: Path, finished: Path, kind: str) -> dict[str, li
 
 @pytest.mark.parametrize("kind", ["proc", "file", "under_file"])
 def test_bad_out_of_every_command_is_one_line_exit_2(tmp_path, golden, finished, kind, monkeypatch):
-    import tess_sim.trainer as trainer
+    import tess_sim.commands.train as train_command
 
-    monkeypatch.setattr(trainer, "train_workload", lambda *a, **k: pytest.fail("trained before checking --out"))
+    monkeypatch.setattr(train_command, "train_workload", lambda *a, **k: pytest.fail("trained before checking --out"))
     (tmp_path / "afile").write_text("x")
     out = {"proc": Path("/proc/tess-sim-x"), "file": tmp_path / "afile", "under_file": tmp_path / "afile" / "sub"}[kind]
     for name, args in commands(out, golden, finished, kind).items():
@@ -160,9 +160,9 @@ def test_missing_parent_of_a_folder_output_is_created(tmp_path):
 
 
 def test_read_only_folder_every_command(ro_dir, golden, finished, monkeypatch):
-    import tess_sim.trainer as trainer
+    import tess_sim.commands.train as train_command
 
-    monkeypatch.setattr(trainer, "train_workload", lambda *a, **k: pytest.fail("trained before checking --out"))
+    monkeypatch.setattr(train_command, "train_workload", lambda *a, **k: pytest.fail("trained before checking --out"))
     before = sorted(str(p.relative_to(ro_dir)) for p in ro_dir.rglob("*"))
     cases = {"run": RUN + ["--out", ro_dir / "new"], "re-run": RUN + ["--out", ro_dir / "run"],
              "sweep": SWEEP + ["--out", ro_dir / "s"], "finished sweep": SWEEP + ["--out", ro_dir / "sweep"],
@@ -280,6 +280,7 @@ def test_a_write_error_at_each_write_of_a_sweep_then_it_resumes(tmp_path, monkey
 @pytest.mark.parametrize("table,column,value", [("ledger", "count", np.inf), ("summary", "paper_mac_M", np.nan)])
 def test_non_finite_result_is_an_internal_error_and_nothing_is_written(tmp_path, monkeypatch, table, column, value):
     import tess_sim.api as api
+    import tess_sim.commands.run as run_command
 
     real = api.run
 
@@ -289,7 +290,7 @@ def test_non_finite_result_is_an_internal_error_and_nothing_is_written(tmp_path,
         df.loc[df.index[0], column] = value
         return res
 
-    monkeypatch.setattr(api, "run", broken)
+    monkeypatch.setattr(run_command, "run", broken)  # the name `run` calls
     r = invoke(RUN + ["--out", tmp_path / "o"])
     line = in_process_error(r, code=1)
     assert f"{table}: column '{column}' has the non-finite value" in line

@@ -9,12 +9,12 @@ import math
 
 import pandas as pd
 
-from tess_sim.version import __version__
-from tess_sim.api import run
-from tess_sim.simulator.rules import build_rules
+from tess_sim.api import from_dict, run
+from tess_sim.cost_models import cost_report
 from tess_sim.outputs import NOT_APPLICABLE, check_finite, result_tables
-from tess_sim.api import from_dict
+from tess_sim.simulator.rules import build_rules
 from tess_sim.sweeps import fingerprint
+from tess_sim.version import __version__
 
 SKIP_TABLES = ("ledger", "summary")
 
@@ -67,8 +67,6 @@ def compute_point(config: dict, engine: str) -> dict:
     other DataFrame the Results carry besides the ledger (timing, placement, …) and ``energy``
     (every cost model's pricing, :func:`cost_models.price.energy_summary`).
     """
-    from tess_sim.cost_models import cost_report
-
     wl = from_dict(config, "<sweep point>")
     res = run(wl, engine=engine)
     costs = cost_report(res)  # the workload's cost_models (table paths made absolute by the plan)

@@ -14,6 +14,8 @@ Sweep folder layout::
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,16 +24,16 @@ from typing import Any
 
 import pandas as pd
 
-from tess_sim.version import __version__
+from tess_sim.api import ENGINES, from_dict, load
 from tess_sim.simulator.atomic import write_bytes, write_text
 from tess_sim.simulator.errors import UserError
-from tess_sim.api import from_dict, load
 from tess_sim.simulator.workload import Workload, set_dotted
 from tess_sim.sweeps import fingerprint
 from tess_sim.sweeps.executors import execute
 from tess_sim.sweeps.grid import build_grid, check_key, parse_set, parse_values
 from tess_sim.sweeps.lock import SweepLock
 from tess_sim.sweeps.store import POINTS, PointStore, canonical, point_key, remove_temporary
+from tess_sim.version import __version__
 
 
 @dataclass
@@ -127,8 +129,6 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
                engine: str = "analytical") -> SweepPlan:
     """Validate the keys, expand the grid and resolve every point (UserError on any mistake,
     naming the point's settings)."""
-    from tess_sim.api import ENGINES
-
     if engine not in ENGINES:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     wl = workload if isinstance(workload, Workload) else load(workload)
@@ -172,9 +172,6 @@ def build_table(plan: SweepPlan, results: dict[str, dict], name: str = "summary"
 def write_table(table: pd.DataFrame, out: Path) -> list[str]:
     """sweep.csv, and sweep.parquet when pyarrow is installed; returns the file names written."""
     written = [write_text(out / "sweep.csv", table.to_csv(index=False)).name]
-    import importlib.util
-    import io
-
     if importlib.util.find_spec("pyarrow") is None:  # to_parquet needs it
         return written
 

@@ -6,7 +6,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from tess_sim.simulator.events import aedat31, aerdat2, npy, synthetic
-from tess_sim.data_cli import data
+from tess_sim.commands.data import data
 from tess_sim.simulator.events.core import EVENT_DTYPE
 
 

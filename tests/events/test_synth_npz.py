@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from tess_sim.simulator.events import load_frames, synthetic
-from tess_sim.data_cli import data
+from tess_sim.commands.data import data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}

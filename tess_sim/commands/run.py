@@ -1,0 +1,93 @@
+"""``tess-sim run``: simulate one workload, print its figures and write its run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tess_sim.api import complexity, fit_slopes, load, run
+from tess_sim.commands.options import overrides, set_option
+from tess_sim.commands.plugins import plugin_modules_option
+from tess_sim.commands.report import write_report
+from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
+from tess_sim.outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder
+from tess_sim.reports.complexity import plot_complexity
+from tess_sim.reports.energy import energy_text
+from tess_sim.reports.summary import summary_text
+from tess_sim.simulator.activity import write_activity_csv
+from tess_sim.simulator.atomic import write_bytes, write_text
+from tess_sim.simulator.errors import exit_2_on_user_error as user_errors
+from tess_sim.simulator.timing import headline_text
+
+
+@click.command("run")
+@plugin_modules_option
+@click.argument("workload", metavar="WORKLOAD")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: out/<workload name>).")
+@click.option("--engine", type=click.Choice(["simpy", "analytical"]), default=None,
+              help="simpy: event-driven cycle-approximate core (default, from simulation.engine); "
+                   "analytical: closed-form counts, instant.")
+@click.option("--granularity", type=click.Choice(["event", "tile", "phase"]), default=None,
+              help="SimPy work per event (default: simulation.granularity, tile).")
+@click.option("--hardware", "hardware", type=click.Path(dir_okay=False), default=None,
+              help="Hardware YAML replacing the workload's (e.g. workloads/hw/odin.yaml).")
+@click.option("--no-plot", is_flag=True, help="Skip complexity.png.")
+@set_option
+@click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
+              help="Price the ledger with this cost model (repeatable; overrides the workload's "
+                   "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
+                   "entry-point name, with parameters as NAME,key=value,...")
+@user_errors
+def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cost_models):
+    """Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy
+    per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
+    energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
+    complexity.png and, with the SimPy engine, timing.csv and placement.csv."""
+    wl = load(workload, hardware, overrides(sets))
+    out = check_run_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
+    engine = engine or wl.simulation.engine
+    specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
+    models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
+    res = run(wl, engine=engine, granularity=granularity)
+    costs = cost_report(res, models=models)
+    check_finite(result_tables(res, costs), NOT_APPLICABLE)
+    plot = None
+    if wl.report.plots and not no_plot:
+        cx = complexity(wl, activity=res.activity)
+        plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
+    files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
+             "energy.csv": costs.summary.to_csv(index=False),
+             "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
+             "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
+             "activity.csv": write_activity_csv(res.activity, res.net)}
+    if res.placement is not None:
+        files["placement.csv"] = res.placement.to_csv(index=False)
+    if res.timing is not None:
+        files["timing.csv"] = res.timing.to_csv(index=False)
+    with staged_folder(out) as tmp:  # out/<name> appears complete or not at all
+        for name, text in files.items():
+            write_text(tmp / name, text)
+        if plot is not None:
+            write_bytes(tmp / "complexity.png", plot)
+            files["complexity.png"] = plot
+        write_report(tmp)
+    files.update({"report.html": "", "report.md": ""})
+    i = wl.input
+    click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "
+               f"batch {i.batch}, {len(res.net.blocks)} spiking blocks, engine {engine}")
+    click.echo(f"activity: {res.activity.description}")
+    if res.activity.source in ("measured", "file"):
+        rates = res.activity.rates(res.net)
+        click.echo("spike rate per layer (spikes / neuron / step): "
+                   + ", ".join(f"{name} {r:.4g}" for name, r in rates.items()))
+    click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
+               f"({wl.hardware.name}); (×) = ratio to BPTT")
+    click.echo(summary_text(res.summary))
+    if res.timing is not None:
+        click.echo(headline_text(res.summary, wl.hardware))
+    click.echo("")
+    click.echo(energy_text(costs))
+    click.echo(f"wrote {out}/: {', '.join(files)}")

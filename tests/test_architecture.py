@@ -185,7 +185,7 @@ def violations(edges: list[Import], known) -> list[str]:
         for a, b in (ENGINE_SIBLINGS, ENGINE_SIBLINGS[::-1]):
             if matches(e.source, a + ".*") and matches(e.target, b + ".*"):
                 bad.append(f"{where}: the engines are siblings")
-    bad += [f"import cycle: {' -> '.join(c)}" for c in cycles(edges)]
+    bad += [f"import cycle among: {', '.join(c)}" for c in cycles(edges)]
     return bad
 
 
@@ -259,7 +259,7 @@ def test_a_deliberate_cycle_and_function_level_import_are_caught():
     extra = imports_of("def f():\n    from tess_sim.simulator.network import Net\n", K + "placement", False, mods)
     extra += imports_of("from tess_sim.simulator.placement import place\n", K + "network", False, mods)
     bad = violations(all_imports() + extra, mods)
-    assert any(b.startswith("import cycle:") and K + "network" in b and K + "placement" in b for b in bad), bad
+    assert any(b.startswith("import cycle among:") and K + "network" in b and K + "placement" in b for b in bad), bad
     assert any("placement:2 imports tess_sim.simulator.network inside a function" in b for b in bad), bad
 
 

@@ -24,7 +24,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from tess_sim.simulator import limits as L
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.yaml_io import read_yaml
-from tess_sim.simulator.vocab import BUFFER_KINDS, OP_KINDS
+from tess_sim.simulator.vocab import BUFFER_KINDS, OP_KINDS, RULE_NAMES
 
 # Every int has an upper bound (simulator.limits, docs/limits.md): nothing a workload sets can
 # overflow a count or ask for memory no machine has. Every float is finite (Strict config).
@@ -259,7 +259,7 @@ class Rules(Strict):
 
     def enabled(self) -> dict[str, LocalRuleParams | BPTTParams]:
         """The enabled rules in the canonical order bptt, stllr, tess."""
-        return {k: getattr(self, k) for k in ("bptt", "stllr", "tess") if getattr(self, k) is not None}
+        return {k: getattr(self, k) for k in RULE_NAMES if getattr(self, k) is not None}
 
 
 class DenseActivity(Strict):

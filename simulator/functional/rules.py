@@ -27,9 +27,10 @@ from tess_sim.simulator.functional.neuron import trace_sequence
 from tess_sim.simulator.functional.pool import pools_backward
 from tess_sim.simulator.network import Net
 from tess_sim.simulator.rules.tess import TESS
+from tess_sim.simulator.vocab import RULE_NAMES
 
 #: the rules whose gradients the functional engine computes (readout: the readout alone learns)
-GRADIENTS = ("bptt", "stllr", "tess", "readout")
+GRADIENTS = (*RULE_NAMES, "readout")
 ALIASES = {"s-tllr": "stllr", "s_tllr": "stllr", "frozen": "readout"}
 
 

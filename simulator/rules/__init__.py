@@ -11,7 +11,7 @@ from tess_sim.simulator.rules.stllr import STLLR
 from tess_sim.simulator.rules.tess import TESS
 from tess_sim.simulator.workload import Workload
 
-RULES: dict[str, type[Rule]] = {"bptt": BPTT, "stllr": STLLR, "tess": TESS}
+RULES: dict[str, type[Rule]] = {rule.name: rule for rule in (BPTT, STLLR, TESS)}
 
 
 def build_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:

@@ -18,6 +18,7 @@ import sys
 
 import click
 
+from tess_sim import interrupt
 from tess_sim.commands.lazy import LazyGroup, Table
 from tess_sim.version import __version__
 
@@ -84,18 +85,32 @@ def _stdout_closed(exc: OSError) -> None:
     sys.exit(141)
 
 
+def _interrupted() -> None:
+    click.echo("interrupted: no partial output was left", err=True)
+    sys.exit(130)
+
+
 class Cli(LazyGroup):
     """The command group: a usage error is one line on stderr and exit 2; Ctrl-C exit 130
     (``interrupted``); a closed stdout exit 141 without a traceback — for every command."""
 
     def invoke(self, ctx):
+        interrupt.watch()
         try:
-            return super().invoke(ctx)
+            rv = super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("interrupted: no partial output was left", err=True)
-            sys.exit(130)
+            _interrupted()
         except OSError as exc:
+            if interrupt.fired():
+                _interrupted()
             _stdout_closed(exc)
+        except Exception:
+            if interrupt.fired():  # a Ctrl-C that a library turned into another exception
+                _interrupted()
+            raise
+        if interrupt.fired():  # a Ctrl-C that the work swallowed (nothing was committed after it)
+            _interrupted()
+        return rv
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:

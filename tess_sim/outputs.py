@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tess_sim import interrupt
 from tess_sim.simulator.atomic import _umask, make_folder
 from tess_sim.simulator.errors import InternalError, UserError, is_write_error, write_error
 
@@ -124,6 +125,8 @@ def staged_folder(out: str | Path, keep_foreign: bool = True):
 
     try:
         yield tmp
+        if interrupt.fired():  # Ctrl-C that the work swallowed: commit nothing
+            raise KeyboardInterrupt
         _commit(tmp, out, keep_foreign)
     except UserError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

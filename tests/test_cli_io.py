@@ -457,3 +457,34 @@ def test_run_out_with_a_dot_component_writes_the_named_folder(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "summary.csv" in {p.name for p in (tmp_path / "a").iterdir()}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+def test_an_interrupt_a_library_turns_into_another_error_is_still_exit_130(tmp_path, monkeypatch):
+    """Ctrl-C inside C code that reports it as another exception (pandas' to_json raises
+    ValueError from "Maximum recursion level reached"), or that swallows it: exit 130, and the
+    run folder is not committed."""
+    import tess_sim.api as api
+    from tess_sim import interrupt
+
+    real = api.Results.to_dict
+
+    def converted(self):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # the handler notes it and raises KeyboardInterrupt …
+        except KeyboardInterrupt as exc:  # … which a library may turn into another error …
+            raise ValueError("Unable to serialize object to JSON") from exc
+
+    def swallowed(self):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:  # … or drop
+            pass
+        return real(self)
+
+    for fake, out in ((converted, tmp_path / "a"), (swallowed, tmp_path / "b")):
+        monkeypatch.setattr(api.Results, "to_dict", fake)
+        r = invoke(["run", SMALL, "--engine", "analytical", "--no-plot", "--out", out])
+        assert r.exit_code == 130, r.output
+        assert "interrupted" in r.stderr and not out.exists() and interrupt.fired()
+        assert not list(tmp_path.glob(".*.tmp"))
+    signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -42,13 +42,15 @@ def ours(mods: set[str]) -> list[str]:
 def test_loading_the_cli_imports_click_and_nothing_heavy():
     mods = imported_after("import tess_sim.cli")
     assert heavy(mods) == []
-    assert ours(mods) == ["tess_sim.cli", "tess_sim.commands", "tess_sim.commands.lazy", "tess_sim.version"]
+    assert ours(mods) == ["tess_sim.cli", "tess_sim.commands", "tess_sim.commands.lazy", "tess_sim.interrupt",
+                          "tess_sim.version"]
 
 
 def test_help_imports_no_command_module():
     mods = imported_after("import tess_sim.cli; tess_sim.cli.main(['--help'])")
     assert heavy(mods) == [] and "tess_sim.commands.run" not in mods
-    assert ours(mods) == ["tess_sim.cli", "tess_sim.commands", "tess_sim.commands.lazy", "tess_sim.version"]
+    assert ours(mods) == ["tess_sim.cli", "tess_sim.commands", "tess_sim.commands.lazy", "tess_sim.interrupt",
+                          "tess_sim.version"]
 
 
 def test_a_command_imports_its_own_module_only(tmp_path):

@@ -34,7 +34,8 @@ ENGINES = ("analytical", "simpy")
 
 @dataclass
 class Results:
-    """What a run produced: the ledger (see :mod:`simulator.ledger`) and the per-rule summary."""
+    """What a run produced: the ledger (:mod:`tess_sim.simulator.ledger`), the per-rule summary
+    (:mod:`tess_sim.simulator.summary`), the placement and the engine's time per sample."""
 
     workload: Workload
     net: Net
@@ -104,11 +105,13 @@ def check(wl: Workload, where: str = "<workload>") -> Net:
 
 
 def run(wl: Workload, engine: str = "analytical", granularity: str | None = None) -> Results:
-    """Run a workload on an engine; returns the ledger and the per-rule summary.
+    """Run a workload on an engine; returns the ledger (with its ``memory`` column: both engines
+    place the buffers the same way, :func:`tess_sim.simulator.placement.place`), the placement and
+    the per-rule summary.
 
-    ``engine="simpy"`` adds the ``memory`` column to the ledger, the timing table
-    (``Results.timing``), the buffer placement and the timing headline columns of the summary;
-    ``granularity`` overrides ``simulation.granularity``.
+    ``engine="simpy"`` adds the timing table (``Results.timing``) and the timing headline
+    columns of the summary, and prices leakage over the simulated time; the analytical engine
+    gives its compute-bound estimate instead. ``granularity`` overrides ``simulation.granularity``.
     """
     where = wl.source or "<workload>"
     if engine not in ENGINES:

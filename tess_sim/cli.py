@@ -95,22 +95,22 @@ class Cli(LazyGroup):
     (``interrupted``); a closed stdout exit 141 without a traceback — for every command."""
 
     def invoke(self, ctx):
-        interrupt.watch()
-        try:
-            rv = super().invoke(ctx)
-        except KeyboardInterrupt:
-            _interrupted()
-        except OSError as exc:
-            if interrupt.fired():
+        with interrupt.watched():
+            try:
+                rv = super().invoke(ctx)
+            except KeyboardInterrupt:
                 _interrupted()
-            _stdout_closed(exc)
-        except Exception:
-            if interrupt.fired():  # a Ctrl-C that a library turned into another exception
+            except OSError as exc:
+                if interrupt.fired():
+                    _interrupted()
+                _stdout_closed(exc)
+            except Exception:
+                if interrupt.fired():  # a Ctrl-C that a library turned into another exception
+                    _interrupted()
+                raise
+            if interrupt.fired():  # a Ctrl-C that the work swallowed (nothing was committed after it)
                 _interrupted()
-            raise
-        if interrupt.fired():  # a Ctrl-C that the work swallowed (nothing was committed after it)
-            _interrupted()
-        return rv
+            return rv
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:

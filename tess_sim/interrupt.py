@@ -6,6 +6,7 @@ the command as interrupted (exit 130) and no output folder is committed after it
 from __future__ import annotations
 
 import signal
+from contextlib import contextmanager
 
 _fired = False
 
@@ -16,16 +17,25 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
-def watch() -> None:
-    """Install the handler (main thread only: the CLI calls this before running a command)."""
+@contextmanager
+def watched():
+    """Within the block SIGINT is noted (:func:`fired`) and raises KeyboardInterrupt; after it,
+    the previous handler is back and nothing is noted (main thread only: elsewhere, as in an
+    embedding application's worker thread, the block runs unwatched)."""
     global _fired
     _fired = False
     try:
-        signal.signal(signal.SIGINT, _on_sigint)
-    except ValueError:  # not the main thread (an embedding application's worker): leave it
-        pass
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:
+        previous = None
+    try:
+        yield
+    finally:
+        _fired = False
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def fired() -> bool:
-    """True once SIGINT arrived after :func:`watch`."""
+    """True once SIGINT arrived inside :func:`watched`."""
     return _fired

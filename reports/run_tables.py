@@ -9,8 +9,7 @@ import pandas as pd
 
 from tess_sim.reports.energy import model_table
 from tess_sim.reports.format import NA, missing, number, percent
-
-MiB = 2 ** 20
+from tess_sim.simulator.vocab import MB
 
 
 def _labels(summary: pd.DataFrame) -> dict[str, str]:
@@ -75,9 +74,9 @@ def memory_table(timing: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     read, write = _pivot(timing, "memory", "read_bits", lab), _pivot(timing, "memory", "write_bits", lab)
     peak, port = _pivot(timing, "memory", "peak_bytes", lab), _pivot(timing, "port", "utilisation", lab)
     for m in read.index:
-        for what, frame, fmt in (("read (MB)", read, lambda v: number(v / 8 / MiB)),
-                                 ("written (MB)", write, lambda v: number(v / 8 / MiB)),
-                                 ("peak held (MB)", peak, lambda v: number(v / MiB)),
+        for what, frame, fmt in (("read (MB)", read, lambda v: number(v / 8 / MB)),
+                                 ("written (MB)", write, lambda v: number(v / 8 / MB)),
+                                 ("peak held (MB)", peak, lambda v: number(v / MB)),
                                  ("port utilisation", port, percent)):
             if m in frame.index:
                 rows.append([m, what] + [NA if missing(frame.loc[m, r]) else fmt(frame.loc[m, r])
@@ -99,7 +98,7 @@ def stall_table(timing: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
 def placement_table(placement: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """Every buffer of every rule: its memory, size, the part on chip and the part spilled (MB)."""
     lab = _labels(summary)
-    mb = lambda v: number(v / MiB) if not missing(v) else NA  # noqa: E731
+    mb = lambda v: number(v / MB) if not missing(v) else NA  # noqa: E731
     return pd.DataFrame({
         "rule": [lab.get(r, r) for r in placement["rule"]], "buffer": placement["unit"],
         "memory": placement["memory"], "size (MB)": placement["bytes"].map(mb),

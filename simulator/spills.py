@@ -10,9 +10,9 @@ import math
 import pandas as pd
 
 from tess_sim.simulator.placement import chip_capacity
+from tess_sim.simulator.vocab import MB
 from tess_sim.simulator.workload import Hardware
 
-MB = 2 ** 20
 
 
 def spilled(placement: pd.DataFrame, rule: str) -> pd.DataFrame:

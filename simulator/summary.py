@@ -18,10 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tess_sim.simulator.ledger import held, ops
-from tess_sim.simulator.vocab import LEARNING_PHASES, PHASES, RULE_LABELS
-
-MB = 2 ** 20  # bytes in a MiB: *_MB columns are MiB
-
+from tess_sim.simulator.vocab import LEARNING_PHASES, MB, PHASES, RULE_LABELS
 
 def summarize(ledger: pd.DataFrame, rules) -> pd.DataFrame:
     """One row per rule (``rules``: rule names or rule programs, in order): paper #MAC and memory,

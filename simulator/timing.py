@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tess_sim.simulator.spills import MB, history_max_T, spill_note
+from tess_sim.simulator.spills import history_max_T, spill_note
+from tess_sim.simulator.vocab import MB
 from tess_sim.simulator.workload import Hardware
 
 HEADLINE = ["cycles", "latency_ms", "pe_utilisation", "dram_MB", "spills", "history_max_T"]

@@ -23,6 +23,9 @@ DIRECTIONS = ("forward", "backward", "batch")
 BUFFER_KINDS = ("weights", "membrane", "traces", "history", "errors", "gradients", "optimizer", "lsg",
                 "spikes")
 
+#: bytes in a MiB: every ``*_MB`` column and printed "MB" is MiB
+MB = 2 ** 20
+
 #: rule name → label as printed (tables, plots, reports)
 RULE_LABELS = {"bptt": "BPTT", "stllr": "S-TLLR", "tess": "TESS"}
 RULE_NAMES = tuple(RULE_LABELS)

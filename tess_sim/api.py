@@ -26,7 +26,7 @@ from tess_sim.simulator.rules import build_rules
 from tess_sim.simulator.summary import summarize
 from tess_sim.simulator.timing import headline
 from tess_sim.simulator.workload import MeasuredActivity, Workload, load_workload, workload_from_dict
-from tess_sim.simulator.vocab import LEARNING_PHASES
+from tess_sim.simulator.vocab import LEARNING_PHASES, MB
 from tess_sim.version import __version__
 
 ENGINES = ("analytical", "simpy")
@@ -165,7 +165,7 @@ def complexity(wl: Workload, Ts: list[int] | None = None,
         ledgers.append(ledger.assign(T=T))
     led = pd.concat(ledgers, ignore_index=True)
     out = []
-    h = held(led).assign(value=lambda d: d["count"] * d["bits"] / 8 / 2**20)
+    h = held(led).assign(value=lambda d: d["count"] * d["bits"] / 8 / MB)
     tot = h.groupby(["T", "rule", "convention"], sort=False)["value"].sum().reset_index()
     out.append(tot.assign(metric="memory_MB", part="total"))
     hf = h[h["convention"] == "full"]

@@ -1,7 +1,7 @@
 """Output folders that appear complete or not at all, and output paths checked before the work.
 
 Every output folder is written through :func:`staged_folder`: its files go into a temporary
-sibling folder (``out/.<name>.tmpXXXX``) that is renamed onto ``out/<name>`` at the end. A run
+sibling folder (``out/.<name>.XXXX.tmp``) that is renamed onto ``out/<name>`` at the end. A run
 folder (``tess-sim run``) replaces the files an earlier run wrote there (:data:`RUN_FILES`) as a
 set; any other file in the folder (e.g. ``tess-sim train``'s ``weights_<rule>.npz`` and
 ``training.csv``, which share the default folder) is carried over into the new folder, and the

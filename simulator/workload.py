@@ -200,12 +200,32 @@ class Input(Strict):
 
 
 Optimizer = Literal["sgd", "adam"]
+#: time-step schedules (docs/dataflow.md): every layer per step, or a layer's T steps then the next
+Schedule = Literal["step_major", "layer_major"]
+#: when the weights change (docs/dataflow.md): once per mini-batch, once per sample, every learning step
+UpdatePolicy = Literal["per_batch", "per_sample", "per_step"]
 
 
 class BPTTParams(Strict):
-    """Backpropagation through time (docs/math.md §2)."""
+    """Backpropagation through time (docs/math.md §2).
+
+    ``schedule``: ``layer_major`` runs the forward pass layer by layer (legal: a layer's T steps
+    need only its input spikes, which the history keeps anyway); the backward pass through time
+    stays step-major, steps in reverse (None: the workload's ``schedule``). ``update``:
+    ``per_batch`` or ``per_sample``; ``per_step`` is refused: BPTT's gradient exists only after the
+    backward pass through every step."""
 
     optimizer: Optimizer = "adam"
+    schedule: Schedule | None = None
+    update: UpdatePolicy = "per_batch"
+
+    @field_validator("update")
+    @classmethod
+    def _no_per_step(cls, v: str) -> str:
+        if v == "per_step":
+            raise ValueError("per_step is not legal for BPTT: its weight gradient exists only after the "
+                             "backward pass through all T steps (use per_batch or per_sample)")
+        return v
 
 
 class LocalRuleParams(Strict):
@@ -217,10 +237,27 @@ class LocalRuleParams(Strict):
     alpha_post: float = 1.0
     window: Steps | None = None
     optimizer: Optimizer = "adam"
+    #: None: the workload's ``schedule`` (docs/dataflow.md)
+    schedule: Schedule | None = None
+    #: ``per_step``: no gradient accumulator, the weights change at every learning step
+    update: UpdatePolicy = "per_batch"
 
 
 class STLLRParams(LocalRuleParams):
-    """S-TLLR: temporally local traces, learning signal back-propagated within each step."""
+    """S-TLLR: temporally local traces, learning signal back-propagated within each step.
+
+    ``schedule: layer_major`` is refused: S-TLLR's learning signal at step t is back-propagated
+    from the layers above at the same step t, so a layer cannot finish its T steps before the
+    layers above have run them (a workload-wide ``layer_major`` leaves S-TLLR step-major and the
+    summary says so)."""
+
+    @field_validator("schedule")
+    @classmethod
+    def _step_major(cls, v: str | None) -> str | None:
+        if v == "layer_major":
+            raise ValueError("layer_major is not legal for S-TLLR: its learning signal at step t comes "
+                             "from the layers above at the same step t (use step_major)")
+        return v
 
 
 class TESSParams(LocalRuleParams):
@@ -379,6 +416,11 @@ class Precision(Strict):
         return PAPER_BITS if key == "fp32" else int(getattr(self, key))
 
 
+#: the loop dimensions of a tensor contraction (docs/dataflow.md): batch, time, output channels,
+#: input channels, output rows / columns, filter rows / columns
+LOOP_DIMS = ("B", "T", "K", "C", "OY", "OX", "FY", "FX")
+
+
 class PE(Strict):
     """Processing-element array of one core: units, cycles per op kind, and its dataflow.
 
@@ -401,6 +443,15 @@ class PE(Strict):
     #: cycles to accept one input address event before its synaptic operations (ODIN: 1)
     event_push_cycles: HwCount0 = 0
     parallelism: Literal["ideal", "output_channels"] = "ideal"
+    #: ``mapped`` dataflow (docs/dataflow.md): the PE array's rows × columns (units = their product)
+    array: tuple[HwCount, HwCount] | None = None
+    #: ``mapped``: the loops unrolled on the array — ``auto`` (the mapper chooses, output dims
+    #: only: output-stationary) or {dim: factor}, one entry per array axis in order (e.g. {OX: 16, K: 8})
+    spatial: Literal["auto"] | dict[str, HwCount] = "auto"
+    #: ``mapped``: register file per PE, bits
+    rf_bits: Annotated[int, Field(ge=0, le=L.MAX_CAPACITY_BYTES)] = 256
+    #: ``mapped``: ops on a zero operand — executed (none), gated (no energy), skipped (no energy, no cycle)
+    zero: Literal["none", "gate", "skip"] = "none"
 
     @field_validator("cycles_per_op")
     @classmethod
@@ -412,15 +463,34 @@ class PE(Strict):
                                                                  else f" (known: {', '.join(OP_KINDS)})"))
         return v
 
+    @field_validator("spatial")
+    @classmethod
+    def _spatial_dims(cls, v):
+        if isinstance(v, dict):
+            for dim in v:
+                if dim not in LOOP_DIMS:
+                    raise ValueError(f"unknown loop dimension '{dim}' (known: {', '.join(LOOP_DIMS)})")
+            if not 1 <= len(v) <= 2:
+                raise ValueError("give one or two dimensions, one per array axis (e.g. {OX: 16, K: 8})")
+        return v
+
+
 
 class Memory(Strict):
-    """One memory: SRAM (capacity in bytes) or DRAM (capacity may be null = unbounded)."""
+    """One memory: SRAM (capacity in bytes) or DRAM (capacity may be null = unbounded).
+
+    Ports, each ``word_bits`` wide per cycle: ``rw_ports`` serve a read or a write each
+    (``ports`` is their older name: give one of the two), ``read_ports`` only reads,
+    ``write_ports`` only writes (SATA's CACTI buffers: 1R + 1W). Default: one read/write port."""
 
     name: str
     kind: Literal["sram", "dram"] = "sram"
     capacity_bytes: Annotated[int, Field(gt=0, le=L.MAX_CAPACITY_BYTES)] | None = None
     word_bits: Bits = 32
-    ports: HwCount = 1
+    ports: HwCount0 | None = None
+    rw_ports: HwCount0 | None = None
+    read_ports: HwCount0 = 0
+    write_ports: HwCount0 = 0
     read_latency: HwCount0 = 1
     write_latency: HwCount0 = 1
     bandwidth_bytes_per_cycle: Positive | None = None
@@ -429,7 +499,22 @@ class Memory(Strict):
     def _capacity(self) -> "Memory":
         if self.kind == "sram" and self.capacity_bytes is None:
             raise ValueError(f"memory '{self.name}': an SRAM needs capacity_bytes")
+        if self.ports is not None and self.rw_ports is not None:
+            raise ValueError(f"memory '{self.name}': give rw_ports or ports (its older name), not both")
+        rw = self.rw_ports if self.rw_ports is not None else self.ports
+        if rw is None:
+            rw = 0 if (self.read_ports or self.write_ports) else 1
+        if not (rw or self.read_ports) or not (rw or self.write_ports):
+            raise ValueError(f"memory '{self.name}': needs a port that reads and one that writes "
+                             "(rw_ports, or read_ports and write_ports)")
+        object.__setattr__(self, "rw_ports", rw)
+        object.__setattr__(self, "ports", rw)
         return self
+
+    @property
+    def directional(self) -> bool:
+        """True when the memory has read-only or write-only ports (its cycles depend on the mix)."""
+        return bool(self.read_ports or self.write_ports)
 
 
 class Router(Strict):
@@ -459,12 +544,32 @@ class Hardware(Strict):
     precision: Precision = Precision()
     placement: dict[str, str] = Field(default_factory=dict)
     spill: Literal["streamed", "proportional"] = "streamed"
+    #: ``event_driven``: every synaptic event fetches its weight and updates its neuron (ODIN,
+    #: ReckOn, Loihi); ``mapped``: a PE array whose tensor contractions a mapper tiles over
+    #: register files, buffers and DRAM (docs/dataflow.md)
+    dataflow: Literal["event_driven", "mapped"] = "event_driven"
 
     @model_validator(mode="after")
     def _placement(self) -> "Hardware":
         names = [m.name for m in self.memories]
         if len(set(names)) != len(names):
             raise ValueError(f"memory names must be unique, got {names}")
+        if RF in names:
+            raise ValueError(f"memory name '{RF}' is reserved for the PEs' register files (pe.rf_bits)")
+        if self.pe.array is not None:
+            units = self.pe.array[0] * self.pe.array[1]
+            if "units" in self.pe.model_fields_set and self.pe.units != units:
+                raise ValueError(f"pe.units is {self.pe.units} but pe.array {list(self.pe.array)} has {units} "
+                                 "PEs (give one of the two)")
+            object.__setattr__(self.pe, "units", units)
+        if self.dataflow == "mapped":
+            if self.pe.array is None:
+                raise ValueError("dataflow 'mapped' needs pe.array: [rows, columns]")
+            if dram_of(self) is None:
+                raise ValueError("dataflow 'mapped' needs a memory of kind 'dram' (spilled tensors live there)")
+            if self.pe.parallelism != "ideal":
+                raise ValueError("pe.parallelism is the event_driven model's; a mapped array's spatial "
+                                 "unrolling is pe.spatial")
         for kind, mem in self.placement.items():
             if kind not in BUFFER_KINDS:
                 hint = difflib.get_close_matches(kind, BUFFER_KINDS, n=1)
@@ -475,6 +580,22 @@ class Hardware(Strict):
         if isinstance(self.mapping, list) and any(c >= self.cores for c in self.mapping):
             raise ValueError(f"mapping names a core >= cores ({self.cores})")
         return self
+
+
+#: the memory name of the PEs' register files in the ledger (``mapped`` dataflow)
+RF = "rf"
+
+
+def dram_of(hw: "Hardware") -> str | None:
+    """The first DRAM memory's name, or None."""
+    return next((m.name for m in hw.memories if m.kind == "dram"), None)
+
+
+def rf_memory(hw: "Hardware") -> Memory:
+    """The register file of one PE as a memory (``mapped``): ``pe.rf_bits`` of capacity, priced by
+    every cost model as an SRAM of that size (docs/dataflow.md); one 16-bit word per access."""
+    return Memory(name=RF, kind="sram", capacity_bytes=max(1, hw.pe.rf_bits // 8), word_bits=16,
+                  read_latency=0, write_latency=0)
 
 
 # --------------------------------------------------------------------------- simulation
@@ -489,6 +610,9 @@ class Simulation(Strict):
     engine: Literal["simpy", "analytical"] = "simpy"
     granularity: Literal["event", "tile", "phase"] = "tile"
     tile: Annotated[int, Field(gt=0, le=L.MAX_LAYER_ELEMENTS)] = 256
+    #: what the mapper of a ``mapped`` dataflow minimises per contraction (docs/dataflow.md):
+    #: energy (pJ, the first cost model), latency (cycles) or edp (their product)
+    objective: Literal["energy", "latency", "edp"] = "energy"
 
 
 # --------------------------------------------------------------------------- the workload
@@ -515,6 +639,8 @@ class Workload(Strict):
         "at least one cost model; [counts] prices nothing and reports the ledger's counts"))] = ["counts"]
     report: Report = Report()
     simulation: Simulation = Simulation()
+    #: time-step schedule of every rule that does not set its own (docs/dataflow.md)
+    schedule: Schedule = "step_major"
     sweep: dict[str, Any] | None = None  # KEY: values or a range spec, as `tess-sim sweep --set`
     _source: str | None = PrivateAttr(default=None)
 

@@ -14,7 +14,8 @@ Interface for the engines::
   :data:`NOT_PRICED`); the cost model never invents a time.
 
 Categories: ``compute`` (PE ops), ``sram`` and ``dram`` (accesses, by the kind of the memory
-serving them), ``leakage`` (Σ leakage power of the SRAMs × cores × seconds; DRAM leakage is not
+serving them; a mapped array's register files, memory ``rf``, are ``sram``: an SRAM of
+``pe.rf_bits`` to every cost model), ``leakage`` (Σ leakage power of the SRAMs × cores × seconds; DRAM leakage is not
 priced). Every action the model cannot price stops the run with an error naming it.
 
 Units: ``energy`` in the model's unit (pJ, or actions for ``counts``), per sample.
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.workload import Hardware
+from tess_sim.simulator.workload import Hardware, Memory, rf_memory
 
 CATEGORIES = ("compute", "sram", "dram", "leakage")
 #: the leakage basis of a time per sample passed without one
@@ -59,17 +60,28 @@ class Priced:
 def access_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
     """The ``full`` ledger's ops and accesses, each access with the memory serving it (the
     ledger's ``memory`` column; a ledger without one is refused)."""
-    if "memory" not in ledger.columns:
-        raise UserError("ledger", "memory", "has no 'memory' column, so nothing says which memory serves each "
-                        "access: price the ledger of an engine run (tess_sim.api.run adds it; in Python, "
-                        "simulator.placement.with_memory)")
     full = ledger[ledger["convention"] == "full"] if "convention" in ledger.columns else ledger
-    return full[full["action"] != "hold"].reset_index(drop=True)
+    acc = full[full["action"] != "hold"].reset_index(drop=True)
+    if "memory" not in acc.columns or ((acc["unit"] != "pe") & (acc["memory"].fillna("") == "")).any():
+        raise UserError("ledger", "memory", "does not say which memory serves each access: price the ledger "
+                        "of an engine run (tess_sim.api.run places it; in Python, "
+                        "simulator.placement.with_memory)")
+    return acc
+
+
+def memories_of(hw: Hardware) -> dict[str, Memory]:
+    """Every memory a ledger of ``hw`` can name: its memories and, on a mapped array, the PEs'
+    register files (:func:`simulator.workload.rf_memory`, priced as an SRAM of ``pe.rf_bits``)."""
+    mems = {m.name: m for m in hw.memories}
+    if hw.dataflow == "mapped":
+        rf = rf_memory(hw)
+        mems[rf.name] = rf
+    return mems
 
 
 def _each(model, acc: pd.DataFrame, hw: Hardware) -> np.ndarray:
     """Energy of one action for every row (vectorised per op kind / memory and action)."""
-    mems = {m.name: m for m in hw.memories}
+    mems = memories_of(hw)
     each = np.full(len(acc), np.nan)
     is_op = (acc["unit"] == "pe").to_numpy()
     for kind, idx in acc[is_op].groupby("action").groups.items():
@@ -103,7 +115,7 @@ def price(ledger: pd.DataFrame, hw: Hardware, model, seconds: float | dict | Non
           basis: str = GIVEN) -> Priced:
     """Price every op and access of ``ledger`` with ``model`` (see the module docstring)."""
     acc = access_ledger(ledger)
-    kinds = {m.name: m.kind for m in hw.memories}
+    kinds = {name: m.kind for name, m in memories_of(hw).items()}
     each = _each(model, acc, hw)
     with np.errstate(over="ignore"):
         energy = _checked(model, "total", acc["count"].to_numpy(float) * each)  # count × each overflows?
@@ -182,3 +194,26 @@ def breakdown(priced: Priced) -> pd.DataFrame:
             if not np.isnan(lr.energy):
                 parts.append((name, lr.rule, by, "leakage", float(lr.energy)))
     return pd.DataFrame(parts, columns=["model", "rule", "by", "part", "energy"])
+
+
+#: op kinds a mapped contraction runs (:mod:`simulator.rules.contractions`)
+CONTRACTION_OPS = ("mac", "ac")
+
+
+def energy_table(model, hw: Hardware) -> tuple:
+    """pJ (the model's unit) per element access and per op at every bit width of ``hw``'s precision
+    table, as the loop-nest mapper's objective reads them (:class:`simulator.dataflow.arch.Arch`):
+    ``((memory, action, bits), each)`` for every memory of :func:`memories_of` and
+    ``(("pe", kind, bits), each)`` for the contraction op kinds. An access the model cannot price
+    is left out (the mapper then refuses a mapping that needs it)."""
+    widths = sorted({hw.precision.bits(k) for k in type(hw.precision).model_fields})
+    bits = np.array(widths, dtype=float)
+    out = []
+    for name, mem in memories_of(hw).items():
+        for action in ("read", "write"):
+            if model.can_price(mem.kind, action):
+                out += [((name, action, b), float(e)) for b, e in zip(widths, model.access_energy(mem, action, bits))]
+    for kind in CONTRACTION_OPS:
+        if model.can_price("pe", kind):
+            out += [(("pe", kind, b), float(e)) for b, e in zip(widths, model.op_energy(kind, bits))]
+    return tuple(out)

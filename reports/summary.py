@@ -45,3 +45,11 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
 def summary_text(summary: pd.DataFrame) -> str:
     """:func:`summary_table` as printable text."""
     return summary_table(summary).to_string()
+
+
+def schedule_text(summary: pd.DataFrame) -> str:
+    """One line per rule: its time-step schedule, why it is legal, and its update policy."""
+    lines = ["schedule and update policy (docs/dataflow.md):"]
+    for _, s in summary.iterrows():
+        lines.append(f"  {s['label']:7s} {s['schedule_note']}; update {s['update']}")
+    return "\n".join(lines)

@@ -19,10 +19,14 @@ term       the term of the rule the row counts, in the words of docs/math.md (e.
            corr(tr_x, m·Psi)``, ``LIF update``, ``paper memory: traces``); the rule's module
            (or the shared module it calls: forward, traces, readout, update, state) writes it
            on the line that counts it. One row per term: no row adds two formulas
+memory     the memory that serves an access (or holds a buffer): ``""`` until the buffers are
+           placed (:func:`simulator.placement.with_memory` splits each access between its home
+           memory and the DRAM); a mapped dataflow's mapper sets it itself for the accesses of the
+           contractions it tiled (``rf`` for the PEs' register files, a buffer, the DRAM);
+           ``""`` for ops and ``paper`` rows
 ========== ===============================================================================
 
-The SimPy engine appends a ``memory`` column (which memory serves each access) and
-its timing table beside it; every other column keeps its meaning.
+The SimPy engine puts its timing table beside it; every column keeps its meaning.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits", "term"]
+COLUMNS = ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits", "term", "memory"]
 
 
 class LedgerError(RuntimeError):

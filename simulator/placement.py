@@ -13,7 +13,8 @@ Rules (docs/simpy.md):
     part of the slice of the buffer it touches through its SRAM once — DRAM serves
     (1 − f) · min(n_t, E) of the phase's n_t accesses at step t, where E is the layer's slice of
     the buffer (its elements; for BPTT's history, one step's slice) and f the buffer's on-chip
-    fraction; the SRAM serves the rest (the re-uses). It needs the per-step counts, which the
+    fraction; the SRAM serves the rest (the re-uses). Under ``schedule: layer_major`` a layer's
+    weights stream once per pass of its T steps: (1 − f) · min(Σ_t n_t, E). It needs the per-step counts, which the
     engines have: they pass :func:`touched` to :func:`with_memory`.
   * ``proportional`` (no locality, the pessimistic bound): accesses are spread evenly over the
     buffer's elements, so DRAM serves a fraction 1 − f of every access. It is also what a
@@ -117,19 +118,27 @@ def slice_of(sl: dict, layer: str, unit: str, prec: str) -> float:
     return sum(v for (_, u, _), v in sl.items() if u == unit)
 
 
-def touched(rule_name: str, works, holds, T: int, batch: int, precision: Precision) -> dict[TouchKey, float]:
+def per_pass(layer_major: bool, work, unit: str) -> bool:
+    """True where a streamed spill touches a slice once per pass, not once per step: the weights
+    of a layer-major layer's forward Works (its T steps run back to back)."""
+    return layer_major and work.direction == "forward" and unit == "weights"
+
+
+def touched(rule_name: str, works, holds, T: int, batch: int, precision: Precision,
+            layer_major: bool = False) -> dict[TouchKey, float]:
     """Σ over steps of min(accesses at step t, the slice the access touches), per ledger row key:
-    what a streamed spill fetches from (or writes back to) DRAM per unit of spilled fraction.
-    Keys carry bits at ``precision`` (:meth:`Precision.bits`), as in the ledger."""
+    what a streamed spill fetches from (or writes back to) DRAM per unit of spilled fraction
+    (:func:`per_pass`: min(Σ_t accesses, slice) once over the pass). Keys carry bits at
+    ``precision`` (:meth:`Precision.bits`), as in the ledger."""
     sl = slices(holds, T)
     out: dict[TouchKey, float] = {}
     for work in works:
         scale = 1.0 / batch if work.direction == "batch" else 1.0
         for c in work.counts:
-            if c.unit == "pe":
+            if c.unit == "pe" or c.memory:  # ops, and accesses a mapper placed itself
                 continue
             E = slice_of(sl, work.layer, c.unit, c.prec)
-            for term, touch in c.capped(E):
+            for term, touch in (c.capped_pass(E) if per_pass(layer_major, work, c.unit) else c.capped(E)):
                 key = (rule_name, work.layer, work.phase, c.unit, c.action, precision.bits(c.prec), term)
                 out[key] = out.get(key, 0.0) + touch * scale
     return out
@@ -137,18 +146,20 @@ def touched(rule_name: str, works, holds, T: int, batch: int, precision: Precisi
 
 def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware | None = None,
                 touched_rows: dict[TouchKey, float] | None = None) -> pd.DataFrame:
-    """The ledger with a ``memory`` column (the one function that adds it): each ``full`` access
-    or hold row is split between its home memory and the DRAM under ``placement`` (see the module
-    docstring for the two spill policies; without ``touched_rows`` or with
-    ``hw.spill == "proportional"`` the split is proportional; held elements always split by the
-    on-chip fraction); op rows and ``paper`` rows (a published convention, not a placement) get
-    ``memory = ""``. Row order: the paper rows, then the full ops, their on-chip shares, their
-    DRAM shares. Counts are conserved: the split rows of one original row sum to it."""
+    """The ledger with its ``memory`` column filled (the one function that fills it): each ``full``
+    access or hold row not yet placed (``memory == ""``) is split between its home memory and the
+    DRAM under ``placement`` (see the module docstring for the two spill policies; without
+    ``touched_rows`` or with ``hw.spill == "proportional"`` the split is proportional; held
+    elements always split by the on-chip fraction); the accesses a mapper placed itself keep their
+    memory; op rows and ``paper`` rows (a published convention, not a placement) keep
+    ``memory = ""``. Row order: the paper rows, the full ops, the mapped accesses, the on-chip
+    shares, the DRAM shares. Counts are conserved: the split rows of one original row sum to it."""
     paper = ledger[ledger["convention"] == "paper"]
     full = ledger[ledger["convention"] == "full"].reset_index(drop=True)
-    cols = list(ledger.columns) + ["memory"]
+    cols = list(ledger.columns)
     is_op = full["unit"] == "pe"
-    acc = full[~is_op].merge(placement[["rule", "unit", "memory", "bytes", "spilled_bytes", "spill_memory"]],
+    mapped = ~is_op & (full["memory"] != "")  # a mapper placed these itself
+    acc = full[~is_op & ~mapped].drop(columns="memory").merge(placement[["rule", "unit", "memory", "bytes", "spilled_bytes", "spill_memory"]],
                              on=["rule", "unit"], how="left", validate="many_to_one")
     if acc["bytes"].isna().any():  # every accessed buffer kind is held (a test checks)
         bad = acc[acc["bytes"].isna()].iloc[0]
@@ -161,6 +172,5 @@ def with_memory(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware | No
         dram = np.where(acc["action"].to_numpy() == "hold", dram, spilled * touch)
     on_chip = acc.assign(count=acc["count"].to_numpy() - dram)
     off_chip = acc.assign(count=dram, memory=acc["spill_memory"])
-    parts = [paper.assign(memory=""), full[is_op].assign(memory=""), on_chip[on_chip["count"] > 0][cols],
-             off_chip[off_chip["count"] > 0][cols]]
+    parts = [paper, full[is_op], full[mapped], on_chip[on_chip["count"] > 0][cols], off_chip[off_chip["count"] > 0][cols]]
     return pd.concat(parts, ignore_index=True)[cols]

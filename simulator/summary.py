@@ -21,17 +21,22 @@ from tess_sim.simulator.ledger import held, ops
 from tess_sim.simulator.vocab import LEARNING_PHASES, MB, PHASES, RULE_LABELS
 
 def summarize(ledger: pd.DataFrame, rules) -> pd.DataFrame:
-    """One row per rule (``rules``: rule names or rule programs, in order): paper #MAC and memory,
-    full ops per phase, full memory, ratios to BPTT.
+    """One row per rule (``rules``: rule names or rule programs, in order): its time-step schedule
+    (and why it is legal) and update policy, paper #MAC and memory, full ops per phase, full
+    memory, ratios to BPTT.
 
     Units: ``*_M`` millions per sample, ``*_MB`` MiB (2^20 bytes), ``ops_*`` operations per sample.
     """
     rows = []
-    for name in (getattr(r, "name", r) for r in rules):
+    for rule in rules:
+        name = getattr(rule, "name", rule)
         lr = ledger[ledger["rule"] == name]
         paper, full = lr[lr["convention"] == "paper"], lr[lr["convention"] == "full"]
         fops = ops(full).groupby("phase")["count"].sum()
         row = {"rule": name, "label": RULE_LABELS[name],
+               "schedule": getattr(rule, "schedule", "step_major"),
+               "schedule_note": getattr(rule, "schedule_note", "step_major"),
+               "update": getattr(getattr(rule, "params", None), "update", "per_batch"),
                "paper_mac_M": ops(paper)["count"].sum() / 1e6,
                "paper_memory_MB": (held(paper)["count"] * held(paper)["bits"]).sum() / 8 / MB,
                "full_memory_MB": (held(full)["count"] * held(full)["bits"]).sum() / 8 / MB}

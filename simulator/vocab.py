@@ -16,8 +16,11 @@ LEARNING_PHASES = ("trace", "lsg", "bwd", "wgrad", "update")
 #: arithmetic operation kinds of the ledger's ``action`` column (each one op per element)
 OP_KINDS = ("mac", "ac", "add", "mul", "cmp", "exp", "div", "sqrt")
 
-#: directions of a Work's time loop: forward in t, backward in t, or once per batch
-DIRECTIONS = ("forward", "backward", "batch")
+#: directions of a Work's time loop: forward in t, backward in t, once per sample (after the
+#: backward pass), or once per mini-batch
+DIRECTIONS = ("forward", "backward", "sample", "batch")
+#: the directions that run once, not per step
+ONCE = ("sample", "batch")
 
 #: buffer kinds of the ledger's ``unit`` column for ``hold`` / ``read`` / ``write`` rows
 BUFFER_KINDS = ("weights", "membrane", "traces", "history", "errors", "gradients", "optimizer", "lsg",

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tess_sim.cost_models.price import energy_table
+from tess_sim.cost_models.report import load_models
 from tess_sim.simulator.activity import ActivityProfile, build_activity
 from tess_sim.simulator.engines.analytical import ESTIMATE, estimate_seconds, run_analytical, run_placed
+from tess_sim.simulator.engines.mapped import Mapper
 from tess_sim.simulator.engines.simpy.simulate import SIMULATED, simulate
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.ledger import held, ops
@@ -50,6 +53,10 @@ class Results:
     #: what ``seconds`` is: ``simulated`` (SimPy engine, the summary's ``latency_ms``) or the
     #: analytical engine's compute-bound ``estimate: ops / (pe.units × cores) / clock``
     seconds_basis: str | None = None
+    #: mapped dataflow: one row per mapped contraction (MAPPING_COLUMNS, simulator.engines.mapped)
+    mappings: pd.DataFrame | None = None
+    #: mapped dataflow: what the mapper did (``Mapper.stats``: contractions, mappings evaluated, seconds)
+    mapper: str | None = None
 
     def to_dict(self) -> dict:
         """The resolved workload, tool version, engine and activity (``results.json``)."""
@@ -119,18 +126,35 @@ def run(wl: Workload, engine: str = "analytical", granularity: str | None = None
     net = build_network(wl, where)
     rules = build_rules(wl, net, where)
     act = activity_of(wl, net, where)
+    if engine == "simpy" and granularity is not None:  # recorded in the workload dump of results.json
+        source = wl.source
+        wl = wl.model_copy(update={"simulation": wl.simulation.model_copy(update={"granularity": granularity})})
+        wl._source = source
+    mapper = mapper_of(wl)
+
+    def stats() -> str | None:
+        return mapper.stats() if mapper else None
+
     if engine == "simpy":
-        if granularity is not None:  # recorded in the workload dump of results.json
-            source = wl.source
-            wl = wl.model_copy(update={"simulation": wl.simulation.model_copy(update={"granularity": granularity})})
-            wl._source = source
-        sim = simulate(wl, net, rules, act, granularity=granularity)
+        sim = simulate(wl, net, rules, act, granularity=granularity, mapper=mapper)
         summary = summarize(sim.ledger, rules).join(headline(sim.timing, sim.placement, wl.hardware, net.T))
         seconds = {rule: float(ms) / 1e3 for rule, ms in summary["latency_ms"].items()}
-        return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement, seconds, SIMULATED)
-    ledger, placement = run_placed(rules, act, wl.hardware, wl.input.batch, where)
+        return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement, seconds, SIMULATED,
+                       sim.mappings, stats())
+    ledger, placement, mappings = run_placed(rules, act, wl.hardware, wl.input.batch, where, mapper)
     return Results(wl, net, act, engine, ledger, summarize(ledger, rules), placement=placement,
-                   seconds=estimate_seconds(ledger, wl.hardware), seconds_basis=ESTIMATE)
+                   seconds=estimate_seconds(ledger, wl.hardware), seconds_basis=ESTIMATE, mappings=mappings,
+                   mapper=stats())
+
+
+def mapper_of(wl: Workload) -> Mapper | None:
+    """The loop-nest mapper of a ``mapped`` core: its objective (``simulation.objective``) priced
+    by the workload's first cost model (None on an ``event_driven`` core)."""
+    hw = wl.hardware
+    if hw.dataflow != "mapped":
+        return None
+    model = load_models(wl.cost_models[:1], wl.source)[0]
+    return Mapper(hw, energy_table(model, hw), wl.simulation.objective)
 
 
 def powers_of_two(lo: int, hi: int) -> list[int]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # annotations only: writing a folder does not need pandas
     import pandas as pd
 
 RUN_FILES = frozenset({"summary.csv", "ledger.csv", "energy.csv", "energy_breakdown.csv", "results.json",
-                       "activity.csv", "placement.csv", "timing.csv", "complexity.png", "report.html",
+                       "activity.csv", "placement.csv", "timing.csv", "mapping.csv", "complexity.png", "report.html",
                        "report.md"})
 
 

@@ -16,6 +16,7 @@ import pytest
 from tess_sim.api import activity_of, from_dict, load, run
 from tess_sim.simulator.engines.analytical import run_analytical
 from tess_sim.simulator.ledger import LedgerError, make_ledger
+from tess_sim.simulator.rules.update import ACCUMULATOR, IMMEDIATE
 from tess_sim.simulator.network import build_network
 from tess_sim.simulator.rules import build_rules
 from tess_sim.simulator.rules.program import WorkBuilder
@@ -119,7 +120,9 @@ def test_terms_are_written_in_the_rule_modules(small_dict):
     """Hop 3: grep a term and land on the line that writes it. Each term of a rule is a string
     literal of ``rules/<rule>.py`` or of a shared module; the terms of a rule's own learning
     phases (lsg, bwd, wgrad) for its spiking blocks are literals of ``rules/<rule>.py`` (the
-    ``full`` convention; the paper's #MAC of BPTT and S-TLLR is the base class's, rule.py)."""
+    ``full`` convention; the paper's #MAC of BPTT and S-TLLR is the base class's, rule.py), except
+    where the gradient goes, which the update policy decides (``rules/update.py``: the
+    accumulator, or the immediate update of ``update: per_step``)."""
     shared = set().union(*(_literals(RULES_DIR / m) for m in SHARED))
     rows = []
     for variant in VARIANTS:
@@ -132,7 +135,7 @@ def test_terms_are_written_in_the_rule_modules(small_dict):
         for conv, rule, layer, phase, term in led[cols].drop_duplicates().itertuples(index=False):
             assert term in own[rule] or term in shared, (rule, term)
             if conv == "full" and phase in ("lsg", "bwd", "wgrad") and layer in blocks:
-                assert term in own[rule], (rule, layer, phase, term)
+                assert term in own[rule] or term in (ACCUMULATOR, IMMEDIATE), (rule, layer, phase, term)
 
 
 def _conv_taps(n: int, k: int, s: int, p: int) -> tuple[int, int]:

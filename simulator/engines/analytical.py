@@ -10,6 +10,7 @@ from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.placement import place, with_memory
 from tess_sim.simulator.rules import Rule
 from tess_sim.simulator.workload import Hardware, Precision
+from tess_sim.simulator.engines.mapped import Mapper, map_all
 from tess_sim.simulator.engines.rows import raw_ledger, touched_rows
 
 #: the basis of :func:`estimate_seconds`, as every output labels the leakage priced over it
@@ -23,13 +24,16 @@ def run_analytical(rules: list[Rule], act: ActivityProfile, precision: Precision
 
 
 def run_placed(rules: list[Rule], act: ActivityProfile, hw: Hardware, batch: int,
-               where: str = "hardware") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ledger with its ``memory`` column (spills by ``hw.spill``) and the placement
-    (:data:`simulator.placement.PLACEMENT_COLUMNS`)."""
+               where: str = "hardware", mapper: Mapper | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The ledger with its ``memory`` column (spills by ``hw.spill``), the placement
+    (:data:`simulator.placement.PLACEMENT_COLUMNS`) and, on a ``mapped`` core, the mapping of
+    every contraction (:data:`simulator.engines.mapped.MAPPING_COLUMNS`; None otherwise)."""
     works = {rule.name: rule.works(act) for rule in rules}
+    placement = place(raw_ledger(rules, works, hw.precision, batch), hw, where)
+    works, mappings = map_all(rules, works, hw, placement, mapper)
     raw = raw_ledger(rules, works, hw.precision, batch)
-    placement = place(raw, hw, where)
-    return with_memory(raw, placement, hw, touched_rows(rules, works, hw.precision, batch)), placement
+    return with_memory(raw, placement, hw, touched_rows(rules, works, hw.precision, batch)), placement, mappings
 
 
 def estimate_seconds(ledger: pd.DataFrame, hw: Hardware) -> dict[str, float]:

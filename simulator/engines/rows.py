@@ -27,31 +27,32 @@ def full_rows(rule: Rule, works, precision: Precision, batch: int) -> list[tuple
     pieces an engine executed) summed per term, then the rule's held state."""
     totals: dict[tuple, float] = defaultdict(float)
     for work in works:
-        for unit, action, prec, term, n in work.total(batch):
-            totals[(work.layer, work.phase, unit, action, precision.bits(prec), term)] += n
-    rows = [("full", rule.name, layer, phase, unit, action, n, bits, term)
-            for (layer, phase, unit, action, bits, term), n in totals.items()]
+        for unit, action, prec, term, memory, n in work.total(batch):
+            totals[(work.layer, work.phase, unit, action, precision.bits(prec), term, memory)] += n
+    rows = [("full", rule.name, layer, phase, unit, action, n, bits, term, memory)
+            for (layer, phase, unit, action, bits, term, memory), n in totals.items()]
     holds: dict[tuple, float] = defaultdict(float)
     for h in rule.state():
         holds[(h.layer, h.unit, precision.bits(h.prec), h.term)] += h.elements
-    rows += [("full", rule.name, layer, "state", unit, "hold", n, bits, term)
+    rows += [("full", rule.name, layer, "state", unit, "hold", n, bits, term, "")
              for (layer, unit, bits, term), n in holds.items() if n]
     return rows
 
 
 def paper_rows(rule: Rule) -> list[tuple]:
     """Ledger rows of the ``paper`` convention: learning-signal MACs and the fitted memory."""
-    rows = [("paper", rule.name, layer, phase, "pe", "mac", n, PAPER_BITS, term)
+    rows = [("paper", rule.name, layer, phase, "pe", "mac", n, PAPER_BITS, term, "")
             for layer, phase, term, n in rule.paper_macs()]
-    rows += [("paper", rule.name, h.layer, "state", h.unit, "hold", h.elements, PAPER_BITS, h.term)
+    rows += [("paper", rule.name, h.layer, "state", h.unit, "hold", h.elements, PAPER_BITS, h.term, "")
              for h in rule.paper_memory()]
     return rows
 
 
 def raw_ledger(rules: list[Rule], works: Mapping[str, list[Work]], precision: Precision,
                batch: int) -> pd.DataFrame:
-    """The ledger of every rule, both conventions, without a ``memory`` column (the engines'
-    parity ledger): per rule its paper rows, then its full rows. ``works``: rule name → Works."""
+    """The ledger of every rule, both conventions, before placement (the engines' parity ledger:
+    ``memory`` is ``""`` except on the accesses a mapper placed itself): per rule its paper rows,
+    then its full rows. ``works``: rule name → Works."""
     rows: list[tuple] = []
     for rule in rules:
         rows += paper_rows(rule) + full_rows(rule, works[rule.name], precision, batch)
@@ -64,5 +65,6 @@ def touched_rows(rules: list[Rule], works: Mapping[str, list[Work]], precision: 
     touch) (:func:`simulator.placement.touched`): what a streamed spill fetches from DRAM."""
     out: dict[TouchKey, float] = {}
     for rule in rules:
-        out.update(touched(rule.name, works[rule.name], rule.state(), rule.net.T, batch, precision))
+        out.update(touched(rule.name, works[rule.name], rule.state(), rule.net.T, batch, precision,
+                           rule.schedule == "layer_major"))
     return out

@@ -13,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.activity import ActivityProfile
+from tess_sim.simulator.rules.contractions import backprop_nest, correlation_nest
 from tess_sim.simulator.rules.forward import forward, input_prec
 from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
 from tess_sim.simulator.rules.program import Hold, WorkBuilder
 from tess_sim.simulator.rules.readout import readout_wgrad, softmax
 from tess_sim.simulator.rules.rule import Rule, fitted_memory
 from tess_sim.simulator.rules.state import common_state
-from tess_sim.simulator.rules.update import update
+from tess_sim.simulator.rules.update import accumulate, update
 from tess_sim.simulator.vocab import RULE_LABELS
 
 
@@ -28,19 +29,20 @@ class BPTT(Rule):
     label = RULE_LABELS["bptt"]
 
     def works(self, act: ActivityProfile):
-        net, T, r = self.net, self.net.T, self.name
-        works = forward(r, net, act, history=True)
+        net, T, r, policy = self.net, self.net.T, self.name, self.params.update
+        works = forward(r, net, act, history=True, inputs_from_history=self.schedule == "layer_major")
         every = np.ones(T)
         first_back = np.zeros(T)
         first_back[T - 1] = 1.0  # the loss is on Σ_t y[t]: one softmax, at the start of the backward pass
         ro = net.readout
         loss = WorkBuilder(r, ro.name, "bwd", T, "backward")
         softmax(loss, net.classes, first_back)
-        loss.term("readout back-projection W_rᵀ·dL/dy").ops("gradient", mac=ro.N_in * ro.N_pre)
+        back = "readout back-projection W_rᵀ·dL/dy"
+        loss.term(back).ops("gradient", mac=ro.N_in * ro.N_pre)
         loss.read("weights", "weight", ro.params)
         loss.read("errors", "gradient", ro.N_pre).write("errors", "gradient", ro.N_in)
-        works.append(loss.build())
-        works.append(readout_wgrad(r, net, act, every, history=True, direction="backward"))
+        works.append(loss.nest(backprop_nest(ro, every, back)).build())
+        works.append(readout_wgrad(r, net, act, every, history=True, direction="backward", policy=policy))
         for b in reversed(net.blocks):
             a = act[b.name]
             bwd = WorkBuilder(r, b.name, "bwd", T, "backward")
@@ -53,26 +55,30 @@ class BPTT(Rule):
             bwd.term("δu[t] = δo[t]·Psi[t] + β·δu[t+1]").read("errors", "gradient", b.N_pre)
             bwd.write("errors", "gradient", b.N_pre)
             if b.index > 0:
-                bwd.term("error propagation Wᵀ·δu").ops("gradient", mac=b.F)
+                prop = "error propagation Wᵀ·δu"
+                bwd.term(prop).ops("gradient", mac=b.F)
                 bwd.read("weights", "weight", b.params).write("errors", "gradient", b.N_in)
+                bwd.nest(backprop_nest(b, every, prop))
             works.append(bwd.build())
-            wg = WorkBuilder(r, b.name, "wgrad", T, "backward").term("corr(x[t], δu[t])")
+            corr = "corr(x[t], δu[t])"
+            wg = WorkBuilder(r, b.name, "wgrad", T, "backward").term(corr)
             if b.analog_input:
                 wg.ops("gradient", mac=b.F)
             else:
                 wg.ops("gradient", ac=a.syn_ops)
             if b.bias:
                 wg.term("bias gradient").ops("gradient", add=b.N_pre)
-            wg.term("corr(x[t], δu[t])").read("history", input_prec(b), b.N_in)
+            wg.term(corr).read("history", input_prec(b), b.N_in)
             wg.read("errors", "gradient", b.N_pre)
-            wg.term("gradient accumulator g").read("gradients", "gradient", b.params)
-            wg.write("gradients", "gradient", b.params)
-            works.append(wg.build())
-        return works + update(r, net, self.params.optimizer)
+            out_unit, out_term = accumulate(wg, b.params, every, policy)
+            pair = (("history", input_prec(b), corr, not b.analog_input), ("errors", "gradient", corr),
+                    "mac" if b.analog_input else "ac")
+            works.append(wg.nest(correlation_nest(b, every, [pair], out_unit, out_term)).build())
+        return works + update(r, net, self.params.optimizer, policy, every)
 
     def state(self):
         net, T = self.net, self.net.T
-        out = common_state(net, self.params.optimizer)
+        out = common_state(net, self.params.optimizer, self.params.update)
         out.append(Hold("errors", "-", "gradient", sum(b.N_pre for b in net.blocks), "δu[t+1] of every block"))
         out.append(Hold("errors", "-", "gradient", max(b.N_in for b in net.layers),
                         "error at a layer's input (the widest)"))

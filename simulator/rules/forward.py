@@ -6,8 +6,11 @@ Counting conventions are stated in :mod:`simulator.rules.program`.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.network import Block, Net
+from tess_sim.simulator.rules.contractions import forward_nest
 from tess_sim.simulator.rules.pools import has_maxpool, pool_ops
 from tess_sim.simulator.rules.program import Work, WorkBuilder
 
@@ -24,22 +27,27 @@ def input_prec(block: Block) -> str:
     return "input" if block.analog_input else "spike"
 
 
-def forward(rule: str, net: Net, act: ActivityProfile, history: bool = False) -> list[Work]:
+def forward(rule: str, net: Net, act: ActivityProfile, history: bool = False,
+            inputs_from_history: bool = False) -> list[Work]:
     """Synaptic integration (fwd) and neuron update (neuron) of every block and the readout.
 
     With ``history`` (BPTT) the step's inputs, Psi and pre-pool spikes are also written to the
-    history buffer.
+    history buffer; with ``inputs_from_history`` (BPTT's layer-major forward pass) each layer reads
+    its input of every step from there (the history holds them for the backward pass anyway).
     """
     T = net.T
+    every = np.ones(T)
+    source = "history" if inputs_from_history else "spikes"
     works = []
     for b in net.blocks:
         a = act[b.name]
         fwd = WorkBuilder(rule, b.name, "fwd", T).term("forward synaptic ops")
+        fwd.nest(forward_nest(b, every, source, input_prec(b)))
         if b.analog_input:
-            fwd.ops("weight", mac=b.F).read("spikes", "input", b.N_in)
+            fwd.ops("weight", mac=b.F).read(source, "input", b.N_in)
             syn = b.F
         else:
-            fwd.ops("membrane", ac=a.syn_ops).read("spikes", "spike", a.in_events)
+            fwd.ops("membrane", ac=a.syn_ops).read(source, "spike", a.in_events)
             syn = a.syn_ops
         fwd.read("weights", "weight", syn).read("membrane", "membrane", syn).write("membrane", "membrane", syn)
         if history:
@@ -64,10 +72,10 @@ def forward(rule: str, net: Net, act: ActivityProfile, history: bool = False) ->
         works.append(neu.build())
 
     ro, a = net.readout, act[net.readout.name]
-    fwd = WorkBuilder(rule, ro.name, "fwd", T)
+    fwd = WorkBuilder(rule, ro.name, "fwd", T).nest(forward_nest(ro, every, source, "spike"))
     fwd.term("forward synaptic ops").ops("membrane", ac=a.syn_ops)
     fwd.term("readout bias b_r").ops("membrane", add=ro.N_pre if ro.bias else 0)
-    fwd.term("forward synaptic ops").read("spikes", "spike", a.in_events)
+    fwd.term("forward synaptic ops").read(source, "spike", a.in_events)
     fwd.read("weights", "weight", a.syn_ops).read("membrane", "membrane", a.syn_ops)
     fwd.write("membrane", "membrane", a.syn_ops)
     if history:

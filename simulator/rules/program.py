@@ -7,8 +7,10 @@ as float arrays over the T steps (per sample). Both engines read the same Works:
 engine sums them, the SimPy engine turns each (Work, step) into a timed task.
 
 ``direction`` says when a Work runs: ``forward`` every step in list order; ``backward`` after the
-last forward step, steps in reverse (BPTT's pass through time); ``batch`` once per mini-batch
-(optimizer), its counts an array of length 1 that the engines divide by the batch size.
+last forward step, steps in reverse (BPTT's pass through time); ``sample`` once per sample after
+that (the optimizer under ``update: per_sample``), its counts an array of length 1; ``batch`` once
+per mini-batch (the optimizer), its counts an array of length 1 that the engines divide by the
+batch size.
 
 Every Count is the sum of its *terms*: the formulas of the rule that perform this action, each
 named by a short label in the words of docs/math.md (``causal corr(tr_x, m·Psi)``, ``LIF
@@ -37,11 +39,11 @@ Counting conventions of the ``full`` ledger (stated once, here):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tess_sim.simulator.vocab import DIRECTIONS, OP_KINDS, PHASES
+from tess_sim.simulator.vocab import DIRECTIONS, ONCE, OP_KINDS, PHASES
 
 ADAM_OPS = {"mul": 6, "add": 4, "sqrt": 1, "div": 1}
 SGD_OPS = {"mac": 1}
@@ -51,13 +53,20 @@ SGD_OPS = {"mac": 1}
 class Count:
     """One kind of action of a Work at one precision: ``per_step[t]`` actions at step t (per
     sample), the sum of its ``terms``, each ``(term, per-step counts)``: the formulas of the rule
-    that make up this action (a ledger row each)."""
+    that make up this action (a ledger row each).
+
+    Rule programs leave ``memory`` and ``cycles`` unset: placement decides which memory serves an
+    access (:mod:`simulator.placement`) and the hardware's op cycles time an op. A mapped dataflow
+    (:mod:`simulator.engines.mapped`) sets both for the counts of the contractions it mapped: the
+    memory level of each access (``rf``, a buffer, the DRAM) and the compute cycles of one op."""
 
     unit: str
     action: str
     prec: str
     per_step: np.ndarray
     terms: tuple[tuple[str, np.ndarray], ...]
+    memory: str = ""
+    cycles: float | None = None
 
     def capped(self, E: float) -> list[tuple[str, float]]:
         """(term, Σ_t of its part of min(per_step[t], E)) for every term: a phase touching a
@@ -71,17 +80,64 @@ class Count:
             scale = np.where(over, E / self.per_step, 1.0)
         return [(term, float(np.where(over, n * scale, n).sum())) for term, n in self.terms]
 
+    def capped_pass(self, E: float) -> list[tuple[str, float]]:
+        """(term, its part of min(Σ_t per_step[t], E)): a slice of E elements touched at most
+        once over the whole pass (a layer-major layer's weights), shared by the terms in
+        proportion to their totals."""
+        total = float(self.per_step.sum())
+        scale = min(1.0, E / total) if total else 1.0
+        return [(term, float(n.sum()) * scale) for term, n in self.terms]
+
     def executed(self, per_step: np.ndarray) -> "Count":
         """This Count as an engine executed it (``per_step`` summed back from its pieces): a lone
         term takes it whole; several are rescaled step by step to sum to it (an engine's counts
         differ from the program's only beyond 2^53, see :mod:`simulator.engines.plan`)."""
         per_step = np.asarray(per_step, dtype=float)
         if len(self.terms) == 1:
-            return Count(self.unit, self.action, self.prec, per_step, ((self.terms[0][0], per_step),))
+            return replace(self, per_step=per_step, terms=((self.terms[0][0], per_step),))
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(self.per_step != 0, per_step / self.per_step, 0.0)
         terms = tuple((term, n * ratio) for term, n in self.terms)
-        return Count(self.unit, self.action, self.prec, per_step, terms)
+        return replace(self, per_step=per_step, terms=terms)
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One operand of a :class:`Contraction`, as the rule knows it: the buffer kind and precision
+    it lives in, its index ``axes`` (a loop dimension, or a sliding window ``"OX+FX"``: output
+    position × stride + filter position), its ``role`` — ``read``, ``update`` (accumulated in
+    place onto a value in memory: the membrane, the gradient accumulator) or ``write``
+    (accumulated from zero: a propagated error) — whether its zeros are the sparsity ``pe.zero``
+    gates or skips (spikes), and the ``term`` its accesses are written under (the term whose
+    conventional accesses of this tensor it replaces)."""
+
+    unit: str
+    prec: str
+    axes: tuple[str, ...]
+    role: str
+    term: str
+    sparse: bool = False
+
+
+@dataclass(frozen=True)
+class Contraction:
+    """A tensor contraction of a Work: a loop nest over named ``dims`` (K, C, OY, OX, FY, FX;
+    ``stride`` for the sliding windows), its ``tensors`` (inputs and one output) and ``ops``, each
+    ``(kind, prec, ops per point of the nest, sparse, term)`` (a sparse op is one on a sparse
+    tensor: zero operands). ``when`` [T]: 1.0 at the steps it runs. On an ``event_driven`` core the
+    rule's own counts stand (this description is unused); a ``mapped`` core replaces the counts of
+    these (unit, prec, term) and op (kind, prec, term) keys by its mapper's (docs/dataflow.md)."""
+
+    dims: tuple[tuple[str, int], ...]
+    tensors: tuple[Tensor, ...]
+    ops: tuple[tuple[str, str, float, bool, str], ...]
+    when: np.ndarray
+    stride: int = 1
+
+    @property
+    def points(self) -> float:
+        """Points of the nest per run (dense): Π dims."""
+        return float(np.prod([n for _, n in self.dims], dtype=float))
 
 
 @dataclass(frozen=True)
@@ -93,16 +149,23 @@ class Work:
     phase: str
     direction: str
     counts: tuple[Count, ...]
+    nests: tuple[Contraction, ...] = ()
+    #: [T] compute cycles per step of the contractions a mapper tiled (their op Counts carry
+    #: ``cycles = 0``: the mapping times them), and the ideal cycles of those ops (dense points /
+    #: PEs) for the PE utilisation; None on an event_driven core
+    cycles: np.ndarray | None = None
+    ideal_cycles: np.ndarray | None = None
 
-    def total(self, batch: int) -> list[tuple[str, str, str, str, float]]:
-        """(unit, action, prec, term, count per sample) for every non-zero term of every count."""
+    def total(self, batch: int) -> list[tuple[str, str, str, str, str, float]]:
+        """(unit, action, prec, term, memory, count per sample) for every non-zero term of every
+        count."""
         scale = 1.0 / batch if self.direction == "batch" else 1.0
         out = []
         for c in self.counts:
             for term, per_step in c.terms:
                 n = float(np.sum(per_step)) * scale
                 if n:
-                    out.append((c.unit, c.action, c.prec, term, n))
+                    out.append((c.unit, c.action, c.prec, term, c.memory, n))
         return out
 
 
@@ -131,8 +194,9 @@ class WorkBuilder:
     def __init__(self, rule: str, layer: str, phase: str, T: int, direction: str = "forward"):
         assert phase in PHASES and direction in DIRECTIONS
         self.rule, self.layer, self.phase, self.direction = rule, layer, phase, direction
-        self.T = 1 if direction == "batch" else T
+        self.T = 1 if direction in ONCE else T
         self._term = ""
+        self._nests: list[Contraction] = []
         self._totals: dict[tuple[str, str, str], np.ndarray] = {}  # per (unit, action, prec), in call order
         self._terms: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
 
@@ -171,11 +235,17 @@ class WorkBuilder:
     def write(self, buffer: str, prec: str, n) -> "WorkBuilder":
         return self._add(buffer, "write", prec, n)
 
+    def nest(self, contraction: Contraction) -> "WorkBuilder":
+        """Declare a tensor contraction of this Work (what a mapped core tiles; see
+        :class:`Contraction`)."""
+        self._nests.append(contraction)
+        return self
+
     def build(self) -> Work:
         counts = tuple(Count(u, a, p, np.array(v, dtype=float),
                              tuple((t, np.array(n, dtype=float)) for t, n in self._terms[(u, a, p)].items()))
                        for (u, a, p), v in self._totals.items())
-        return Work(self.rule, self.layer, self.phase, self.direction, counts)
+        return Work(self.rule, self.layer, self.phase, self.direction, counts, tuple(self._nests))
 
 
 def learning_mask(T: int, window: int | None) -> np.ndarray:

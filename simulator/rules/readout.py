@@ -7,7 +7,9 @@ import numpy as np
 
 from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.network import Net
+from tess_sim.simulator.rules.contractions import correlation_nest
 from tess_sim.simulator.rules.program import Work, WorkBuilder
+from tess_sim.simulator.rules.update import accumulate
 
 
 def softmax(builder: WorkBuilder, classes: int, when) -> WorkBuilder:
@@ -19,16 +21,20 @@ def softmax(builder: WorkBuilder, classes: int, when) -> WorkBuilder:
 
 
 def readout_wgrad(rule: str, net: Net, act: ActivityProfile, when, history: bool = False,
-                  direction: str = "forward") -> Work:
-    """corr(h[t], dL/dy[t]) of the readout: h is binary, so one AC per (input spike, class)."""
+                  direction: str = "forward", policy: str = "per_batch") -> Work:
+    """corr(h[t], dL/dy[t]) of the readout: h is binary, so one AC per (input spike, class),
+    accumulated under the update ``policy`` (:func:`~simulator.rules.update.accumulate`)."""
     ro, a = net.readout, act[net.readout.name]
     when = np.asarray(when, dtype=float)
+    corr = "readout corr(h, dL/dy)"
+    source = "history" if history else "spikes"
     wg = WorkBuilder(rule, ro.name, "wgrad", net.T, direction)
-    wg.term("readout corr(h, dL/dy)").ops("gradient", ac=a.syn_ops * when)
+    wg.term(corr).ops("gradient", ac=a.syn_ops * when)
     wg.term("bias gradient").ops("gradient", add=(ro.N_pre if ro.bias else 0) * when)
-    wg.term("readout corr(h, dL/dy)")
-    wg.read("history" if history else "spikes", "spike", (ro.N_in if history else a.in_events) * when)
+    wg.term(corr)
+    wg.read(source, "spike", (ro.N_in if history else a.in_events) * when)
     wg.read("errors", "gradient", ro.N_pre * when)
-    wg.term("gradient accumulator g").read("gradients", "gradient", ro.params * when)
-    wg.write("gradients", "gradient", ro.params * when)
+    out_unit, out_term = accumulate(wg, ro.params, when, policy)
+    wg.nest(correlation_nest(ro, when, [((source, "spike", corr, True), ("errors", "gradient", corr), "ac")],
+                             out_unit, out_term))
     return wg.build()

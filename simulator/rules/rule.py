@@ -12,15 +12,19 @@ from tess_sim.simulator.rules.program import Hold, Work, learning_mask
 class Rule(ABC):
     """A learning rule's program on one network: its Works, its state, and the paper's counts.
 
-    ``params`` is the rule's validated workload section (e.g. ``TESSParams``).
+    ``params`` is the rule's validated workload section (e.g. ``TESSParams``); ``schedule`` the
+    time-step schedule it runs (:func:`simulator.rules.schedule_of`: legal for the rule) and
+    ``schedule_note`` why.
     """
 
     name = ""
     label = ""
 
-    def __init__(self, net: Net, params):
+    def __init__(self, net: Net, params, schedule: str = "step_major", schedule_note: str = ""):
         self.net = net
         self.params = params
+        self.schedule = schedule
+        self.schedule_note = schedule_note or schedule
 
     @classmethod
     def check(cls, net: Net, params, where: str) -> None:

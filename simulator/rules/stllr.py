@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.network import Block
-from tess_sim.simulator.rules.forward import forward
+from tess_sim.simulator.rules.contractions import backprop_nest, correlation_nest, local_pairs
+from tess_sim.simulator.rules.forward import forward, input_prec
 from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
 from tess_sim.simulator.rules.program import Hold, Work, WorkBuilder
 from tess_sim.simulator.rules.readout import readout_wgrad, softmax
 from tess_sim.simulator.rules.rule import LocalRule
 from tess_sim.simulator.rules.state import common_state
 from tess_sim.simulator.rules.traces import trace_state, traces
-from tess_sim.simulator.rules.update import update
+from tess_sim.simulator.rules.update import accumulate, update
 from tess_sim.simulator.vocab import RULE_LABELS
 
 
@@ -36,8 +37,8 @@ class STLLR(LocalRule):
         softmax(sig, net.classes, m)
         sig.term("readout back-projection W_rᵀ·dL/dy").ops("gradient", mac=ro.N_in * ro.N_pre * m)
         sig.read("weights", "weight", ro.params * m).write("errors", "gradient", ro.N_in * m)
-        works.append(sig.build())
-        works.append(readout_wgrad(r, net, act, m))
+        works.append(sig.nest(backprop_nest(ro, m, "readout back-projection W_rᵀ·dL/dy")).build())
+        works.append(readout_wgrad(r, net, act, m, policy=p.update))
         for b in reversed(net.blocks):
             bwd = WorkBuilder(r, b.name, "bwd", T).term("m[t] = pool_lᵀ(δz[t])")
             bwd.ops("gradient", **{k: v * m for k, v in pool_backward_ops(b).items()})
@@ -46,11 +47,13 @@ class STLLR(LocalRule):
             bwd.read("errors", "gradient", b.N_post * m).write("errors", "gradient", b.N_pre * m)
             if b.index > 0:
                 bwd.term("surrogate product m·Psi").ops("gradient", mul=b.N_pre * m)
-                bwd.term("error propagation Wᵀ·(m·Psi)").ops("gradient", mac=b.F * m)
+                prop = "error propagation Wᵀ·(m·Psi)"
+                bwd.term(prop).ops("gradient", mac=b.F * m)
                 bwd.read("weights", "weight", b.params * m).write("errors", "gradient", b.N_in * m)
+                bwd.nest(backprop_nest(b, m, prop))
             works.append(bwd.build())
         works += [self.wgrad(b, act) for b in net.blocks]
-        return works + update(r, net, p.optimizer)
+        return works + update(r, net, p.optimizer, p.update, m)
 
     def wgrad(self, b: Block, act: ActivityProfile) -> Work:
         """The weight gradient of block b at the learning steps (docs/math.md §3): the causal
@@ -73,13 +76,13 @@ class STLLR(LocalRule):
                 wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
         if b.bias:
             wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
-        wg.term("gradient accumulator g").read("gradients", "gradient", b.params * m)
-        wg.write("gradients", "gradient", b.params * m)
-        return wg.build()
+        out_unit, out_term = accumulate(wg, b.params, m, self.params.update)
+        pairs = local_pairs(b, self.params.alpha_post, "spikes", input_prec(b))
+        return wg.nest(correlation_nest(b, m, pairs, out_unit, out_term)).build()
 
     def state(self):
         net = self.net
-        out = common_state(net, self.params.optimizer) + trace_state(net, self.params.alpha_post)
+        out = common_state(net, self.params.optimizer, self.params.update) + trace_state(net, self.params.alpha_post)
         out.append(Hold("errors", "-", "gradient", max(b.N_pre + b.N_in for b in net.layers),
                         "errors of one layer (its neurons and its input)"))
         return out

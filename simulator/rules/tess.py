@@ -15,14 +15,15 @@ from __future__ import annotations
 from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.network import Block, Net
-from tess_sim.simulator.rules.forward import forward
+from tess_sim.simulator.rules.contractions import correlation_nest, linear_nest, local_pairs
+from tess_sim.simulator.rules.forward import forward, input_prec
 from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
-from tess_sim.simulator.rules.program import Hold, Work, WorkBuilder
+from tess_sim.simulator.rules.program import Hold, Tensor, Work, WorkBuilder
 from tess_sim.simulator.rules.readout import readout_wgrad, softmax
 from tess_sim.simulator.rules.rule import LocalRule
 from tess_sim.simulator.rules.state import common_state
 from tess_sim.simulator.rules.traces import trace_state, traces
-from tess_sim.simulator.rules.update import update
+from tess_sim.simulator.rules.update import accumulate, update
 from tess_sim.simulator.vocab import RULE_LABELS
 from tess_sim.simulator.workload import TESSParams
 
@@ -62,9 +63,9 @@ class TESS(LocalRule):
         works += [self.lsg(b) for b in net.blocks]
         sig = WorkBuilder(r, net.readout.name, "lsg", T)
         works.append(softmax(sig, net.classes, m).build())
-        works.append(readout_wgrad(r, net, act, m))
+        works.append(readout_wgrad(r, net, act, m, policy=p.update))
         works += [self.wgrad(b, act) for b in net.blocks]
-        return works + update(r, net, p.optimizer)
+        return works + update(r, net, p.optimizer, p.update, m)
 
     def lsg(self, b: Block) -> Work:
         """The learning-signal generator of block b at the learning steps (docs/math.md §4):
@@ -79,11 +80,17 @@ class TESS(LocalRule):
         if D < b.N_post:
             lsg.ops("gradient", add=(b.N_post - D) * m, mul=D * m)
             lsg.term("lsg unpool avgpoolᵀ").ops("gradient", mul=D * m)
-        lsg.term("lsg projection B·a").ops("gradient", mac=C * D * m)
-        lsg.term("lsg back-projection (softmax(p) − onehot)·B").ops("gradient", mac=C * D * m)
+        proj, back = "lsg projection B·a", "lsg back-projection (softmax(p) − onehot)·B"
+        lsg.term(proj).ops("gradient", mac=C * D * m)
+        lsg.term(back).ops("gradient", mac=C * D * m)
         if stored:
-            lsg.term("lsg projection B·a").read("lsg", "lsg", C * D * m)
-            lsg.term("lsg back-projection (softmax(p) − onehot)·B").read("lsg", "lsg", C * D * m)
+            lsg.term(proj).read("lsg", "lsg", C * D * m)
+            lsg.term(back).read("lsg", "lsg", C * D * m)
+            for term, vec, out in ((proj, "C", "K"), (back, "K", "C")):  # the latent a[D], the logits p[C]
+                lsg.nest(linear_nest(C, D, m, [Tensor("lsg", "lsg", ("K", "C"), "read", term),
+                                               Tensor("errors", "gradient", (vec,), "read", term),
+                                               Tensor("errors", "gradient", (out,), "write", term)],
+                                     ("mac", "gradient", 1.0, False, term)))
         lsg.term("lsg softmax + CE gradient").ops("gradient", exp=C * m, div=C * m, add=C * m)
         lsg.term("m[t] = pool_lᵀ(lsg error)")
         lsg.ops("gradient", **{k: v * m for k, v in pool_backward_ops(b).items()})
@@ -112,13 +119,14 @@ class TESS(LocalRule):
                 wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
         if b.bias:
             wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
-        wg.term("gradient accumulator g").read("gradients", "gradient", b.params * m)
-        wg.write("gradients", "gradient", b.params * m)
-        return wg.build()
+        out_unit, out_term = accumulate(wg, b.params, m, self.params.update)
+        pairs = local_pairs(b, self.params.alpha_post, "spikes", input_prec(b))
+        return wg.nest(correlation_nest(b, m, pairs, out_unit, out_term)).build()
 
     def state(self):
         net, p = self.net, self.params
-        out = common_state(net, p.optimizer) + trace_state(net, p.alpha_post)
+        steps = net.T if self.schedule == "layer_major" else 1
+        out = common_state(net, p.optimizer, p.update, spike_steps=steps) + trace_state(net, p.alpha_post)
         out.append(Hold("errors", "-", "gradient", max(b.N_pre for b in net.blocks),
                         "learning signal m[t] (the widest block)"))
         out.append(Hold("errors", "-", "gradient", net.classes, "readout dL/dy"))

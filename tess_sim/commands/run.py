@@ -15,7 +15,7 @@ from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
 from tess_sim.outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder
 from tess_sim.reports.complexity import plot_complexity
 from tess_sim.reports.energy import energy_text
-from tess_sim.reports.summary import summary_text
+from tess_sim.reports.summary import schedule_text, summary_text
 from tess_sim.simulator.activity import write_activity_csv
 from tess_sim.simulator.atomic import write_bytes, write_text
 from tess_sim.simulator.errors import exit_2_on_user_error as user_errors
@@ -67,6 +67,8 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
         files["placement.csv"] = res.placement.to_csv(index=False)
     if res.timing is not None:
         files["timing.csv"] = res.timing.to_csv(index=False)
+    if res.mappings is not None:
+        files["mapping.csv"] = res.mappings.to_csv(index=False)
     with staged_folder(out) as tmp:  # out/<name> appears complete or not at all
         for name, text in files.items():
             write_text(tmp / name, text)
@@ -86,8 +88,13 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
+    click.echo(schedule_text(res.summary))
     if res.timing is not None:
         click.echo(headline_text(res.summary, wl.hardware))
+    if res.mapper:
+        click.echo(f"dataflow mapped ({wl.hardware.pe.array[0]} × {wl.hardware.pe.array[1]} PEs, spatial "
+                   f"{wl.hardware.pe.spatial}, zero {wl.hardware.pe.zero}): mapping.csv has every contraction's mapping")
+        click.echo(res.mapper)
     click.echo("")
     click.echo(energy_text(costs))
     click.echo(f"wrote {out}/: {', '.join(files)}")

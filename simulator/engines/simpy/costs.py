@@ -10,8 +10,11 @@ Per action, in cycles (fractional: the model is cycle-approximate, ideal packing
   input spike event of an event-driven synaptic phase (the push is serial, not spread over the
   units, and not scaled by u_L).
 - Memory access of one element of b bits: SRAM b / (word_bits · ports) cycles (elements packed
-  into words); DRAM b / 8 / bandwidth_bytes_per_cycle (or b / (word_bits · ports) without a
-  bandwidth). A buffer with a fraction f of its bytes on chip sends f of its accesses to its home
+  into words; ``ports`` read/write ports); with read-only and write-only ports, a piece moving r
+  bits read and w written takes max(r / (R + RW), w / (W + RW), (r + w) / (R + W + RW)) cycles
+  (R, W, RW: bits per cycle of each kind of port); DRAM b / 8 / bandwidth_bytes_per_cycle (or
+  b / (word_bits · ports) without a bandwidth). Accesses a mapper placed (mapped dataflow) go
+  to their memory whole; the PEs' register files take no port cycle. A buffer with a fraction f of its bytes on chip sends f of its accesses to its home
   memory and 1 − f to the DRAM (:mod:`simulator.placement`).
 
 A task lasts max(compute, cycles of each memory instance) plus, for the first piece of a phase
@@ -25,9 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tess_sim.simulator.placement import slice_of
+from tess_sim.simulator.dataflow.arch import Port
+from tess_sim.simulator.placement import per_pass, slice_of
 from tess_sim.simulator.rules.program import Work
-from tess_sim.simulator.workload import Hardware, Memory
+from tess_sim.simulator.workload import RF, Hardware, Memory
 
 
 @dataclass(frozen=True)
@@ -76,54 +80,86 @@ class WorkCosts:
     ``mem`` [K, instances] memory cycles per action, ``push`` [K] push cycles per action (1 on the
     spike-event column of an event-driven phase), ``latency`` cycles once per step, ``util`` the
     array utilisation u of the layer (``pe`` already divided by it: ``pe · util`` are the cycles of
-    a work-conserving array)."""
+    a work-conserving array).
+
+    A memory with read-only / write-only ports (:attr:`Memory.directional`) is not linear in the
+    counts: its column of ``mem`` is zero and ``ports`` lists (instance, read bits [K], write bits
+    [K], port) so that a piece's cycles there are ``port.cycles(reads, writes)``. A mapped Work
+    (:mod:`simulator.engines.mapped`) has two more rows than counts (its ``cycles`` and
+    ``ideal_cycles``): ``pe`` is 1 and 0 on them, ``useful`` 0 and 1."""
 
     pe: np.ndarray
     mem: np.ndarray
     push: np.ndarray
     latency: float
     util: float = 1.0
+    ports: tuple = ()
+    useful: np.ndarray | None = None
 
 
-def dram_share(c, layer: str, row, hw: Hardware, buffer_slices: dict | None) -> float:
+def dram_share(c, layer: str, row, hw: Hardware, buffer_slices: dict | None, once: bool = False) -> float:
     """Fraction of a Count's accesses served by the DRAM (see :mod:`simulator.placement`):
-    streamed, spilled · Σ_t min(n_t, E) / Σ_t n_t; proportional (or no slices), spilled."""
+    streamed, spilled · Σ_t min(n_t, E) / Σ_t n_t (``once``, a slice touched once per pass:
+    spilled · min(Σ_t n_t, E) / Σ_t n_t); proportional (or no slices), spilled."""
     spilled = float(row["spilled_bytes"] / row["bytes"]) if row["bytes"] > 0 else 0.0
     total = float(np.sum(c.per_step))
     if spilled == 0.0 or buffer_slices is None or hw.spill != "streamed" or total == 0.0:
         return spilled
     E = slice_of(buffer_slices, layer, c.unit, c.prec)
+    if once:
+        return spilled * min(total, E) / total
     return spilled * float(np.minimum(c.per_step, E).sum()) / total
 
 
 def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
                placement: pd.DataFrame, event_driven: bool,
-               buffer_slices: dict | None = None, util: float = 1.0) -> WorkCosts:
+               buffer_slices: dict | None = None, util: float = 1.0, layer_major: bool = False) -> WorkCosts:
     """The cost coefficients of ``work`` on ``core`` under the rule's ``placement`` rows
     (indexed by unit) and the rule's buffer slices (:func:`simulator.placement.slices`); ``util``
     is the array utilisation of the Work's layer (:func:`simulator.mapping.array_utilisation`), applied to every PE
     op of the Work."""
-    K, M = len(work.counts), len(insts)
+    mapped = work.cycles is not None
+    K, M = len(work.counts) + (2 if mapped else 0), len(insts)
     pe, mem, push = np.zeros(K), np.zeros((K, M)), np.zeros(K)
     index = {}
     for i, inst in enumerate(insts):
         if inst.core is None or inst.core == core:
             index[inst.memory.name] = i
+    directional = {i: (np.zeros(K), np.zeros(K)) for i in index.values() if insts[i].memory.directional}
     latency = 0.0
     for k, c in enumerate(work.counts):
         if c.unit == "pe":
-            pe[k] = op_cycles(hw, c.action) / (hw.pe.units * util)
+            pe[k] = op_cycles(hw, c.action) / (hw.pe.units * util) if c.cycles is None else c.cycles
             continue
         if event_driven and c.unit == "spikes" and c.action == "read":
             push[k] = float(hw.pe.event_push_cycles)
         bits = hw.precision.bits(c.prec)
-        row = placement.loc[c.unit]
-        to_dram = dram_share(c, work.layer, row, hw, buffer_slices)
-        for name, share in ((row["memory"], 1.0 - to_dram), (row["spill_memory"], to_dram)):
+        if c.memory:  # placed by the mapper: the register files cost no port cycle (they feed their PE)
+            shares = () if c.memory == RF else ((c.memory, 1.0),)
+        else:
+            row = placement.loc[c.unit]
+            to_dram = dram_share(c, work.layer, row, hw, buffer_slices, per_pass(layer_major, work, c.unit))
+            shares = ((row["memory"], 1.0 - to_dram), (row["spill_memory"], to_dram))
+        for name, share in shares:
             if share <= 0 or not name:
                 continue
             i = index[name]
             m = insts[i].memory
-            mem[k, i] += share * cycles_per_element(m, bits)
+            if i in directional:
+                directional[i][0 if c.action == "read" else 1][k] += share * bits
+            else:
+                mem[k, i] += share * cycles_per_element(m, bits)
             latency = max(latency, float(m.read_latency if c.action == "read" else m.write_latency))
-    return WorkCosts(pe, mem, push, latency, util)
+    ports = tuple((i, r, w, port_of(insts[i].memory)) for i, (r, w) in directional.items() if r.any() or w.any())
+    useful = None
+    if mapped:
+        pe[-2] = 1.0
+        useful = pe * util
+        useful[-2:] = (0.0, 1.0)
+    return WorkCosts(pe, mem, push, latency, util, ports, useful)
+
+
+def port_of(m: Memory) -> Port:
+    """A memory's ports as bits per cycle by direction (:class:`simulator.dataflow.arch.Port`)."""
+    return Port(m.name, m.kind, read_bits=m.read_ports * m.word_bits, write_bits=m.write_ports * m.word_bits,
+                rw_bits=m.rw_ports * m.word_bits)

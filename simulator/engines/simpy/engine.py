@@ -46,7 +46,8 @@ from tess_sim.simulator.network import Net
 from tess_sim.simulator.placement import slices
 from tess_sim.simulator.rules import Rule
 from tess_sim.simulator.rules.program import Work
-from tess_sim.simulator.workload import Hardware
+from tess_sim.simulator.vocab import ONCE
+from tess_sim.simulator.workload import RF, Hardware, rf_memory
 from tess_sim.simulator.engines.simpy.costs import MemInstance, instances, work_costs
 from tess_sim.simulator.engines.simpy.plan import Chunk, Plan
 
@@ -90,13 +91,14 @@ class SimRun:
     events: int
 
 
-def _driver(work: Work, net: Net) -> tuple[np.ndarray, bool]:
-    """The driver of a Work's pieces [T] and whether it is event-driven synaptic integration.
-    Its length is the Work's number of steps (1 for ``batch``), also when the Work has no count
-    at all (a silent layer: rules drop zero counts)."""
+def _driver(work: Work, net: Net, hw: Hardware) -> tuple[np.ndarray, bool]:
+    """The driver of a Work's pieces [T] and whether it is event-driven synaptic integration (on
+    an ``event_driven`` core; a mapped array tiles every phase over neurons). Its length is the
+    Work's number of steps (1 for ``batch``), also when the Work has no count at all (a silent
+    layer: rules drop zero counts)."""
     block = net.block(work.layer)
-    T = 1 if work.direction == "batch" else net.T
-    if work.phase == "fwd" and not block.analog_input:
+    T = 1 if work.direction in ONCE else net.T
+    if work.phase == "fwd" and not block.analog_input and hw.dataflow == "event_driven":
         for c in work.counts:
             if c.unit == "spikes" and c.action == "read":
                 return c.per_step, True
@@ -121,10 +123,10 @@ class CoreSim:
         self.stall_mem = np.zeros(len(self.insts))  # memory-bound stall cycles per memory instance
         n_tasks = 0
         for idx, w in enumerate(works):
-            driver, event_driven = _driver(w, net)
+            driver, event_driven = _driver(w, net, hw)
             size = {"phase": math.inf, "tile": float(tile)}.get(granularity, 1.0 if event_driven else float(tile))
             costs = work_costs(w, hw, self.insts, cores[w.layer], pl, event_driven, buffer_slices,
-                               array_utilisation(hw, net.block(w.layer)))
+                               array_utilisation(hw, net.block(w.layer)), rule.schedule == "layer_major")
             scale = 1.0 / batch if w.direction == "batch" else 1.0
             plan = Plan(idx, w, cores[w.layer], driver, size, costs, scale, self.shared, self.stall_mem,
                         hw.cores > 1, keep_tasks)
@@ -223,8 +225,17 @@ class CoreSim:
         t instead of waiting on it; every spike edge goes from a smaller to a larger key, so the
         cores cannot deadlock. For a contiguous mapping d_L is constant on a core and the order is
         (t, program order), as before. With per-step errors crossing cores (S-TLLR), whose edges
-        run from a later to an earlier stage: (t, program order)."""
+        run from a later to an earlier stage: (t, program order). Under ``schedule: layer_major``:
+        by (layer, t, program order) — every spike edge still goes from a smaller key to a larger."""
         T = self.net.T
+        if self.rule.schedule == "layer_major":  # a layer's T steps, then the next layer's
+            pos = {b.name: i for i, b in enumerate(self.net.layers)}
+            for p_layer in sorted({pos[p.work.layer] for p in plans}):
+                mine = [p for p in plans if pos[p.work.layer] == p_layer]
+                for t in range(T):
+                    for p in mine:
+                        yield p, t
+            return
         errors = any(p.error_from is not None or p.error_to for p in self.plans if p.work.direction == "forward")
         d = {n: 0 for n in self.cores} if errors else self.stages()
         # at key k the tasks are (p, k - d_p), ordered by step then program order
@@ -238,7 +249,7 @@ class CoreSim:
     def _program(self, core: int) -> Iterator[tuple[Plan, int]]:
         """Every (plan, step) task of ``core`` in program order: forward, backward, batch."""
         T = self.net.T
-        order = (("forward", range(T)), ("backward", range(T - 1, -1, -1)), ("batch", range(1)))
+        order = (("forward", range(T)), ("backward", range(T - 1, -1, -1)), ("sample", range(1)), ("batch", range(1)))
         for direction, steps in order:
             plans = [p for p in self.plans if p.core == core and p.work.direction == direction]
             if not plans:
@@ -442,6 +453,8 @@ def memory_table(ledger: pd.DataFrame, placement: pd.DataFrame, hw: Hardware) ->
     from the ``full`` ledger with its ``memory`` column and the placement."""
     rows = []
     mems = {m.name: m for m in hw.memories}
+    if hw.dataflow == "mapped":
+        mems[RF] = rf_memory(hw)
     acc = ledger[ledger["action"].isin(["read", "write"]) & (ledger["memory"] != "")]
     bits = (acc["count"] * acc["bits"]).groupby([acc["rule"], acc["memory"], acc["action"]]).sum()
     for (rule, mem, action), b in bits.items():

@@ -15,7 +15,7 @@ by chunk, which can move the last bits of the float sums.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -127,9 +127,9 @@ class Plan:
         T = len(driver)
         busy = np.zeros(T, dtype=bool)
         top = 0.0
-        for c in work.counts:
-            busy |= c.per_step != 0
-            top = max(top, float(c.per_step.max()))
+        for row in self.counts(0, T):
+            busy |= row != 0
+            top = max(top, float(row.max()))
         # pieces sum back to the counts exactly below 2^53 (telescoping integer parts): check beyond
         self.check = top >= 2.0 ** 53
         self.n = piece_counts(busy[None, :], driver, size)  # [T] pieces per step
@@ -161,10 +161,15 @@ class Plan:
         return c
 
     def counts(self, t0: int, t1: int) -> np.ndarray:
-        """[K, t1 - t0] the Work's counts of steps t0 … t1 - 1."""
-        if not self.work.counts:
+        """[K, t1 - t0] the Work's counts of steps t0 … t1 - 1 (a mapped Work: then its compute
+        and ideal cycles, split into pieces like a count)."""
+        w = self.work
+        rows = [c.per_step[t0:t1] for c in w.counts]
+        if w.cycles is not None:
+            rows += [w.cycles[t0:t1], w.ideal_cycles[t0:t1]]
+        if not rows:
             return np.zeros((0, t1 - t0))
-        return np.array([c.per_step[t0:t1] for c in self.work.counts])
+        return np.array(rows)
 
     def reset(self) -> None:
         """Forget the statistics and chunks of an earlier run."""
@@ -195,12 +200,16 @@ class Plan:
             compute = compute + c @ costs.push
         if scale != 1.0:
             compute = compute * scale
-        if costs.util == 1.0:
+        if costs.useful is not None:
+            useful = (c @ costs.useful) * scale
+        elif costs.util == 1.0:
             useful = compute
         else:
             useful = c @ (costs.pe * costs.util)
             useful = (useful + c @ costs.push if push else useful) * scale
         mem = c @ costs.mem
+        for i, r, w, port in costs.ports:  # read-only / write-only ports: cycles of the mix
+            mem[:, i] = port.cycles(c @ r, c @ w)
         if scale != 1.0:
             mem = mem * scale
         first = np.zeros(len(pieces.step), dtype=bool)
@@ -248,5 +257,5 @@ class Plan:
         if self.executed is None:
             return self.work
         w = self.work
-        counts = tuple(c.executed(ps) for c, ps in zip(w.counts, self.executed))
-        return Work(w.rule, w.layer, w.phase, w.direction, counts)
+        counts = tuple(c.executed(ps) for c, ps in zip(w.counts, self.executed))  # not the cycle rows
+        return replace(w, counts=counts)

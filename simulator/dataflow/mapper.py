@@ -1,0 +1,724 @@
+"""The loop-nest mapper: the mapspace of a nest on an Arch, the access counts of one mapping
+(:func:`evaluate`, the scalar reference) and the exhaustive vectorised search (:func:`best`).
+
+Levels, inner to outer: the PE array (``spatial``), the register file of each PE (``rf``), the
+operand's home memory (``buffer``: its SRAM, or the DRAM it lives in) and the DRAM (``dram``).
+A dim ``d`` of size ``N`` unrolled ``s`` ways runs ``P = ceil(N / s)`` temporal steps split into
+``rf * buffer * dram = P`` factors. Index order inside a dim: dram outermost, then buffer, then the
+spatial index, then rf innermost (each PE gets a contiguous run of ``rf`` indices).
+
+Counting semantics (Timeloop's, no halo reuse), per execution of the nest:
+
+* A level's *tile* of an operand is the box spanned by its axes over the loops at that level and
+  below: RF tile per PE (rf factors), array tile (spatial x rf: what the buffer delivers per RF
+  fill, one access per distinct element: multicast of inputs), buffer tile (x buffer factors).
+* Fills of a level = the product of the bounds of the loops above it, except the innermost run of
+  loops irrelevant to the operand (a loop of bound 1 never ends the run). A bypassed operand has
+  no RF tile: the rf loops are the innermost loops of its buffer level and its array tile is the
+  spatial tile.
+* Inputs: RF writes = RF fills x RF tile x PEs; RF reads = points executed; buffer reads = RF
+  fills x array tile; spilled: DRAM reads = buffer writes = buffer fills x buffer tile.
+* The output: RF read + write per point executed; buffer writes = RF drains x array tile, buffer
+  reads the same (``update``) or that minus the first visits (``write``: the union of the array
+  tiles, the tensor's elements); spilled: DRAM writes = buffer drains x buffer tile (also buffer
+  reads), DRAM reads the same (update) or minus the first visits at the buffer (write), also
+  buffer writes.
+* Padding: a spatial factor that does not divide its dim pads it to ``s * P``; the nest runs on the
+  padded extents (padded elements are held and moved as zeros, as Timeloop on a padded problem);
+  ops and the per-point RF accesses count real points only.
+* Zero policy: ``none`` prices dense points; ``gate`` and ``skip`` price ``density`` x points of
+  ops and per-point RF reads (gated ops cost nothing), ``skip`` also scales compute cycles by the
+  density; the other memory traffic follows the mapping (dense).
+* Cycles: compute = product of the temporal bounds (x density for skip); each memory (not the RF,
+  which feeds its PE every cycle) by :meth:`Port.cycles`; total = the max (double-buffered).
+
+The mapspace (:func:`mapspace`; :func:`best` searches it exhaustively):
+
+* spatial: the Arch's fixed unrolling, or ``auto``: per array axis nothing, one dim of the output
+  (factor: its largest divisor <= the axis, or the whole axis padding the dim) or a product of two
+  output dims (divisors, product maximal under the axis), dims distinct across axes; of those the
+  unrollings of maximal utilisation (dense points / (compute cycles x PEs)), products of two dims
+  only where they raise it above the single-dim unrollings;
+* bypass: any subset of the inputs (the output always accumulates in the RF);
+* temporal factors: every ``rf * buffer * dram = P`` with the RF holding every non-bypassed RF tile
+  (bits) and each SRAM the buffer tiles of its spilled operands (bytes, ``budget``) -- or, where even
+  that does not fit, the buffer a staging FIFO (buffer factors all 1);
+* loop orders: every permutation of the dims of bound > 1 at buffer and dram (and rf when an
+  operand bypasses the RF; otherwise the rf order changes nothing).
+
+:func:`best` prunes only by exact dominance (each rule maps a candidate to one at least as good in
+every count, hence for every objective): dims of equal relevance grouped at a level, a dim relevant
+to every operand outermost, orders differing only in bound-1 loops merged; dims irrelevant to every
+spilled operand have dram factor 1; the buffer/dram split is maximal (no prime of a dram factor
+fits into the buffer), and so is the rf/buffer split of dims irrelevant to every bypassed operand.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator
+
+import numpy as np
+
+from tess_sim.simulator.dataflow.arch import Arch
+from tess_sim.simulator.dataflow.nest import Nest, Operand
+
+LEVELS = ("rf", "buffer", "dram")
+OBJECTIVES = ("energy", "latency", "edp")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One point of the mapspace. ``spatial``: per array axis ``((dim, factor), ...)``;
+    ``factors``: ``((dim, (rf, buffer, dram)), ...)`` for every dim of the nest; ``order``:
+    ``((level, dims outermost first), ...)`` for rf, buffer, dram; ``bypass``: operand names not
+    kept in the RF."""
+    spatial: tuple
+    factors: tuple
+    order: tuple
+    bypass: frozenset
+
+    @staticmethod
+    def make(spatial, factors: dict, order: dict | None = None, bypass=()) -> "Candidate":
+        """From dicts: ``factors = {dim: (rf, buffer, dram)}``, ``order = {level: dims}`` (outermost
+        first; missing levels/dims: canonical order, missing dims outermost)."""
+        dims = tuple(factors)
+        order = dict(order or {})
+        full = []
+        for lv in LEVELS:
+            given = tuple(order.get(lv, ()))
+            full.append((lv, tuple(d for d in dims if d not in given) + given))
+        sp = tuple(tuple((str(d), int(f)) for d, f in axis) for axis in spatial)
+        return Candidate(sp, tuple((d, tuple(int(v) for v in factors[d])) for d in dims),
+                         tuple(full), frozenset(bypass))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A mapping and its counts per execution of the nest (see the module docstring).
+
+    ``accesses``: ``(operand, memory, "read"|"write", elements)``, memory ``"rf"``, the operand's
+    home memory or the DRAM. ``ops``: op kind -> ops priced. Cycles in clock cycles, energy in pJ.
+    """
+    spatial: dict
+    axes: tuple
+    factors: dict
+    order: dict
+    bypass: frozenset
+    accesses: tuple
+    ops: dict
+    compute_cycles: float
+    memory_cycles: dict
+    cycles: float
+    energy: float
+    utilisation: float
+    evaluated: int
+    candidate: Candidate | None = None
+
+    def count(self, operand: str, memory: str, action: str) -> float:
+        """Elements of ``operand`` read/written in ``memory`` (0 when absent)."""
+        return sum(n for o, m, a, n in self.accesses if (o, m, a) == (operand, memory, action))
+
+    def objective(self, name: str) -> float:
+        return objective_value(name, self.energy, self.cycles)
+
+
+def objective_value(name: str, energy, cycles):
+    if name == "energy":
+        return energy
+    if name == "latency":
+        return cycles
+    if name == "edp":
+        return energy * cycles
+    raise ValueError(f"objective {name!r} not in {OBJECTIVES}")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def smallest_prime(n: int) -> int:
+    """Smallest prime factor of n >= 2 (n itself when prime)."""
+    for p in range(2, int(math.isqrt(n)) + 1):
+        if n % p == 0:
+            return p
+    return n
+
+
+def splits(n: int, parts: int) -> list[tuple[int, ...]]:
+    """Every ordered factorisation of n into ``parts`` factors."""
+    if parts == 1:
+        return [(n,)]
+    return [(d,) + rest for d in divisors(n) for rest in splits(n // d, parts - 1)]
+
+
+@lru_cache(maxsize=65536)
+def sliding_union(total_out: int, total_win: int, stride: int, tile_out: int, tile_win: int) -> int:
+    """Distinct indices of a sliding axis covered by all its tiles: boxes of length
+    ``(tile_out - 1) * stride + tile_win`` starting at ``i * tile_out * stride + j * tile_win``."""
+    length = (tile_out - 1) * stride + tile_win
+    starts = sorted({i * tile_out * stride + j * tile_win
+                     for i in range(total_out // tile_out) for j in range(total_win // tile_win)})
+    covered, end = 0, -1
+    for s in starts:
+        lo = max(s, end)
+        hi = s + length
+        if hi > lo:
+            covered += hi - lo
+            end = hi
+    return covered
+
+
+def first_visits(op: Operand, tile: dict, full: dict) -> int:
+    """Elements of ``op`` ever visited by its tiles of extents ``tile`` over the padded space
+    ``full`` (dim -> indices): the tensor's elements, less the indices a strided window skips."""
+    out = 1
+    for a in op.axes:
+        if a.window is None:
+            out *= full[a.dim]
+        else:
+            out *= sliding_union(full[a.dim], full[a.window], a.stride, tile[a.dim], tile[a.window])
+    return out
+
+
+def spatial_factors(nest: Nest, spatial) -> dict[str, int]:
+    """dim -> spatial factor (product over the array axes; a fixed factor is capped at the dim)."""
+    s = {d: 1 for d in nest.order}
+    for axis in spatial:
+        for d, f in axis:
+            if d not in s:
+                raise ValueError(f"spatial names dim {d!r} the nest does not have")
+            s[d] *= f
+    for d in s:
+        s[d] = min(s[d], nest.dims[d])
+    return s
+
+
+def temporal_extent(nest: Nest, s: dict) -> dict[str, int]:
+    return {d: -(-nest.dims[d] // s[d]) for d in nest.order}
+
+
+def _axis_options(nest: Nest, size: int) -> tuple[list, list]:
+    """(single-dim, two-dim) assignments of one array axis of ``size`` PEs to output dims."""
+    outs = [d for d in nest.order if d in nest.output.dims and nest.dims[d] > 1]
+    singles = [()]
+    for d in outs:
+        n = nest.dims[d]
+        best_div = max(f for f in divisors(n) if f <= size)
+        if best_div > 1:
+            singles.append(((d, best_div),))
+        if n > size and best_div < size:
+            singles.append(((d, size),))
+    pairs = []
+    for d1, d2 in itertools.combinations(outs, 2):
+        opts = [(f1, f2) for f1 in divisors(nest.dims[d1]) for f2 in divisors(nest.dims[d2])
+                if f1 > 1 and f2 > 1 and f1 * f2 <= size]
+        for f1, f2 in opts:
+            if not any((g1, g2) != (f1, f2) and g1 >= f1 and g2 >= f2 for g1, g2 in opts):
+                pairs.append(((d1, f1), (d2, f2)))
+    return singles, pairs
+
+
+def _utilisation(nest: Nest, arch: Arch, spatial) -> float:
+    s = spatial_factors(nest, spatial)
+    P = temporal_extent(nest, s)
+    return nest.points / (math.prod(P.values()) * arch.units)
+
+
+def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
+    """The unrollings of the mapspace (see the module docstring), each per array axis
+    ``((dim, factor), ...)``."""
+    if arch.spatial != "auto":
+        return [tuple(tuple((d, min(f, nest.dims[d])) for d, f in axis if d in nest.dims)
+                      for axis in arch.spatial)]
+    per_axis = [_axis_options(nest, size) for size in arch.array]
+
+    def combos(with_pairs: bool):
+        lists = [s + (p if with_pairs else []) for s, p in per_axis]
+        out = []
+        for combo in itertools.product(*lists):
+            used = [d for axis in combo for d, _ in axis]
+            if len(used) == len(set(used)):
+                out.append(tuple(combo))
+        return out
+
+    def top(cands):
+        u = {c: _utilisation(nest, arch, c) for c in cands}
+        best = max(u.values())
+        return [c for c in cands if u[c] >= best * (1 - 1e-12)], best
+
+    single, u1 = top(combos(False))
+    both, u2 = top(combos(True))
+    return both if u2 > u1 * (1 + 1e-12) else single
+
+
+# ----------------------------------------------------------------------------- the reference
+
+def _fills(op: Operand, seq) -> float:
+    """Fills of a tile below the loops ``seq`` ((dim, bound) innermost first)."""
+    total, run, alive = 1, 1, True
+    for d, bound in seq:
+        total *= bound
+        if alive and d not in op.dims:
+            run *= bound
+        elif d in op.dims and bound > 1:
+            alive = False
+    return total / run
+
+
+def _tile(f_levels: list[dict], dims) -> dict:
+    return {d: math.prod(f[d] for f in f_levels) for d in dims}
+
+
+def fits(nest: Nest, arch: Arch, cand: Candidate) -> bool:
+    """Capacity: every non-bypassed RF tile in ``rf_bits``; each SRAM's spilled buffer tiles in its
+    budget, or the buffer a staging FIFO (buffer factors all 1)."""
+    return _capacity(nest, arch, cand)[0]
+
+
+def _capacity(nest, arch, cand):
+    dims = nest.order
+    fac = dict(cand.factors)
+    s = spatial_factors(nest, cand.spatial)
+    r = {d: fac[d][0] for d in dims}
+    b = {d: fac[d][1] for d in dims}
+    rf_bits = sum(o.elements(r) * o.bits for o in nest.operands if o.name not in cand.bypass)
+    buf = _tile([s, r, b], dims)
+    per_mem: dict[str, float] = {}
+    for o in nest.operands:
+        if o.spilled:
+            per_mem[o.memory] = per_mem.get(o.memory, 0.0) + o.elements(buf) * o.bits / 8
+    staging = all(v == 1 for v in b.values())
+    ok_rf = rf_bits <= arch.rf_bits
+    ok_buf = staging or all(v <= arch.budget_bytes(m) for m, v in per_mem.items())
+    return ok_rf and ok_buf, rf_bits, per_mem
+
+
+def evaluate(nest: Nest, arch: Arch, cand: Candidate, evaluated: int = 1) -> Mapping:
+    """The counts, cycles and energy of one mapping (scalar reference of :func:`best`); raises
+    ValueError when the factors do not tile the nest or a capacity is exceeded."""
+    dims = nest.order
+    fac = dict(cand.factors)
+    s = spatial_factors(nest, cand.spatial)
+    P = temporal_extent(nest, s)
+    for d in dims:
+        if math.prod(fac[d]) != P[d]:
+            raise ValueError(f"dim {d}: factors {fac[d]} do not multiply to {P[d]} (= ceil({nest.dims[d]}/{s[d]}))")
+    if not fits(nest, arch, cand):
+        raise ValueError("mapping exceeds a capacity (RF bits or buffer budget)")
+    r = {d: fac[d][0] for d in dims}
+    b = {d: fac[d][1] for d in dims}
+    m = {d: fac[d][2] for d in dims}
+    order = dict(cand.order)
+    seq = {lv: [(d, fac[d][i]) for d in reversed(order[lv])] for i, lv in enumerate(LEVELS)}
+    above_rf = seq["buffer"] + seq["dram"]
+    f_sp, f_rf, f_arr = s, r, _tile([s, r], dims)
+    f_buf, f_full = _tile([s, r, b], dims), _tile([s, r, b, m], dims)
+    pes = math.prod(s.values())
+    gated = arch.zero != "none"
+    executed = nest.points * (nest.density if gated else 1.0)
+    acc: list[tuple[str, str, str, float]] = []
+
+    def add(op, mem, action, n):
+        if n:
+            acc.append((op.name, mem, action, float(n)))
+
+    for o in nest.operands:
+        byp = o.name in cand.bypass
+        if byp:
+            fills, below = _fills(o, seq["rf"] + above_rf), f_sp
+        else:
+            fills, below = _fills(o, above_rf), f_arr
+        moved = fills * o.elements(below)
+        bfills = _fills(o, seq["dram"])
+        dmoved = bfills * o.elements(f_buf)
+        if not o.is_output:
+            if not byp:
+                add(o, "rf", "write", fills * o.elements(f_rf) * pes)
+                add(o, "rf", "read", executed)
+            add(o, o.memory, "read", moved)
+            if o.spilled:
+                add(o, arch.dram, "read", dmoved)
+                add(o, o.memory, "write", dmoved)
+        else:
+            if not byp:
+                add(o, "rf", "read", executed)
+                add(o, "rf", "write", executed)
+            first = first_visits(o, below, f_full) if o.role == "write" else 0
+            add(o, o.memory, "write", moved)
+            reads = moved - first
+            if o.spilled:
+                dfirst = first_visits(o, f_buf, f_full) if o.role == "write" else 0
+                add(o, arch.dram, "write", dmoved)
+                add(o, arch.dram, "read", dmoved - dfirst)
+                reads += dmoved
+                add(o, o.memory, "write", dmoved - dfirst)
+            add(o, o.memory, "read", reads)
+    acc = _merge(acc)
+    ops = {k: v * nest.points * (nest.density if gated else 1.0) for k, v in nest.ops.items()}
+    dense_cycles = math.prod(P.values())
+    compute = dense_cycles * (nest.density if arch.zero == "skip" else 1.0)
+    traffic: dict[str, list[float]] = {}
+    for name, mem, action, n in acc:
+        if mem != "rf":
+            bits = nest.operand(name).bits
+            t = traffic.setdefault(mem, [0.0, 0.0])
+            t[0 if action == "read" else 1] += n * bits
+    mem_cycles = {mem: float(arch.port(mem).cycles(rw[0], rw[1])) for mem, rw in traffic.items()}
+    cycles = max([compute] + list(mem_cycles.values()))
+    pe_bits = nest.pe_bits()
+    energy = sum(v * arch.price(("pe", k, pe_bits)) for k, v in ops.items())
+    energy += sum(n * arch.price((mem, action, nest.operand(name).bits)) for name, mem, action, n in acc)
+    return Mapping(
+        spatial={d: f for d, f in s.items() if f > 1},
+        axes=tuple(tuple(d for d, _ in axis) for axis in cand.spatial),
+        factors={lv: {d: fac[d][i] for d in dims} for i, lv in enumerate(LEVELS)},
+        order={lv: tuple(order[lv]) for lv in LEVELS},
+        bypass=frozenset(cand.bypass), accesses=tuple(acc), ops=ops, compute_cycles=float(compute),
+        memory_cycles=mem_cycles, cycles=float(cycles), energy=float(energy),
+        utilisation=nest.points / (dense_cycles * arch.units), evaluated=evaluated, candidate=cand)
+
+
+def _merge(acc):
+    out: dict[tuple, float] = {}
+    for o, mem, a, n in acc:
+        out[(o, mem, a)] = out.get((o, mem, a), 0.0) + n
+    return tuple((o, mem, a, n) for (o, mem, a), n in out.items() if n)
+
+
+# ----------------------------------------------------------------------------- the mapspace
+
+def _bypass_sets(nest: Nest):
+    names = [o.name for o in nest.inputs]
+    return [frozenset(c) for k in range(len(names) + 1) for c in itertools.combinations(names, k)]
+
+
+def mapspace(nest: Nest, arch: Arch) -> Iterator[Candidate]:
+    """Every candidate of the documented mapspace (module docstring), unpruned: for tests on small
+    nests (its size is the product of the choices)."""
+    dims = nest.order
+    for sp in spatial_options(nest, arch):
+        s = spatial_factors(nest, sp)
+        P = temporal_extent(nest, s)
+        for byp in _bypass_sets(nest):
+            for fs in itertools.product(*(splits(P[d], 3) for d in dims)):
+                fac = dict(zip(dims, fs))
+                base = Candidate.make(sp, fac, bypass=byp)
+                if not fits(nest, arch, base):
+                    continue
+                levels = []
+                for i, lv in enumerate(LEVELS):
+                    active = [d for d in dims if fac[d][i] > 1]
+                    idle = tuple(d for d in dims if fac[d][i] == 1)
+                    if lv == "rf" and not byp:
+                        levels.append([tuple(dims)])
+                    else:
+                        levels.append([idle + p for p in itertools.permutations(active)])
+                for orders in itertools.product(*levels):
+                    yield Candidate(base.spatial, base.factors, tuple(zip(LEVELS, orders)), byp)
+
+
+# ----------------------------------------------------------------------------- the search
+
+class _Search:
+    """Vectorised evaluation of the pruned mapspace of one (nest, arch)."""
+
+    def __init__(self, nest: Nest, arch: Arch):
+        self.nest, self.arch = nest, arch
+        self.dims = nest.order
+        self.D = len(self.dims)
+        self.ops_ = nest.operands
+        rel = np.array([[d in o.dims for d in self.dims] for o in self.ops_], dtype=bool)   # (O, D)
+        self.rel = rel
+        sigs = [tuple(rel[:, j]) for j in range(self.D)]
+        classes = []
+        for sg in sigs:
+            if sg not in classes:
+                classes.append(sg)
+        self.classes = classes
+        self.dim_class = np.array([classes.index(sg) for sg in sigs])
+        self.crel = np.array(classes, dtype=bool).T            # (O, nclasses): class relevant to op
+        allrel = [c for c, sg in enumerate(classes) if all(sg)]
+        free = [c for c in range(len(classes)) if c not in allrel]
+        # inner -> outer class sequences at one level: free classes permuted, all-relevant outermost
+        self.nfree = len(free)
+        self.perms = np.array([list(p) + allrel for p in itertools.permutations(free)], dtype=int)
+
+    # -- tilings -----------------------------------------------------------------------------
+    def _elements(self, o: Operand, f: np.ndarray) -> np.ndarray:
+        """Elements of op ``o``'s box for factor rows ``f`` (n x D)."""
+        idx = {d: j for j, d in enumerate(self.dims)}
+        out = np.ones(len(f), dtype=np.float64)
+        for a in o.axes:
+            if a.window is None:
+                out *= f[:, idx[a.dim]]
+            else:
+                out *= (f[:, idx[a.dim]] - 1) * a.stride + f[:, idx[a.window]]
+        return out
+
+    def tilings(self, s: np.ndarray, P: np.ndarray, byp: frozenset):
+        """(R, B, M) rows of the pruned temporal factors for spatial ``s`` and bypass ``byp``."""
+        nest, arch, dims = self.nest, self.arch, self.dims
+        spilled_rel = np.zeros(self.D, dtype=bool)
+        for o in self.ops_:
+            if o.spilled:
+                spilled_rel |= self.rel[self.ops_.index(o)]
+        rows = np.ones((1, 3 * self.D), dtype=np.int64)   # r..., b..., m...
+        for j, d in enumerate(dims):
+            # a dim no spilled operand depends on: its dram factor is 1 unless its class has no
+            # buffer loop (then the dram loop is where it sits in the combined order)
+            opts = np.array([t for t in splits(int(P[j]), 3) if spilled_rel[j] or t[2] == 1 or t[1] == 1],
+                            dtype=np.int64)
+            n, k = len(rows), len(opts)
+            rows = np.repeat(rows, k, axis=0)
+            t = np.tile(opts, (n, 1))
+            rows[:, j], rows[:, self.D + j], rows[:, 2 * self.D + j] = t[:, 0], t[:, 1], t[:, 2]
+            rows = rows[self._feasible(rows, s, byp, partial=j + 1)]
+        R, B, M = rows[:, :self.D], rows[:, self.D:2 * self.D], rows[:, 2 * self.D:]
+        keep = self._maximal(R, B, M, s, byp)
+        return R[keep], B[keep], M[keep]
+
+    def _rf_bits(self, R, byp):
+        return sum(self._elements(o, R) * o.bits for o in self.ops_ if o.name not in byp)
+
+    def _buffer_ok(self, R, B, s):
+        T = s[None, :] * R * B
+        per: dict[str, np.ndarray] = {}
+        for o in self.ops_:
+            if o.spilled:
+                per[o.memory] = per.get(o.memory, 0.0) + self._elements(o, T) * o.bits / 8
+        ok = np.ones(len(R), dtype=bool)
+        for mem, v in per.items():
+            ok &= v <= self.arch.budget_bytes(mem)
+        return ok
+
+    def _feasible(self, rows, s, byp, partial):
+        D = self.D
+        R, B = rows[:, :D], rows[:, D:2 * D]
+        ok = self._rf_bits(R, byp) <= self.arch.rf_bits
+        staging_so_far = np.all(B[:, :partial] == 1, axis=1)
+        return ok & (staging_so_far | self._buffer_ok(R, B, s))
+
+    def _maximal(self, R, B, M, s, byp):
+        """Drop tilings a single prime move dram -> buffer (any dim) or buffer -> rf (a dim no
+        bypassed operand depends on) dominates while staying within the capacities."""
+        keep = np.ones(len(R), dtype=bool)
+        byp_rel = np.zeros(self.D, dtype=bool)
+        for i, o in enumerate(self.ops_):
+            if o.name in byp:
+                byp_rel |= self.rel[i]
+        spf = np.vectorize(lambda n: smallest_prime(int(n)) if n > 1 else 1, otypes=[np.int64])
+        class_bound = np.ones((len(B), len(self.classes)), dtype=np.int64)
+        for j in range(self.D):
+            class_bound[:, self.dim_class[j]] *= B[:, j]
+        for j in range(self.D):
+            # dram -> buffer only into a buffer loop of the dim's class (grown in place)
+            mj = (M[:, j] > 1) & (class_bound[:, self.dim_class[j]] > 1)
+            if mj.any():
+                p = spf(M[:, j])
+                B2 = B.copy()
+                B2[:, j] *= p
+                ok = self._buffer_ok(R, B2, s)
+                keep &= ~(mj & ok)
+            if not byp_rel[j]:
+                bj = B[:, j] > 1
+                if bj.any():
+                    p = spf(B[:, j])
+                    R2 = R.copy()
+                    R2[:, j] *= p
+                    B2 = B.copy()
+                    B2[:, j] //= p
+                    ok = self._rf_bits(R2, byp) <= self.arch.rf_bits   # buffer tiles unchanged
+                    keep &= ~(bj & ok)
+        return keep
+
+    # -- candidates --------------------------------------------------------------------------
+    def _valid_perms(self, F: np.ndarray) -> np.ndarray:
+        """(n x nperm) mask: perms putting the classes of bound 1 (at this level's factors F)
+        outermost in ascending order (one representative of orders equal up to bound-1 loops)."""
+        nc = len(self.classes)
+        cb = np.ones((len(F), nc), dtype=np.int64)
+        for j in range(self.D):
+            cb[:, self.dim_class[j]] *= F[:, j]
+        active = cb > 1                                          # (n, nc)
+        ok = np.ones((len(F), len(self.perms)), dtype=bool)
+        for q, full_perm in enumerate(self.perms):
+            perm = full_perm[:self.nfree]
+            act = active[:, perm]                                 # (n, L) in perm order
+            # once an inactive class appears, no active class may follow
+            seen_idle = np.cumsum(~act, axis=1) > 0
+            ok[:, q] &= ~np.any(seen_idle & act, axis=1)
+            # inactive classes in ascending class id
+            for a in range(len(perm)):
+                for b in range(a + 1, len(perm)):
+                    if perm[a] > perm[b]:
+                        ok[:, q] &= act[:, a] | act[:, b]
+        return ok
+
+    def candidates(self):
+        """Every pruned candidate as arrays (one row each)."""
+        nest, arch = self.nest, self.arch
+        out = {k: [] for k in ("S", "R", "B", "M", "pr", "pb", "pd", "byp", "sp")}
+        sps = spatial_options(nest, arch)
+        byps = _bypass_sets(nest)
+        for si, sp in enumerate(sps):
+            sd = spatial_factors(nest, sp)
+            s = np.array([sd[d] for d in self.dims], dtype=np.int64)
+            P = np.array([temporal_extent(nest, sd)[d] for d in self.dims], dtype=np.int64)
+            for bi, byp in enumerate(byps):
+                R, B, M = self.tilings(s, P, byp)
+                if not len(R):
+                    continue
+                vb, vd = self._valid_perms(B), self._valid_perms(M)
+                vr = self._valid_perms(R) if byp else np.eye(len(self.perms), dtype=bool)[[0] * len(R)]
+                mask = vr[:, :, None, None] & vb[:, None, :, None] & vd[:, None, None, :]
+                t, qr, qb, qd = np.nonzero(mask)
+                out["S"].append(np.repeat(s[None, :], len(t), axis=0))
+                out["R"].append(R[t]); out["B"].append(B[t]); out["M"].append(M[t])
+                out["pr"].append(qr); out["pb"].append(qb); out["pd"].append(qd)
+                out["byp"].append(np.full(len(t), bi)); out["sp"].append(np.full(len(t), si))
+        if not out["R"]:
+            raise ValueError("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
+        arrays = {k: np.concatenate(v) for k, v in out.items()}
+        return arrays, sps, byps
+
+    def _level_seq(self, F: np.ndarray, q: np.ndarray):
+        """Class ids (n x L) and bounds (n x L) of one level's loops, innermost first."""
+        nc = len(self.classes)
+        cb = np.ones((len(F), nc), dtype=np.float64)
+        for j in range(self.D):
+            cb[:, self.dim_class[j]] *= F[:, j]
+        cls = self.perms[q]                                        # (n, L)
+        return cls, np.take_along_axis(cb, cls, axis=1)
+
+    @staticmethod
+    def _fills(rel_c: np.ndarray, cls_seqs, bound_seqs):
+        """Fills of a tile below the concatenated sequences for one operand (``rel_c`` relevant
+        classes), vectorised over candidates."""
+        n = len(bound_seqs[0])
+        total = np.ones(n)
+        run = np.ones(n)
+        alive = np.ones(n, dtype=bool)
+        for cls, bnd in zip(cls_seqs, bound_seqs):
+            for k in range(cls.shape[1]):
+                b = bnd[:, k]
+                r = rel_c[cls[:, k]]
+                total *= b
+                run = np.where(alive & ~r, run * b, run)
+                alive &= ~r | (b == 1)
+        return total / run
+
+    def evaluate_all(self, objective: str):
+        A, sps, byps = self.candidates()
+        nest, arch = self.nest, self.arch
+        S, R, B, M = A["S"], A["R"].astype(np.float64), A["B"].astype(np.float64), A["M"].astype(np.float64)
+        S = S.astype(np.float64)
+        n = len(R)
+        seq = {lv: self._level_seq(F, A[key]) for lv, F, key in (("rf", R, "pr"), ("buffer", B, "pb"), ("dram", M, "pd"))}
+        f_sp, f_arr, f_buf = S, S * R, S * R * B
+        full = S * R * B * M
+        pes = np.prod(S, axis=1)
+        gated = arch.zero != "none"
+        executed = nest.points * (nest.density if gated else 1.0)
+        energy = np.zeros(n)
+        traffic: dict[str, list] = {}
+
+        def charge(o, mem, action, cnt):
+            nonlocal energy
+            energy = energy + cnt * arch.price((mem, action, o.bits))
+            if mem != "rf":
+                t = traffic.setdefault(mem, [np.zeros(n), np.zeros(n)])
+                t[0 if action == "read" else 1] = t[0 if action == "read" else 1] + cnt * o.bits
+
+        for i, o in enumerate(self.ops_):
+            rel_c = self.crel[i]
+            byp = np.array([o.name in bs for bs in byps])[A["byp"]]
+            f_norf = self._fills(rel_c, [seq["buffer"][0], seq["dram"][0]], [seq["buffer"][1], seq["dram"][1]])
+            if byp.any():
+                f_rf = self._fills(rel_c, [seq["rf"][0], seq["buffer"][0], seq["dram"][0]],
+                                   [seq["rf"][1], seq["buffer"][1], seq["dram"][1]])
+                fills = np.where(byp, f_rf, f_norf)
+                below = np.where(byp, self._elements(o, f_sp), self._elements(o, f_arr))
+            else:
+                fills, below = f_norf, self._elements(o, f_arr)
+            moved = fills * below
+            bfills = self._fills(rel_c, [seq["dram"][0]], [seq["dram"][1]])
+            dmoved = bfills * self._elements(o, f_buf)
+            kept = ~byp
+            if not o.is_output:
+                charge(o, "rf", "write", np.where(kept, f_norf * self._elements(o, R) * pes, 0.0))
+                charge(o, "rf", "read", np.where(kept, executed, 0.0))
+                charge(o, o.memory, "read", moved)
+                if o.spilled:
+                    charge(o, arch.dram, "read", dmoved)
+                    charge(o, o.memory, "write", dmoved)
+            else:
+                charge(o, "rf", "read", np.where(kept, executed, 0.0))
+                charge(o, "rf", "write", np.where(kept, executed, 0.0))
+                first = self._first(o, np.where(byp[:, None], f_sp, f_arr), full) if o.role == "write" else 0.0
+                charge(o, o.memory, "write", moved)
+                reads = moved - first
+                if o.spilled:
+                    dfirst = self._first(o, f_buf, full) if o.role == "write" else 0.0
+                    charge(o, arch.dram, "write", dmoved)
+                    charge(o, arch.dram, "read", dmoved - dfirst)
+                    reads = reads + dmoved
+                    charge(o, o.memory, "write", dmoved - dfirst)
+                charge(o, o.memory, "read", reads)
+        pe_bits = nest.pe_bits()
+        energy = energy + sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
+                              for k, v in nest.ops.items())
+        compute = np.prod(R * B * M, axis=1) * (nest.density if arch.zero == "skip" else 1.0)
+        cycles = compute
+        for mem, (rb, wb) in traffic.items():
+            cycles = np.maximum(cycles, arch.port(mem).cycles(rb, wb))
+        value = objective_value(objective, energy, cycles)
+        k = int(np.argmin(value))
+        return A, sps, byps, k, value, n
+
+    def _first(self, o: Operand, tile: np.ndarray, full: np.ndarray) -> np.ndarray:
+        """First visits (vectorised :func:`first_visits`)."""
+        idx = {d: j for j, d in enumerate(self.dims)}
+        out = np.ones(len(tile))
+        for a in o.axes:
+            if a.window is None:
+                out *= full[:, idx[a.dim]]
+            else:
+                cols = np.stack([full[:, idx[a.dim]], full[:, idx[a.window]], tile[:, idx[a.dim]],
+                                 tile[:, idx[a.window]]], axis=1).astype(np.int64)
+                uniq, inv = np.unique(cols, axis=0, return_inverse=True)
+                vals = np.array([sliding_union(int(u[0]), int(u[1]), a.stride, int(u[2]), int(u[3]))
+                                 for u in uniq], dtype=np.float64)
+                out *= vals[inv.reshape(-1)]
+        return out
+
+    def candidate(self, A, sps, byps, k) -> Candidate:
+        dims = self.dims
+        fac = {d: (int(A["R"][k, j]), int(A["B"][k, j]), int(A["M"][k, j])) for j, d in enumerate(dims)}
+        order = {}
+        for lv, key, col in (("rf", "pr", 0), ("buffer", "pb", 1), ("dram", "pd", 2)):
+            perm = self.perms[A[key][k]]                 # classes innermost first
+            inner_first = [d for c in perm for d in dims if self.dim_class[dims.index(d)] == c]
+            order[lv] = tuple(reversed(inner_first))
+        return Candidate.make(sps[A["sp"][k]], fac, order, byps[A["byp"][k]])
+
+
+@lru_cache(maxsize=1024)
+def best(nest: Nest, arch: Arch, objective: str = "energy") -> Mapping:
+    """The mapping of least ``objective`` (``energy`` pJ, ``latency`` cycles or ``edp``) over the
+    mapspace, searched exhaustively (exact dominance pruning, vectorised); cached per
+    (nest, arch, objective). ``evaluated`` = candidates evaluated."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective {objective!r} not in {OBJECTIVES}")
+    search = _Search(nest, arch)
+    A, sps, byps, k, value, n = search.evaluate_all(objective)
+    cand = search.candidate(A, sps, byps, k)
+    out = evaluate(nest, arch, cand, evaluated=n)
+    if not math.isclose(out.objective(objective), float(value[k]), rel_tol=1e-9, abs_tol=1e-9):
+        raise AssertionError(f"vectorised {value[k]} != scalar {out.objective(objective)} for {cand}")
+    return out

@@ -527,11 +527,14 @@ class _Search:
                 movable[:, j] = mj & self._buffer_ok(ones, P[None, :] // m2, s)
         return rows, ok, movable
 
-    def rf_table(self, P: np.ndarray, byp: frozenset):
-        """Every rf factor vector (n x D) whose kept tiles fit the RF, its RF bits and per dim the
-        RF bits added per unit of multiplier (the RF bits are affine in each factor)."""
+    def rf_table(self, P: np.ndarray, byp: frozenset, ones: np.ndarray):
+        """Every rf factor vector (n x D) whose kept tiles fit the RF, rf factor 1 on the dims
+        ``ones`` (mask), its RF bits and per dim the RF bits added per unit of multiplier (the RF
+        bits are affine in each factor)."""
         rows = np.ones((1, self.D), dtype=np.int64)
         for j in range(self.D):
+            if ones[j]:
+                continue
             opts = np.array(divisors(int(P[j])), dtype=np.int64)
             n = len(rows)
             rows = np.repeat(rows, len(opts), axis=0)
@@ -556,33 +559,45 @@ class _Search:
         * a dim no kept and every bypassed operand depends on has no rf loop when the buffer is
           not a staging FIFO without it (its loop is at least as good innermost at the buffer)."""
         Mset, okset, movable = dram if dram is not None else self.dram_table(s, P)
-        Rset, bits, slope = self.rf_table(P, byp)
-        rest = P[None, :] // Mset                                   # (nm, D) = r * b
-        div = np.ones((len(Rset), len(Mset)), dtype=bool)
-        for j in range(self.D):
-            div &= rest[None, :, j] % Rset[:, None, j] == 0
-        ir, im = np.nonzero(div)
-        R, M = Rset[ir], Mset[im]
-        B = rest[im] // R
-        keep = okset[im] | np.all(B == 1, axis=1)
-        keep &= np.all(self.spilled_rel[None, :] | (M == 1) | (B == 1), axis=1)
-        class_active = np.zeros((len(B), len(self.classes)), dtype=bool)
-        for j in range(self.D):
-            class_active[:, self.dim_class[j]] |= B[:, j] > 1
-        keep &= ~np.any(movable[im] & class_active[:, self.dim_class], axis=1)
-        byp_rel = np.zeros(self.D, dtype=bool)
-        for i, o in enumerate(self.ops_):
-            if o.name in byp:
-                byp_rel |= self.rel[i]
-        spf = self._spf(int(P.max()))
-        grow = bits[ir][:, None] + slope[ir] * (spf[B] - 1)         # RF bits after r_j *= spf(b_j)
-        keep &= ~np.any((B > 1) & ~byp_rel[None, :] & (grow <= self.arch.rf_bits), axis=1)
         kept = [i for i, o in enumerate(self.ops_) if o.name not in byp]
         gone = [i for i, o in enumerate(self.ops_) if o.name in byp]
-        if gone:
-            inner = ~self.rel[kept].any(axis=0) & self.rel[gone].all(axis=0)
-            keep &= ~(np.any(R[:, inner] > 1, axis=1) & okset[im])
-        return R[keep], B[keep], M[keep]
+        inner = (~self.rel[kept].any(axis=0) & self.rel[gone].all(axis=0)) if gone else np.zeros(self.D, dtype=bool)
+        rest = P[None, :] // Mset                                   # (nm, D) = r * b
+        # rf factor > 1 on an `inner` dim only survives in a staging FIFO the buffer cannot replace:
+        # those rows are r = P / m, b = 1 exactly
+        extra = ~okset & np.any(rest[:, inner] > 1, axis=1)
+        extra &= self._rf_bits(rest, byp) <= self.arch.rf_bits
+        xR, xM = rest[extra], Mset[extra]
+        Rset, bits, slope = self.rf_table(P, byp, inner)
+        # the cheap rules on the (rf, dram) pair matrix, before any row is materialised
+        div = np.ones((len(Rset), len(Mset)), dtype=bool)
+        staging = np.ones_like(div)
+        for j in range(self.D):
+            r_j, rest_j = Rset[:, j, None], rest[None, :, j]
+            div &= rest_j % r_j == 0
+            b_one = r_j == rest_j
+            staging &= b_one
+            if not self.spilled_rel[j]:
+                div &= (Mset[None, :, j] == 1) | b_one
+        div &= okset[None, :] | staging
+        byp_rel = self.rel[gone].any(axis=0) if gone else np.zeros(self.D, dtype=bool)
+        spf = self._spf(int(P.max()))
+        cap = self.arch.rf_bits
+        safe = np.maximum(Rset, 1)
+        b_mat = [rest[None, :, j] // safe[:, j, None] for j in range(self.D)]      # (nr, nm) each
+        active = {c: np.zeros_like(div) for c in range(len(self.classes))}
+        for j in range(self.D):
+            active[self.dim_class[j]] |= b_mat[j] > 1
+        for j in range(self.D):
+            # a prime of the dram factor fits into the buffer loop of its class
+            div &= ~(movable[None, :, j] & active[self.dim_class[j]])
+            if not byp_rel[j]:
+                # a prime of the buffer factor fits into the RF
+                b = b_mat[j]
+                div &= ~((b > 1) & (bits[:, None] + slope[:, j, None] * (spf[b] - 1) <= cap))
+        ir, im = np.nonzero(div)
+        R, M = np.concatenate([Rset[ir], xR]), np.concatenate([Mset[im], xM])
+        return R, P[None, :] // M // R, M
 
     def _rf_bits(self, R, byp):
         return sum(self._elements(o, R) * o.bits for o in self.ops_ if o.name not in byp)

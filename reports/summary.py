@@ -51,5 +51,5 @@ def schedule_text(summary: pd.DataFrame) -> str:
     """One line per rule: its time-step schedule, why it is legal, and its update policy."""
     lines = ["schedule and update policy (docs/dataflow.md):"]
     for _, s in summary.iterrows():
-        lines.append(f"  {s['label']:7s} {s['schedule_note']}; update {s['update']}")
+        lines.append(f"  {s['label']:7s} {s['schedule_note']}; update {s['update_policy']}")
     return "\n".join(lines)

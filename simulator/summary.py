@@ -21,8 +21,9 @@ from tess_sim.simulator.ledger import held, ops
 from tess_sim.simulator.vocab import LEARNING_PHASES, MB, PHASES, RULE_LABELS
 
 def summarize(ledger: pd.DataFrame, rules) -> pd.DataFrame:
-    """One row per rule (``rules``: rule names or rule programs, in order): its time-step schedule
-    (and why it is legal) and update policy, paper #MAC and memory, full ops per phase, full
+    """One row per rule (``rules``: rule names or rule programs, in order): the time-step schedule
+    it ran (``schedule_used``, and ``schedule_note``: why it is legal) and its ``update_policy``
+    (named apart from the workload keys ``schedule`` and ``rules.<rule>.update`` a sweep varies), paper #MAC and memory, full ops per phase, full
     memory, ratios to BPTT.
 
     Units: ``*_M`` millions per sample, ``*_MB`` MiB (2^20 bytes), ``ops_*`` operations per sample.
@@ -34,9 +35,9 @@ def summarize(ledger: pd.DataFrame, rules) -> pd.DataFrame:
         paper, full = lr[lr["convention"] == "paper"], lr[lr["convention"] == "full"]
         fops = ops(full).groupby("phase")["count"].sum()
         row = {"rule": name, "label": RULE_LABELS[name],
-               "schedule": getattr(rule, "schedule", "step_major"),
+               "schedule_used": getattr(rule, "schedule", "step_major"),
                "schedule_note": getattr(rule, "schedule_note", "step_major"),
-               "update": getattr(getattr(rule, "params", None), "update", "per_batch"),
+               "update_policy": getattr(getattr(rule, "params", None), "update", "per_batch"),
                "paper_mac_M": ops(paper)["count"].sum() / 1e6,
                "paper_memory_MB": (held(paper)["count"] * held(paper)["bits"]).sum() / 8 / MB,
                "full_memory_MB": (held(full)["count"] * held(full)["bits"]).sum() / 8 / MB}

@@ -508,7 +508,7 @@ class Memory(Strict):
             raise ValueError(f"memory '{self.name}': needs a port that reads and one that writes "
                              "(rw_ports, or read_ports and write_ports)")
         object.__setattr__(self, "rw_ports", rw)
-        object.__setattr__(self, "ports", rw)
+        object.__setattr__(self, "ports", None)  # one name once resolved (a dump reloads as it is)
         return self
 
     @property

@@ -62,7 +62,7 @@ def cycles_per_element(m: Memory, bits: int) -> float:
     """Cycles one element of ``bits`` costs on memory ``m`` (see the module docstring)."""
     if m.kind == "dram" and m.bandwidth_bytes_per_cycle:
         return bits / 8.0 / m.bandwidth_bytes_per_cycle
-    return bits / float(m.word_bits * m.ports)
+    return bits / float(m.word_bits * m.rw_ports)
 
 
 def op_cycles(hw: Hardware, kind: str) -> float:

@@ -42,9 +42,11 @@ class LedgerError(RuntimeError):
 
 
 def make_ledger(rows: list[tuple]) -> pd.DataFrame:
-    """A ledger DataFrame from rows in :data:`COLUMNS` order. Counts are float64 (exact up to
-    2^53, never wrapping); a negative or non-finite count, or a row naming no term, raises
+    """A ledger DataFrame from rows in :data:`COLUMNS` order (a row without its last field,
+    ``memory``, is not placed yet: ``""``). Counts are float64 (exact up to 2^53, never
+    wrapping); a negative or non-finite count, or a row naming no term, raises
     :class:`LedgerError`."""
+    rows = [tuple(r) + ("",) if len(r) == len(COLUMNS) - 1 else r for r in rows]
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["count"] = df["count"].astype(float)
     df["bits"] = df["bits"].astype(int)

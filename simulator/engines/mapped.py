@@ -182,6 +182,28 @@ def map_rule(rule: Rule, works: list[Work], hw: Hardware, placement: pd.DataFram
     return out, rows
 
 
+def nest_of(con: Contraction, hw: Hardware, pl: pd.DataFrame, steps: int | None = None,
+            density: float = 1.0) -> Nest:
+    """The mapper's loop nest of a contraction: its tensors as operands at the hardware's bit
+    widths, each in its buffer kind's home memory, spilled when placement (``pl``: one rule's
+    placement rows indexed by unit) spills that buffer kind; ``steps``: the time dimension T of a
+    layer-major pass (None: one step); ``density``: non-zero share of the points."""
+    dims = dict(con.dims)
+    if steps:
+        dims["T"] = steps
+    operands = []
+    for j, t in enumerate(con.tensors):
+        spilled = bool(pl.loc[t.unit, "spilled_bytes"] > 0)
+        axes = _axes(t.axes, con.stride, bool(steps) and not _weight_like(t.axes))
+        operands.append(Operand(f"{j}:{t.unit}", axes, t.role, hw.precision.bits(t.prec), home_of(hw, t.unit),
+                                spilled, t.sparse))
+    ops: dict[str, float] = {}
+    for kind, prec, per_point, sparse, term in con.ops:
+        ops[kind] = ops.get(kind, 0.0) + per_point
+    op_bits = max(hw.precision.bits(op[1]) for op in con.ops)
+    return Nest(dims, tuple(operands), ops, density, op_bits)
+
+
 def _map_one(con: Contraction, work: Work, counts: list[Count], added: _Counts, arch: Arch, mapper: Mapper,
              pl: pd.DataFrame, hw: Hardware, over_T: bool, T: int):
     when = np.asarray(con.when, dtype=float)
@@ -189,33 +211,20 @@ def _map_one(con: Contraction, work: Work, counts: list[Count], added: _Counts, 
     steps = int(round(runs))
     with_T = over_T and steps > 1
     spread = when / runs if with_T else when  # runs of the nest (or share of its pass) per step
-    dims = dict(con.dims)
-    if with_T:
-        dims["T"] = steps
     # the rule's conventional counts of these tensors and ops, removed
     effective = {}
     for kind, prec, per_point, sparse, term in con.ops:
         effective[(kind, prec, term)] = effective.get((kind, prec, term), 0.0) + _take(counts, "pe", kind, prec, term, T)
-    operands = []
-    for j, t in enumerate(con.tensors):
-        actions = ("read",) if t.role == "read" else ("read", "write")
-        for action in actions:
+    for t in con.tensors:
+        for action in (("read",) if t.role == "read" else ("read", "write")):
             _take(counts, t.unit, action, t.prec, t.term, T)
-        row = pl.loc[t.unit]
-        spilled = bool(row["spilled_bytes"] > 0)
-        operands.append(Operand(f"{j}:{t.unit}", _axes(t.axes, con.stride, with_T and not _weight_like(t.axes)),
-                                t.role, hw.precision.bits(t.prec), home_of(hw, t.unit), spilled, t.sparse))
     dense_step = con.points  # points per run (step-major) or per step (layer-major)
     sparse_only = all(op[3] for op in con.ops)
-    eff_total = sum(float(np.sum(v)) for (k, p, term), v in effective.items())
+    eff_total = sum(float(np.sum(v)) for v in effective.values())
     per_point = sum(op[2] for op in con.ops)
     dense_total = dense_step * per_point * runs
     density = min(1.0, eff_total / dense_total) if sparse_only and dense_total else 1.0
-    op_bits = max(hw.precision.bits(op[1]) for op in con.ops)
-    ops: dict[str, float] = {}
-    for kind, prec, pp, sparse, term in con.ops:
-        ops[kind] = ops.get(kind, 0.0) + pp
-    nest = Nest(dims, tuple(operands), ops, density, op_bits)
+    nest = nest_of(con, hw, pl, steps if with_T else None, density)
     m = mapper.best(nest, arch)
     # accesses, at the steps the nest runs
     for name, memory, action, elements in m.accesses:
@@ -246,7 +255,7 @@ def _map_one(con: Contraction, work: Work, counts: list[Count], added: _Counts, 
         bound = "compute"
     terms = " + ".join(dict.fromkeys(op[4] for op in con.ops))
     fmt = lambda d: " ".join(f"{k}{v}" for k, v in d.items() if v != 1) or "-"
-    row = (work.rule, work.layer, work.phase, terms, fmt(dims), fmt(m.spatial),
+    row = (work.rule, work.layer, work.phase, terms, fmt(nest.dims), fmt(m.spatial),
            " | ".join(f"{lvl}: {fmt(f)}" for lvl, f in m.factors.items()),
            " | ".join(f"{lvl}: {' '.join(o) or '-'}" for lvl, o in m.order.items()),
            " ".join(sorted(n.split(":")[1] for n in m.bypass)) or "-",

@@ -238,7 +238,7 @@ def test_an_input_whose_buffer_tile_overflows_is_reread_from_dram(name, mapped):
 @pytest.mark.parametrize("name", LAYERS)
 def test_total_dram_traffic_no_more_than_scalesims_fixed_schedule(name, mapped):
     """SCALE-Sim has no mapper: its OS schedule re-streams the im2col ifmap (and filters) per fold once
-    they overflow half of their buffer. Ours searches tilings; the one loss, conv2_64, is the halo that
+    they overflow their buffer. Ours searches tilings; the one loss, conv2_64, is the halo that
     an OY split at DRAM (the 64 KiB ofmap does not fit 32 KiB) costs the input: 136 elements, 0.2 %."""
     m = mapped[name]
     ours = sum(dram(m, op) for op in "WIO")

@@ -328,3 +328,21 @@ def test_cached_and_hashable():
     assert best(nest, a, "energy") is best(forward(), arch(), "energy")
     with pytest.raises(ValueError):
         best(nest, a, "area")
+
+
+def test_vgg9_conv_on_sata_like_array_hits_the_lower_bounds():
+    """A VGG-9 conv (256 -> 512 channels, 8x8, 3x3 pad 1) on a 16 x 8 array, 256-bit RF, 144 /
+    32 / 32 KiB buffers with 1R + 1W 256-bit ports, DRAM 16 B/cycle: ideal compute cycles
+    (points / 128) and every spilled tensor moved once (weights spilled: 1.125 MiB > 144 KiB;
+    membrane 64 KiB > 32 KiB)."""
+    ports = tuple(Port(m, "sram", 256, 256, 0) for m in ("wbuf", "ibuf", "obuf")) + (Port("dram", "dram", 0, 0, 128),)
+    a = Arch((16, 8), "auto", 256, ports, "dram", (("wbuf", 144 * 1024), ("ibuf", 32 * 1024), ("obuf", 32 * 1024)),
+             "none", table())
+    nest = forward(K=512, C=256, OY=8, OX=8, FY=3, FX=3)
+    for obj in OBJECTIVES:
+        m = best(nest, a, obj)
+        assert m.compute_cycles == nest.points / 128 and m.utilisation == 1.0
+        assert m.cycles == m.compute_cycles                 # compute-bound
+        assert m.count("W", "dram", "read") == 512 * 256 * 9
+        assert m.count("x", "dram", "read") == 256 * 10 * 10
+        assert m.count("u", "dram", "read") == m.count("u", "dram", "write") == 512 * 64

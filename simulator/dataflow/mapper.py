@@ -583,8 +583,8 @@ class _Search:
         byp_rel = self.rel[gone].any(axis=0) if gone else np.zeros(self.D, dtype=bool)
         spf = self._spf(int(P.max()))
         cap = self.arch.rf_bits
-        safe = np.maximum(Rset, 1)
-        b_mat = [rest[None, :, j] // safe[:, j, None] for j in range(self.D)]      # (nr, nm) each
+        r32, rest32 = Rset.astype(np.int32), rest.astype(np.int32)
+        b_mat = [np.where(div, rest32[None, :, j] // r32[:, j, None], 1) for j in range(self.D)]   # (nr, nm)
         active = {c: np.zeros_like(div) for c in range(len(self.classes))}
         for j in range(self.D):
             active[self.dim_class[j]] |= b_mat[j] > 1
@@ -779,7 +779,7 @@ class _Search:
         # the next bound exceeds the best found (exact: nothing later can beat it)
         order = np.argsort(lb, kind="stable")
         nper = T["vr"].sum(axis=1) * T["vb"].sum(axis=1) * T["vd"].sum(axis=1)
-        best_v, best_c, evaluated, start = np.inf, None, n, 0
+        best_v, best_s, best_c, evaluated, start = np.inf, np.inf, None, n, 0
         while start < n and lb[order[start]] <= best_v * (1 + 1e-9):
             stop = start + max(1, int(np.searchsorted(np.cumsum(nper[order[start:]]), CHUNK)))
             stop = min(stop, n)
@@ -792,11 +792,13 @@ class _Search:
             C = {k: T[k][rows] for k in ("S", "R", "B", "M", "byp", "sp")}
             e, c = self.score(C, byps, lambda i: (qr, qb, qd))
             value = objective_value(objective, e, c)
+            second = e if objective == "latency" else c          # ties: least energy / cycles
             evaluated += len(rows)
-            k = int(np.argmin(value))
-            if value[k] < best_v:
+            k = int(np.lexsort((second, value))[0])
+            if (value[k], second[k]) < (best_v, best_s):
                 C.update(pr=qr, pb=qb, pd=qd)
-                best_v, best_c = float(value[k]), ({key: v[k:k + 1] for key, v in C.items()}, 0)
+                best_v, best_s = float(value[k]), float(second[k])
+                best_c = ({key: v[k:k + 1] for key, v in C.items()}, 0)
             start = stop
         C, k = best_c
         return C, sps, byps, k, best_v, evaluated
@@ -834,7 +836,8 @@ class _Search:
 @lru_cache(maxsize=1024)
 def best(nest: Nest, arch: Arch, objective: str = "energy") -> Mapping:
     """The mapping of least ``objective`` (``energy`` pJ, ``latency`` cycles or ``edp``) over the
-    mapspace, searched exhaustively (exact dominance pruning, vectorised); cached per
+    mapspace, searched exhaustively (exact dominance pruning, vectorised); ties go to the least
+    energy (latency) or the fewest cycles (energy, edp); cached per
     (nest, arch, objective). ``evaluated`` = candidates evaluated."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r} not in {OBJECTIVES}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
-                      field_validator, model_validator)
+                      field_validator, model_serializer, model_validator)
 
 from tess_sim.simulator import limits as L
 from tess_sim.simulator.errors import UserError
@@ -462,6 +462,15 @@ class PE(Strict):
                 raise ValueError(f"unknown op kind '{kind}'" + (f" (did you mean '{hint[0]}'?)" if hint
                                                                  else f" (known: {', '.join(OP_KINDS)})"))
         return v
+
+    @model_serializer(mode="wrap")
+    def _derived_units(self, handler):
+        """With ``array``, ``units`` is derived (rows × columns): a dump leaves it out, so that a
+        dumped workload with another ``array`` (a sweep point) reloads without a contradiction."""
+        out = handler(self)
+        if self.array is not None and isinstance(out, dict):
+            out.pop("units", None)
+        return out
 
     @field_validator("spatial")
     @classmethod

@@ -160,7 +160,9 @@ def run_page(folder: Path) -> Page:
         t = pd.read_csv(timing)
         hw = wl["hardware"]
         cores = f"{hw['cores']} core{'s' if hw['cores'] > 1 else ''}"
-        page.sections.append((f"Timing on {hw['name']} ({cores}, {hw['pe']['units']} PEs per core, "
+        pe = hw["pe"]  # a mapped array's dump gives its shape, not the derived units
+        units = pe["units"] if "units" in pe else pe["array"][0] * pe["array"][1]
+        page.sections.append((f"Timing on {hw['name']} ({cores}, {units} PEs per core, "
                               f"{hw['clock_mhz']:g} MHz), per sample", [
             timing_headline(summary), Sub("Cycles per phase (share of the sample's cycles)"),
             cycles_table(t, summary, "phase"), Sub("Cycles per layer (share of the sample's cycles)"),

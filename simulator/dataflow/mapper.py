@@ -42,8 +42,12 @@ The mapspace (:func:`mapspace`; :func:`best` searches it exhaustively):
 * bypass: any subset of the inputs (the output always accumulates in the RF);
 * temporal factors: every ``rf * buffer * dram = P`` with at most :data:`MAX_DRAM_DIMS` (2) dims
   iterating at the DRAM level, the RF holding every non-bypassed RF tile
-  (bits) and each SRAM the buffer tiles of its spilled operands (bytes, ``budget``) -- or, where even
-  that does not fit, the buffer a staging FIFO (buffer factors all 1);
+  (bits) and each SRAM the buffer tiles of its spilled operands within max(``budget``, one array
+  step of them): a buffer whose budget cannot hold even the spatial tiles is a staging FIFO of
+  that size, never more (an earlier rule took any tile as staged when the buffer factors were 1,
+  while counting its DRAM fills as if held: tests/test_anchors.py caught it against ZigZag);
+  at most :data:`MAX_DRAM_DIMS` dims iterate at the DRAM level unless no such mapping fits the
+  capacities (a tiny buffer), then any number;
 * loop orders: every permutation of the dims of bound > 1 at buffer and dram (and rf when an
   operand bypasses the RF; otherwise the rf order changes nothing).
 
@@ -309,7 +313,7 @@ def _tile(f_levels: list[dict], dims) -> dict:
 
 def fits(nest: Nest, arch: Arch, cand: Candidate) -> bool:
     """Capacity: every non-bypassed RF tile in ``rf_bits``; each SRAM's spilled buffer tiles in its
-    budget, or the buffer a staging FIFO (buffer factors all 1)."""
+    budget, or in one array step of them when the budget is smaller (a staging FIFO)."""
     return _capacity(nest, arch, cand)[0]
 
 
@@ -325,10 +329,20 @@ def _capacity(nest, arch, cand):
     for o in nest.operands:
         if o.spilled:
             per_mem[o.memory] = per_mem.get(o.memory, 0.0) + o.elements(buf) * o.bits / 8
-    staging = all(v == 1 for v in b.values())
+    step = array_step(nest, s)
     ok_rf = rf_bits <= arch.rf_bits
-    ok_buf = staging or all(v <= arch.budget_bytes(m) for m, v in per_mem.items())
+    ok_buf = all(v <= max(arch.budget_bytes(m), step[m]) for m, v in per_mem.items())
     return ok_rf and ok_buf, rf_bits, per_mem
+
+
+def array_step(nest: Nest, s: dict) -> dict[str, float]:
+    """Bytes per SRAM of one array step of its spilled operands (their spatial tiles): what a
+    buffer must stage at least, so its capacity is never taken below it (a staging FIFO)."""
+    out: dict[str, float] = {}
+    for o in nest.operands:
+        if o.spilled:
+            out[o.memory] = out.get(o.memory, 0.0) + o.elements(s) * o.bits / 8
+    return out
 
 
 def evaluate(nest: Nest, arch: Arch, cand: Candidate, evaluated: int = 1) -> Mapping:
@@ -430,16 +444,30 @@ def _bypass_sets(nest: Nest):
     return [frozenset(c) for k in range(len(names) + 1) for c in itertools.combinations(names, k)]
 
 
+class NoMapping(ValueError):
+    """No mapping of the mapspace fits the capacities."""
+
+
 def mapspace(nest: Nest, arch: Arch) -> Iterator[Candidate]:
     """Every candidate of the documented mapspace (module docstring), unpruned: for tests on small
-    nests (its size is the product of the choices)."""
+    nests (its size is the product of the choices). At most :data:`MAX_DRAM_DIMS` dims iterate at
+    the DRAM level, any number when no such candidate fits."""
+    found = False
+    for cand in _mapspace(nest, arch, MAX_DRAM_DIMS):
+        found = True
+        yield cand
+    if not found:
+        yield from _mapspace(nest, arch, len(nest.order))
+
+
+def _mapspace(nest: Nest, arch: Arch, max_dram: int) -> Iterator[Candidate]:
     dims = nest.order
     for sp in spatial_options(nest, arch):
         s = spatial_factors(nest, sp)
         P = temporal_extent(nest, s)
         for byp in _bypass_sets(nest):
             for fs in itertools.product(*(splits(P[d], 3) for d in dims)):
-                if sum(f[2] > 1 for f in fs) > MAX_DRAM_DIMS:
+                if sum(f[2] > 1 for f in fs) > max_dram:
                     continue
                 fac = dict(zip(dims, fs))
                 base = Candidate.make(sp, fac, bypass=byp)
@@ -462,8 +490,8 @@ def mapspace(nest: Nest, arch: Arch) -> Iterator[Candidate]:
 class _Search:
     """Vectorised evaluation of the pruned mapspace of one (nest, arch)."""
 
-    def __init__(self, nest: Nest, arch: Arch):
-        self.nest, self.arch = nest, arch
+    def __init__(self, nest: Nest, arch: Arch, max_dram: int = MAX_DRAM_DIMS):
+        self.nest, self.arch, self.max_dram = nest, arch, max_dram
         self.dims = nest.order
         self.D = len(self.dims)
         self.ops_ = nest.operands
@@ -514,7 +542,7 @@ class _Search:
             n = len(rows)
             rows = np.repeat(rows, len(opts), axis=0)
             rows[:, j] = np.tile(opts, n)
-            rows = rows[np.sum(rows > 1, axis=1) <= MAX_DRAM_DIMS]
+            rows = rows[np.sum(rows > 1, axis=1) <= self.max_dram]
         ones = np.ones_like(rows)
         ok = self._buffer_ok(ones, P[None, :] // rows, s)
         spf = self._spf(int(P.max()))
@@ -550,36 +578,29 @@ class _Search:
 
     def tilings(self, s: np.ndarray, P: np.ndarray, byp: frozenset, dram=None):
         """(R, B, M) rows of the pruned temporal factors for spatial ``s`` and bypass ``byp``:
-        rf vectors x dram vectors whose product divides P, the buffer within budget or a staging
-        FIFO, minus the rows a dominance rule removes:
+        rf vectors x dram vectors whose product divides P, the buffer within its capacity
+        (:func:`array_step`), minus the rows a dominance rule removes:
 
         * a dim no spilled operand depends on has dram factor 1 unless it has no buffer loop;
         * no prime of a dram factor fits into a buffer loop of its class (buffer tiles grow);
         * no prime of the buffer factor of a dim no bypassed operand depends on fits in the RF;
         * a dim no kept and every bypassed operand depends on has no rf loop when the buffer is
-          not a staging FIFO without it (its loop is at least as good innermost at the buffer)."""
+          feasible without it (its loop is at least as good innermost at the buffer)."""
         Mset, okset, movable = dram if dram is not None else self.dram_table(s, P)
         kept = [i for i, o in enumerate(self.ops_) if o.name not in byp]
         gone = [i for i, o in enumerate(self.ops_) if o.name in byp]
         inner = (~self.rel[kept].any(axis=0) & self.rel[gone].all(axis=0)) if gone else np.zeros(self.D, dtype=bool)
         rest = P[None, :] // Mset                                   # (nm, D) = r * b
-        # rf factor > 1 on an `inner` dim only survives in a staging FIFO the buffer cannot replace:
-        # those rows are r = P / m, b = 1 exactly
-        extra = ~okset & np.any(rest[:, inner] > 1, axis=1)
-        extra &= self._rf_bits(rest, byp) <= self.arch.rf_bits
-        xR, xM = rest[extra], Mset[extra]
+        xR, xM = rest[:0], Mset[:0]  # no rows beyond the pair matrix (a staging FIFO is a capacity)
         Rset, bits, slope = self.rf_table(P, byp, inner)
         # the cheap rules on the (rf, dram) pair matrix, before any row is materialised
         div = np.ones((len(Rset), len(Mset)), dtype=bool)
-        staging = np.ones_like(div)
         for j in range(self.D):
             r_j, rest_j = Rset[:, j, None], rest[None, :, j]
             div &= rest_j % r_j == 0
-            b_one = r_j == rest_j
-            staging &= b_one
             if not self.spilled_rel[j]:
-                div &= (Mset[None, :, j] == 1) | b_one
-        div &= okset[None, :] | staging
+                div &= (Mset[None, :, j] == 1) | (r_j == rest_j)
+        div &= okset[None, :]
         byp_rel = self.rel[gone].any(axis=0) if gone else np.zeros(self.D, dtype=bool)
         spf = self._spf(int(P.max()))
         cap = self.arch.rf_bits
@@ -608,9 +629,10 @@ class _Search:
         for o in self.ops_:
             if o.spilled:
                 per[o.memory] = per.get(o.memory, 0.0) + self._elements(o, T) * o.bits / 8
+        step = array_step(self.nest, dict(zip(self.dims, (int(x) for x in s))))
         ok = np.ones(len(R), dtype=bool)
         for mem, v in per.items():
-            ok &= v <= self.arch.budget_bytes(mem)
+            ok &= v <= max(self.arch.budget_bytes(mem), step[mem])
         return ok
 
     # -- candidates --------------------------------------------------------------------------
@@ -659,7 +681,7 @@ class _Search:
                 out["R"].append(R); out["B"].append(B); out["M"].append(M)
                 out["byp"].append(np.full(len(R), bi)); out["sp"].append(np.full(len(R), si))
         if not out["R"]:
-            raise ValueError("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
+            raise NoMapping("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
         return {k: np.concatenate(v) for k, v in out.items()}, sps, byps
 
     def _level_seq(self, F: np.ndarray, q: np.ndarray):
@@ -841,8 +863,12 @@ def best(nest: Nest, arch: Arch, objective: str = "energy") -> Mapping:
     (nest, arch, objective). ``evaluated`` = candidates evaluated."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r} not in {OBJECTIVES}")
-    search = _Search(nest, arch)
-    A, sps, byps, k, value, n = search.search(objective)
+    try:
+        search = _Search(nest, arch)
+        A, sps, byps, k, value, n = search.search(objective)
+    except NoMapping:  # the buffers hold too little for two DRAM loops: any number of them
+        search = _Search(nest, arch, len(nest.order))
+        A, sps, byps, k, value, n = search.search(objective)
     cand = search.candidate(A, sps, byps, k)
     out = evaluate(nest, arch, cand, evaluated=n)
     if not math.isclose(out.objective(objective), value, rel_tol=1e-9, abs_tol=1e-9):

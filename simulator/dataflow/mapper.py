@@ -46,8 +46,8 @@ The mapspace (:func:`mapspace`; :func:`best` searches it exhaustively):
   step of them): a buffer whose budget cannot hold even the spatial tiles is a staging FIFO of
   that size, never more (an earlier rule took any tile as staged when the buffer factors were 1,
   while counting its DRAM fills as if held: tests/test_anchors.py caught it against ZigZag);
-  at most :data:`MAX_DRAM_DIMS` dims iterate at the DRAM level unless no such mapping fits the
-  capacities (a tiny buffer), then any number;
+  at most :data:`MAX_DRAM_DIMS` dims iterate at the DRAM level, or the fewest more for which a
+  mapping fits the capacities (small buffers, a layer-major nest with T);
 * loop orders: every permutation of the dims of bound > 1 at buffer and dram (and rf when an
   operand bypasses the RF; otherwise the rf order changes nothing).
 
@@ -451,13 +451,14 @@ class NoMapping(ValueError):
 def mapspace(nest: Nest, arch: Arch) -> Iterator[Candidate]:
     """Every candidate of the documented mapspace (module docstring), unpruned: for tests on small
     nests (its size is the product of the choices). At most :data:`MAX_DRAM_DIMS` dims iterate at
-    the DRAM level, any number when no such candidate fits."""
-    found = False
-    for cand in _mapspace(nest, arch, MAX_DRAM_DIMS):
-        found = True
-        yield cand
-    if not found:
-        yield from _mapspace(nest, arch, len(nest.order))
+    the DRAM level, or the fewest more for which some candidate fits."""
+    for limit in range(MAX_DRAM_DIMS, max(MAX_DRAM_DIMS, len(nest.order)) + 1):
+        found = False
+        for cand in _mapspace(nest, arch, limit):
+            found = True
+            yield cand
+        if found:
+            return
 
 
 def _mapspace(nest: Nest, arch: Arch, max_dram: int) -> Iterator[Candidate]:
@@ -863,12 +864,14 @@ def best(nest: Nest, arch: Arch, objective: str = "energy") -> Mapping:
     (nest, arch, objective). ``evaluated`` = candidates evaluated."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r} not in {OBJECTIVES}")
-    try:
-        search = _Search(nest, arch)
-        A, sps, byps, k, value, n = search.search(objective)
-    except NoMapping:  # the buffers hold too little for two DRAM loops: any number of them
-        search = _Search(nest, arch, len(nest.order))
-        A, sps, byps, k, value, n = search.search(objective)
+    for limit in range(MAX_DRAM_DIMS, max(MAX_DRAM_DIMS, len(nest.order)) + 1):
+        try:  # the buffers may hold too little for two DRAM loops: the fewest that fit
+            search = _Search(nest, arch, limit)
+            A, sps, byps, k, value, n = search.search(objective)
+            break
+        except NoMapping:
+            if limit >= len(nest.order):
+                raise
     cand = search.candidate(A, sps, byps, k)
     out = evaluate(nest, arch, cand, evaluated=n)
     if not math.isclose(out.objective(objective), value, rel_tol=1e-9, abs_tol=1e-9):

@@ -77,8 +77,9 @@ def test_no_negative_counts_and_effective_below_dense(d):
     led, net = _ledger(wl)
     assert (led["count"] >= 0).all()
     dense_led, _ = _ledger(wl, act=dense(net))
-    key = ["convention", "rule", "layer", "phase", "unit", "action", "bits", "term"]
-    merged = led.merge(dense_led, on=key, how="outer", suffixes=("_eff", "_dense")).fillna(0.0)
+    key = ["convention", "rule", "layer", "phase", "unit", "action", "bits", "term", "memory"]
+    merged = led.merge(dense_led, on=key, how="outer", suffixes=("_eff", "_dense"))
+    merged[["count_eff", "count_dense"]] = merged[["count_eff", "count_dense"]].fillna(0.0)
     assert (merged["count_eff"] <= merged["count_dense"] + 1e-9).all()
 
 

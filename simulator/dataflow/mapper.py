@@ -546,7 +546,8 @@ class _Search:
                             break
                         sel[p, q, g, c] = True
                     pas[p, q, g] = alive
-        self.valid_t, self.sel_t, self.pas_t = valid, sel, pas
+        self.valid_t, self.pas_t = valid, pas
+        self.sel_c = [np.ascontiguousarray(sel[..., c]) for c in range(nc)]
 
     def _level(self, F: np.ndarray):
         """(rho (n, Q, G), pass (n, Q, G), valid (n, Q)) of one level's factor rows F (n x D)."""
@@ -554,9 +555,18 @@ class _Search:
         cb = np.ones((len(F), nc))
         for j in range(self.D):
             cb[:, self.dim_class[j]] *= F[:, j]
+        # rows repeat their class bounds a lot: compute on the distinct ones
+        key = np.zeros(len(F), dtype=np.int64)
+        for c in range(nc):
+            key = key * (int(cb[:, c].max()) + 1) + cb[:, c].astype(np.int64)
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        cb = cb[first]
         pat = (cb > 1).astype(np.int64) @ (1 << np.arange(nc, dtype=np.int64))
-        rho = np.where(self.sel_t[pat], cb[:, None, None, :], 1.0).prod(axis=-1)
-        return rho, self.pas_t[pat], self.valid_t[pat]
+        rho = np.ones((len(cb), self.Q, self.G))
+        for c in range(nc):
+            rho *= np.where(self.sel_c[c][pat], cb[:, c, None, None], 1.0)
+        inv = inv.reshape(-1)
+        return rho[inv], self.pas_t[pat][inv], self.valid_t[pat][inv]
 
     # -- tilings -----------------------------------------------------------------------------
     def _elements(self, o: Operand, f: np.ndarray) -> np.ndarray:
@@ -614,16 +624,19 @@ class _Search:
         * a dim no kept and every bypassed operand depends on has no rf loop when the buffer is
           not a staging FIFO without it (its loop is at least as good innermost at the buffer).
 
-        The (rf, dram) pair matrix and its bypass-independent rules are built once, over the rf
-        vectors that fit with only the output kept (a superset of every bypass set's); each
-        bypass set then filters the surviving pairs."""
+        The (rf, dram) pair matrix and its bypass-independent rules are built once, over the
+        union of every bypass set's rf vectors; each bypass set then filters the surviving pairs."""
         Mset, okset, movable = dram if dram is not None else self.dram_table(s, P)
         cap = self.arch.rf_bits
         ops = self.ops_
-        out_only = np.array([o.is_output for o in ops])
         Rall = self._products(P)
         bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops])          # (O, nr)
-        Rall_ok = bits_op[out_only].sum(axis=0) <= cap
+        keeps = [np.array([o.name not in byp for o in ops]) for byp in byps]
+        inners = [(~self.rel[k].any(axis=0) & self.rel[~k].all(axis=0)) if (~k).any()
+                  else np.zeros(self.D, dtype=bool) for k in keeps]
+        Rall_ok = np.zeros(len(Rall), dtype=bool)
+        for k, inner in zip(keeps, inners):      # the union of every bypass set's rf vectors
+            Rall_ok |= (bits_op[k].sum(axis=0) <= cap) & np.all(Rall[:, inner] == 1, axis=1)
         Rall, bits_op = Rall[Rall_ok], bits_op[:, Rall_ok]
         slope_op = np.zeros(bits_op.shape + (self.D,))
         for j in range(self.D):
@@ -641,26 +654,23 @@ class _Search:
             if not self.spilled_rel[j]:
                 div &= (Mset[None, :, j] == 1) | b_one
         div &= okset[None, :] | staging
-        b_mat = [np.where(div, rest[None, :, j] // Rall[:, j, None], 1) for j in range(self.D)]
-        active = {c: np.zeros_like(div) for c in range(len(self.classes))}
-        for j in range(self.D):
-            active[self.dim_class[j]] |= b_mat[j] > 1
-        for j in range(self.D):
-            # a prime of the dram factor fits into the buffer loop of its class
-            div &= ~(movable[None, :, j] & active[self.dim_class[j]])
         ir, im = np.nonzero(div)
         Rp, Mp = Rall[ir], Mset[im]
         Bp = rest[im] // Rp
+        active = np.zeros((len(ir), len(self.classes)), dtype=bool)
+        for j in range(self.D):
+            active[:, self.dim_class[j]] |= Bp[:, j] > 1
+        keep = ~np.any(movable[im] & active[:, self.dim_class], axis=1)
+        # (a prime of the dram factor fits into the buffer loop of its class)
+        ir, im, Rp, Mp, Bp = ir[keep], im[keep], Rp[keep], Mp[keep], Bp[keep]
         spf = self._spf(int(P.max()))
         spf_b = spf[Bp] - 1
         out = []
-        for byp in byps:
-            kept = np.array([o.name not in byp for o in ops])
+        for byp, kept, inner in zip(byps, keeps, inners):
             gone = ~kept
-            inner = (~self.rel[kept].any(axis=0) & self.rel[gone].all(axis=0)) if gone.any() \
-                else np.zeros(self.D, dtype=bool)
-            bitsR = bits_op[kept].sum(axis=0)
-            bits = bitsR[ir]
+            kw = kept.astype(np.float64)
+            bits = (kw @ bits_op)[ir]
+            slopes = np.tensordot(kw, slope_op, axes=1)[ir]                      # (pairs, D)
             ok = bits <= cap
             if inner.any():
                 ok &= np.all(Rp[:, inner] == 1, axis=1)
@@ -668,8 +678,7 @@ class _Search:
             for j in range(self.D):
                 if not byp_rel[j]:
                     # a prime of the buffer factor fits into the RF
-                    slope = slope_op[kept][:, :, j].sum(axis=0)[ir]
-                    ok &= ~((Bp[:, j] > 1) & (bits + slope * spf_b[:, j] <= cap))
+                    ok &= ~((Bp[:, j] > 1) & (bits + slopes[:, j] * spf_b[:, j] <= cap))
             # rf factor > 1 on an `inner` dim only survives in a staging FIFO the buffer cannot
             # replace: those rows are r = P / m, b = 1 exactly
             extra = ~okset & np.any(rest[:, inner] > 1, axis=1)
@@ -804,8 +813,8 @@ class _Search:
         n, Q, G = len(rows), self.Q, self.G
         run_bd = rb[:, :, None, :] * np.where(pb[:, :, None, :], rd[:, None, :, :], 1.0)   # (n, Q, Q, G)
         if mode == "bound":
-            P1 = np.where(pr, rr, 0.0).max(axis=1)[:, None, None, :]
-            P0 = np.where(pr, 0.0, rr).max(axis=1)[:, None, None, :]
+            P1 = _qmax(rr, pr)[:, None, None, :]
+            P0 = _qmax(rr, ~pr)[:, None, None, :]
             run_rbd = np.maximum(P1 * run_bd, P0)[:, None]
         elif mode == "bypass":
             run_rbd = rr[:, :, None, None, :] * np.where(pr[:, :, None, None, :], run_bd[:, None], 1.0)
@@ -842,9 +851,9 @@ class _Search:
         (rr, pr, _), (rb, pb, _), (rd, _, _) = (lv[k] for k in ("R", "B", "M"))
         K0, C, compute = coef
         need = self._need(objective)
-        d_max = rd.max(axis=1)                                                 # (n, G)
-        bd_max = np.maximum(np.where(pb, rb, 0.0).max(axis=1) * d_max, np.where(pb, 0.0, rb).max(axis=1))
-        rbd_max = np.maximum(np.where(pr, rr, 0.0).max(axis=1) * bd_max, np.where(pr, 0.0, rr).max(axis=1))
+        d_max = _qmax(rd, True)                                                # (n, G)
+        bd_max = np.maximum(_qmax(rb, pb) * d_max, _qmax(rb, ~pb))
+        rbd_max = np.maximum(_qmax(rr, pr) * bd_max, _qmax(rr, ~pr))
         feats = np.stack([1.0 / bd_max, 1.0 / rbd_max, 1.0 / d_max], axis=-1)   # (n, G, 3)
         Y = K0[:, need] + np.einsum("nygk,ngk->ny", C[:, need], feats)
         if objective == "energy":
@@ -916,6 +925,15 @@ class _Search:
             inner_first = [d for c in perm for d in dims if self.dim_class[dims.index(d)] == c]
             order[lv] = tuple(reversed(inner_first))
         return Candidate.make(sps[T["sp"][row]], fac, order, byps[T["byp"][row]])
+
+
+def _qmax(rho: np.ndarray, mask) -> np.ndarray:
+    """max over perms (axis 1 of (n, Q, G)) of ``rho`` where ``mask``, else 0 (a loop of
+    elementwise maxima: numpy reduces a short middle axis slowly)."""
+    out = np.zeros((rho.shape[0], rho.shape[2]))
+    for q in range(rho.shape[1]):
+        out = np.maximum(out, rho[:, q] if mask is True else np.where(mask[:, q], rho[:, q], 0.0))
+    return out
 
 
 def _chunks(rows: np.ndarray, size: int):

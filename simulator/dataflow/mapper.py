@@ -550,7 +550,9 @@ class _Search:
         self.sel_c = [np.ascontiguousarray(sel[..., c]) for c in range(nc)]
 
     def _level(self, F: np.ndarray):
-        """(rho (n, Q, G), pass (n, Q, G), valid (n, Q)) of one level's factor rows F (n x D)."""
+        """(rho (n, Q, G), pass (n, Q, G), valid (n, Q), the largest rho (n, G, 3) over all perms /
+        the perms passing the level / those stopping in it (0 when none)) of one level's factor
+        rows F (n x D)."""
         nc = len(self.classes)
         cb = np.ones((len(F), nc))
         for j in range(self.D):
@@ -566,7 +568,10 @@ class _Search:
         for c in range(nc):
             rho *= np.where(self.sel_c[c][pat], cb[:, c, None, None], 1.0)
         inv = inv.reshape(-1)
-        return rho[inv], self.pas_t[pat][inv], self.valid_t[pat][inv]
+        pas = self.pas_t[pat]
+        # the largest run over perms: any, those passing the level, those stopping in it
+        best = np.stack([_qmax(rho, True), _qmax(rho, pas), _qmax(rho, ~pas)], axis=-1)   # (u, G, 3)
+        return rho[inv], pas[inv], self.valid_t[pat][inv], best[inv]
 
     # -- tilings -----------------------------------------------------------------------------
     def _elements(self, o: Operand, f: np.ndarray) -> np.ndarray:
@@ -806,15 +811,14 @@ class _Search:
         ``bypass`` (every rf order). Returns (min per row, (qr, qb, qd) argmin, valid
         combinations per row); invalid (non-representative) orders are skipped in the exact
         modes (they repeat a valid order's counts)."""
-        (rr, pr, vr), (rb, pb, vb), (rd, pd, vd) = ((a[rows] for a in lv[k]) for k in ("R", "B", "M"))
+        (rr, pr, vr, xr), (rb, pb, vb, _), (rd, pd, vd, _) = ((a[rows] for a in lv[k]) for k in ("R", "B", "M"))
         K0, C, compute = coef
         need = self._need(objective)
         K0, C, compute = K0[rows][:, need], C[rows][:, need], compute[rows]
         n, Q, G = len(rows), self.Q, self.G
         run_bd = rb[:, :, None, :] * np.where(pb[:, :, None, :], rd[:, None, :, :], 1.0)   # (n, Q, Q, G)
         if mode == "bound":
-            P1 = _qmax(rr, pr)[:, None, None, :]
-            P0 = _qmax(rr, ~pr)[:, None, None, :]
+            P1, P0 = xr[:, None, None, :, 1], xr[:, None, None, :, 2]
             run_rbd = np.maximum(P1 * run_bd, P0)[:, None]
         elif mode == "bypass":
             run_rbd = rr[:, :, None, None, :] * np.where(pr[:, :, None, None, :], run_bd[:, None], 1.0)
@@ -848,12 +852,12 @@ class _Search:
     def bound(self, lv, coef, objective: str) -> np.ndarray:
         """A cheap lower bound per row: every group its own best order at every level (its
         largest run), every count at its least."""
-        (rr, pr, _), (rb, pb, _), (rd, _, _) = (lv[k] for k in ("R", "B", "M"))
+        xr, xb, xd = (lv[k][3] for k in ("R", "B", "M"))
         K0, C, compute = coef
         need = self._need(objective)
-        d_max = _qmax(rd, True)                                                # (n, G)
-        bd_max = np.maximum(_qmax(rb, pb) * d_max, _qmax(rb, ~pb))
-        rbd_max = np.maximum(_qmax(rr, pr) * bd_max, _qmax(rr, ~pr))
+        d_max = xd[:, :, 0]                                                    # (n, G)
+        bd_max = np.maximum(xb[:, :, 1] * d_max, xb[:, :, 2])
+        rbd_max = np.maximum(xr[:, :, 1] * bd_max, xr[:, :, 2])
         feats = np.stack([1.0 / bd_max, 1.0 / rbd_max, 1.0 / d_max], axis=-1)   # (n, G, 3)
         Y = K0[:, need] + np.einsum("nygk,ngk->ny", C[:, need], feats)
         if objective == "energy":

@@ -670,28 +670,30 @@ class _Search:
         ir, im, Rp, Mp, Bp = ir[keep], im[keep], Rp[keep], Mp[keep], Bp[keep]
         spf = self._spf(int(P.max()))
         spf_b = spf[Bp] - 1
+        # every bypass set at once: (sets, pairs) masks
+        KW = np.array(keeps, dtype=np.float64)                                  # (nb, O)
+        bits = KW @ bits_op[:, ir]                                              # (nb, pairs)
+        ok = bits <= cap
+        inner_m = np.array(inners, dtype=np.float64)                            # (nb, D)
+        ok &= (inner_m @ (Rp > 1).T.astype(np.float64)) == 0
+        byp_rel = np.array([self.rel[~k].any(axis=0) for k in keeps])          # (nb, D)
+        for j in range(self.D):
+            sets = ~byp_rel[:, j]
+            if not sets.any():
+                continue
+            # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
+            slope = KW[sets] @ slope_op[:, ir, j]                               # (sets, pairs)
+            ok[sets] &= ~((Bp[None, :, j] > 1) & (bits[sets] + slope * spf_b[None, :, j] <= cap))
         out = []
-        for byp, kept, inner in zip(byps, keeps, inners):
-            gone = ~kept
-            kw = kept.astype(np.float64)
-            bits = (kw @ bits_op)[ir]
-            slopes = np.tensordot(kw, slope_op, axes=1)[ir]                      # (pairs, D)
-            ok = bits <= cap
-            if inner.any():
-                ok &= np.all(Rp[:, inner] == 1, axis=1)
-            byp_rel = self.rel[gone].any(axis=0) if gone.any() else np.zeros(self.D, dtype=bool)
-            for j in range(self.D):
-                if not byp_rel[j]:
-                    # a prime of the buffer factor fits into the RF
-                    ok &= ~((Bp[:, j] > 1) & (bits + slopes[:, j] * spf_b[:, j] <= cap))
+        for bi, (byp, inner) in enumerate(zip(byps, inners)):
             # rf factor > 1 on an `inner` dim only survives in a staging FIFO the buffer cannot
             # replace: those rows are r = P / m, b = 1 exactly
             extra = ~okset & np.any(rest[:, inner] > 1, axis=1)
             if extra.any():
                 extra &= self._rf_bits(rest, byp) <= cap
             xR, xM = rest[extra], Mset[extra]
-            R = np.concatenate([Rp[ok], xR])
-            M = np.concatenate([Mp[ok], xM])
+            R = np.concatenate([Rp[ok[bi]], xR])
+            M = np.concatenate([Mp[ok[bi]], xM])
             out.append((R, P[None, :] // M // R, M))
         return out
 
@@ -796,7 +798,7 @@ class _Search:
         K0[:, 0] += sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
                         for k, v in nest.ops.items())
         compute = np.prod(R * B * M, axis=1) * (nest.density if arch.zero == "skip" else 1.0)
-        return K0, C, compute
+        return K0, C, compute, C.any(axis=0)
 
     def _need(self, objective: str) -> list[int]:
         if objective == "energy":
@@ -812,7 +814,7 @@ class _Search:
         combinations per row); invalid (non-representative) orders are skipped in the exact
         modes (they repeat a valid order's counts)."""
         (rr, pr, vr, xr), (rb, pb, vb, _), (rd, pd, vd, _) = ((a[rows] for a in lv[k]) for k in ("R", "B", "M"))
-        K0, C, compute = coef
+        K0, C, compute, _ = coef
         need = self._need(objective)
         K0, C, compute = K0[rows][:, need], C[rows][:, need], compute[rows]
         n, Q, G = len(rows), self.Q, self.G
@@ -825,12 +827,17 @@ class _Search:
         else:
             run_rbd = np.ones((n, 1, Q, Q, G))
         Qr = run_rbd.shape[1]
-        shape = (n, Qr, Q, Q, G)
-        feats = np.stack([np.broadcast_to(1.0 / run_bd[:, None], shape),
-                          np.broadcast_to(1.0 / run_rbd, shape),
-                          np.broadcast_to(1.0 / rd[:, None, None, :, :], shape)], axis=-1)   # (..., G, 3)
-        Y = feats.reshape(n, Qr * Q * Q, G * 3) @ C.reshape(n, len(need), G * 3).transpose(0, 2, 1)
-        Y += K0[:, None, :]                                                          # (n, combos, y)
+        inv = (1.0 / run_bd[:, None], 1.0 / run_rbd, 1.0 / rd[:, None, None, :, :])   # (n, ., ., ., G)
+        used = coef[3][need]                                                 # (y, G, 3)
+        Y = []
+        for yi in range(len(need)):
+            acc = np.broadcast_to(K0[:, yi, None, None, None], (n, Qr, Q, Q))
+            for g in range(G):
+                for k in range(3):
+                    if used[yi, g, k]:
+                        acc = acc + C[:, yi, g, k, None, None, None] * inv[k][..., g]
+            Y.append(acc.reshape(n, -1))
+        Y = np.stack(Y, axis=-1)                                              # (n, combos, y)
         if objective == "energy":
             value = Y[:, :, 0]
         else:
@@ -853,7 +860,7 @@ class _Search:
         """A cheap lower bound per row: every group its own best order at every level (its
         largest run), every count at its least."""
         xr, xb, xd = (lv[k][3] for k in ("R", "B", "M"))
-        K0, C, compute = coef
+        K0, C, compute, _ = coef
         need = self._need(objective)
         d_max = xd[:, :, 0]                                                    # (n, G)
         bd_max = np.maximum(xb[:, :, 1] * d_max, xb[:, :, 2])

@@ -806,49 +806,78 @@ class _Search:
         traffic = list(range(1, 1 + 2 * len(self.mems)))
         return traffic if objective == "latency" else [0] + traffic
 
+    #: the search's bounds, loosest first, then the exact modes; per mode its loop-order axes
+    MODES = ("loose", "dram", "bound", "plain", "bypass")
+
     def values(self, rows, lv, coef, objective: str, mode: str):
-        """Objective of rows under loop orders. ``mode``: ``bound`` (each group its own best rf
-        order, buffer and dram orders shared: a lower bound, exact when at most one group's
-        rf order matters), ``plain`` (no bypass: the rf order changes nothing, perm 0) or
-        ``bypass`` (every rf order). Returns (min per row, (qr, qb, qd) argmin, valid
-        combinations per row); invalid (non-representative) orders are skipped in the exact
-        modes (they repeat a valid order's counts)."""
-        (rr, pr, vr, xr), (rb, pb, vb, _), (rd, pd, vd, _) = ((a[rows] for a in lv[k]) for k in ("R", "B", "M"))
-        K0, C, compute, _ = coef
-        need = self._need(objective)
-        K0, C, compute = K0[rows][:, need], C[rows][:, need], compute[rows]
-        n, Q, G = len(rows), self.Q, self.G
-        run_bd = rb[:, :, None, :] * np.where(pb[:, :, None, :], rd[:, None, :, :], 1.0)   # (n, Q, Q, G)
-        if mode == "bound":
-            P1, P0 = xr[:, None, None, :, 1], xr[:, None, None, :, 2]
-            run_rbd = np.maximum(P1 * run_bd, P0)[:, None]
-        elif mode == "bypass":
-            run_rbd = rr[:, :, None, None, :] * np.where(pr[:, :, None, None, :], run_bd[:, None], 1.0)
+        """Objective of ``rows`` (tiling indices; None: every row) under loop orders, per ``mode``:
+
+        * ``loose``: every group its own best order at every level (its largest run);
+        * ``dram``: the dram order shared, every group its own buffer and rf orders;
+        * ``bound``: the buffer and dram orders shared, every group its own rf order (exact when
+          at most one group's rf order matters);
+        * ``plain``: exact, rows without bypass (the rf order changes nothing: perm 0);
+        * ``bypass``: exact, every rf order.
+
+        The first three are lower bounds (a group's own best order gives each of its counts its
+        least value; every objective is monotone in every count). Returns (min per row,
+        (qr, qb, qd) argmin, valid combinations per row) -- the last two for the exact modes,
+        which skip invalid (non-representative) orders: they repeat a valid order's counts."""
+        n, Q, G = (0 if rows is None else len(rows)), self.Q, self.G
+
+        def get(level, what):           # one level table of these rows (rho, pas, valid, best)
+            a = lv[level][("rho", "pas", "valid", "best").index(what)]
+            return a if rows is None else a[rows]
+        xr, xb = get("R", "best"), get("B", "best")
+        if mode == "loose":
+            d = get("M", "best")[:, :, 0]                                        # (n, G)
+            bd = np.maximum(xb[:, :, 1] * d, xb[:, :, 2])
+            rbd = np.maximum(xr[:, :, 1] * bd, xr[:, :, 2])
+        elif mode == "dram":
+            d = get("M", "rho")                                                  # (n, Q, G)
+            bd = np.maximum(xb[:, None, :, 1] * d, xb[:, None, :, 2])
+            rbd = np.maximum(xr[:, None, :, 1] * bd, xr[:, None, :, 2])
         else:
-            run_rbd = np.ones((n, 1, Q, Q, G))
-        Qr = run_rbd.shape[1]
-        inv = (1.0 / run_bd[:, None], 1.0 / run_rbd, 1.0 / rd[:, None, None, :, :])   # (n, ., ., ., G)
-        used = coef[3][need]                                                 # (y, G, 3)
+            rd, rb, pb = get("M", "rho"), get("B", "rho"), get("B", "pas")
+            d = rd[:, None, None, :, :]                                          # (n, 1, 1, Q, G)
+            bd = (rb[:, :, None, :] * np.where(pb[:, :, None, :], rd[:, None, :, :], 1.0))[:, None]
+            if mode == "bound":
+                rbd = np.maximum(xr[:, None, None, None, :, 1] * bd, xr[:, None, None, None, :, 2])
+            elif mode == "bypass":
+                rr, pr = get("R", "rho"), get("R", "pas")
+                rbd = rr[:, :, None, None, :] * np.where(pr[:, :, None, None, :], bd, 1.0)
+            else:
+                rbd = bd                                      # unused: no bypassed operand
+        shape = np.broadcast_shapes(d.shape, bd.shape, rbd.shape)[:-1]
+        inv = (1.0 / bd, 1.0 / rbd, 1.0 / d)
+        K0, C, compute, used = coef
+        need = self._need(objective)
+        if rows is None:
+            n = len(K0)
+            K0, C, used = K0[:, need], C[:, need], used[need]
+        else:
+            K0, C, compute, used = K0[rows][:, need], C[rows][:, need], compute[rows], used[need]
+        lead = (slice(None),) + (None,) * (len(shape) - 1)
         Y = []
         for yi in range(len(need)):
-            acc = np.broadcast_to(K0[:, yi, None, None, None], (n, Qr, Q, Q))
+            acc = np.broadcast_to(K0[(slice(None), yi) + lead[1:]], shape)
             for g in range(G):
                 for k in range(3):
                     if used[yi, g, k]:
-                        acc = acc + C[:, yi, g, k, None, None, None] * inv[k][..., g]
+                        acc = acc + C[(slice(None), yi, g, k) + lead[1:]] * inv[k][..., g]
             Y.append(acc.reshape(n, -1))
-        Y = np.stack(Y, axis=-1)                                              # (n, combos, y)
         if objective == "energy":
-            value = Y[:, :, 0]
+            value = Y[0]
         else:
             base = 1 if objective == "edp" else 0
-            cycles = np.broadcast_to(compute[:, None], Y.shape[:2])
+            cycles = np.broadcast_to(compute[:, None], Y[0].shape)
             for k, port in enumerate(self.ports):
-                cycles = np.maximum(cycles, port.cycles(Y[:, :, base + 2 * k], Y[:, :, base + 2 * k + 1]))
-            value = cycles if objective == "latency" else Y[:, :, 0] * cycles
-        if mode == "bound":
+                cycles = np.maximum(cycles, port.cycles(Y[base + 2 * k], Y[base + 2 * k + 1]))
+            value = cycles if objective == "latency" else Y[0] * cycles
+        if mode in ("loose", "dram", "bound"):
             return value.min(axis=1), None, 0
-        vrr = vr if mode == "bypass" else np.ones((n, 1), dtype=bool)
+        vb, vd = get("B", "valid"), get("M", "valid")
+        vrr = get("R", "valid") if mode == "bypass" else np.ones((n, 1), dtype=bool)
         valid = (vrr[:, :, None, None] & vb[:, None, :, None] & vd[:, None, None, :]).reshape(n, -1)
         value = np.where(valid, value, np.inf)
         k = np.argmin(value, axis=1)
@@ -856,35 +885,16 @@ class _Search:
         qb, qd = np.divmod(rem, Q)
         return value[np.arange(n), k], (qr, qb, qd), int(valid.sum())
 
-    def bound(self, lv, coef, objective: str) -> np.ndarray:
-        """A cheap lower bound per row: every group its own best order at every level (its
-        largest run), every count at its least."""
-        xr, xb, xd = (lv[k][3] for k in ("R", "B", "M"))
-        K0, C, compute, _ = coef
-        need = self._need(objective)
-        d_max = xd[:, :, 0]                                                    # (n, G)
-        bd_max = np.maximum(xb[:, :, 1] * d_max, xb[:, :, 2])
-        rbd_max = np.maximum(xr[:, :, 1] * bd_max, xr[:, :, 2])
-        feats = np.stack([1.0 / bd_max, 1.0 / rbd_max, 1.0 / d_max], axis=-1)   # (n, G, 3)
-        Y = K0[:, need] + np.einsum("nygk,ngk->ny", C[:, need], feats)
-        if objective == "energy":
-            return Y[:, 0]
-        base = 1 if objective == "edp" else 0
-        cycles = compute
-        for k, port in enumerate(self.ports):
-            cycles = np.maximum(cycles, port.cycles(Y[:, base + 2 * k], Y[:, base + 2 * k + 1]))
-        return cycles if objective == "latency" else Y[:, 0] * cycles
-
     def search(self, objective: str):
-        """Branch and bound, exact: the tilings in increasing cheap bound (:meth:`bound`); per
-        chunk the tighter bound of ``values(.., "bound")``, then every valid order of the rows it
-        leaves, until the next cheap bound reaches the best found (nothing later can beat it by
+        """Branch and bound, exact: the tilings in increasing ``loose`` bound (:meth:`values`);
+        per chunk the tighter ``dram`` and ``bound`` bounds, then every valid order of the rows
+        they leave, until the next cheap bound reaches the best found (nothing later can beat it by
         more than the float noise :data:`TIE`)."""
         T, sps, byps = self.tiling_table()
         n = len(T["R"])
         lv = {k: self._level(T[k]) for k in ("R", "B", "M")}
         coef = self.coefficients(T, byps)
-        lb = self.bound(lv, coef, objective)
+        lb = self.values(None, lv, coef, objective, "loose")[0]
         order = np.argsort(lb, kind="stable")
         has_byp = np.array([bool(b) for b in byps])[T["byp"]]
         best_v, best_at, evaluated, start, step = np.inf, None, 0, 0, 16
@@ -894,10 +904,11 @@ class _Search:
             start += len(rows)
             step = min(4 * step, ROWS)
             rows = rows[lb[rows] < best_v * (1 - TIE)]
-            if self.Q > 1:
-                lb2 = np.concatenate([self.values(c, lv, coef, objective, "bound")[0]
-                                      for c in _chunks(rows, CHUNK // self.Q ** 2)]) if len(rows) else lb[rows]
-                rows = rows[lb2 < best_v * (1 - TIE)]
+            for mode, width in (("dram", self.Q), ("bound", self.Q ** 2)):
+                if self.Q > 1 and len(rows):
+                    lb2 = np.concatenate([self.values(c, lv, coef, objective, mode)[0]
+                                          for c in _chunks(rows, CHUNK // width)])
+                    rows = rows[lb2 < best_v * (1 - TIE)]
             for mode, sub in (("plain", rows[~has_byp[rows]]), ("bypass", rows[has_byp[rows]])):
                 for c in _chunks(sub, CHUNK // combos[mode]):
                     v, (qr, qb, qd), nvalid = self.values(c, lv, coef, objective, mode)

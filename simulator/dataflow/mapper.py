@@ -213,12 +213,12 @@ def temporal_extent(nest: Nest, s: dict) -> dict[str, int]:
     return {d: -(-nest.dims[d] // s[d]) for d in nest.order}
 
 
-def _axis_options(nest: Nest, size: int) -> tuple[list, list]:
-    """(single-dim, two-dim) assignments of one array axis of ``size`` PEs to output dims."""
-    outs = [d for d in nest.order if d in nest.output.dims and nest.dims[d] > 1]
+def _axis_options(dims: dict, outs: list, size: int) -> tuple[list, list]:
+    """(single-dim, two-dim) assignments of one array axis of ``size`` PEs to the output dims
+    ``outs`` (sizes ``dims``)."""
     singles = [()]
     for d in outs:
-        n = nest.dims[d]
+        n = dims[d]
         best_div = max(f for f in divisors(n) if f <= size)
         if best_div > 1:
             singles.append(((d, best_div),))
@@ -226,7 +226,7 @@ def _axis_options(nest: Nest, size: int) -> tuple[list, list]:
             singles.append(((d, size),))
     pairs = []
     for d1, d2 in itertools.combinations(outs, 2):
-        opts = [(f1, f2) for f1 in divisors(nest.dims[d1]) for f2 in divisors(nest.dims[d2])
+        opts = [(f1, f2) for f1 in divisors(dims[d1]) for f2 in divisors(dims[d2])
                 if f1 > 1 and f2 > 1 and f1 * f2 <= size]
         for f1, f2 in opts:
             if not any((g1, g2) != (f1, f2) and g1 >= f1 and g2 >= f2 for g1, g2 in opts):
@@ -234,10 +234,13 @@ def _axis_options(nest: Nest, size: int) -> tuple[list, list]:
     return singles, pairs
 
 
-def _utilisation(nest: Nest, arch: Arch, spatial) -> float:
-    s = spatial_factors(nest, spatial)
-    P = temporal_extent(nest, s)
-    return nest.points / (math.prod(P.values()) * arch.units)
+def _utilisation(dims: dict, units: int, spatial) -> float:
+    s = {d: 1 for d in dims}
+    for axis in spatial:
+        for d, f in axis:
+            s[d] *= f
+    cycles = math.prod(-(-n // min(s[d], n)) for d, n in dims.items())
+    return math.prod(dims.values()) / (cycles * units)
 
 
 def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
@@ -246,7 +249,17 @@ def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
     if arch.spatial != "auto":
         return [tuple(tuple((d, min(f, nest.dims[d])) for d, f in axis if d in nest.dims)
                       for axis in arch.spatial)]
-    per_axis = [_axis_options(nest, size) for size in arch.array]
+    outs = tuple(d for d in nest.order if d in nest.output.dims and nest.dims[d] > 1)
+    return list(_auto_spatial(tuple(nest.dims.items()), outs, tuple(arch.array), _symmetric(nest)))
+
+
+@lru_cache(maxsize=4096)
+def _auto_spatial(dim_items: tuple, outs: tuple, array: tuple, symmetric: bool) -> tuple:
+    """:func:`spatial_options` for ``auto``, from what it depends on (shared by the nests of one
+    layer shape: forward, error propagation and weight gradients of every rule)."""
+    dims = dict(dim_items)
+    units = math.prod(array)
+    per_axis = [_axis_options(dims, list(outs), size) for size in array]
 
     def combos(with_pairs: bool):
         lists = [s + (p if with_pairs else []) for s, p in per_axis]
@@ -258,14 +271,14 @@ def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
         return out
 
     def top(cands):
-        u = {c: _utilisation(nest, arch, c) for c in cands}
+        u = {c: _utilisation(dims, units, c) for c in cands}
         best = max(u.values())
         return [c for c in cands if u[c] >= best * (1 - 1e-12)], best
 
     single, u1 = top(combos(False))
     both, u2 = top(combos(True))
     chosen = both if u2 > u1 * (1 + 1e-12) else single
-    if _symmetric(nest):      # OY <-> OX, FY <-> FX maps the nest onto itself: keep one of each pair
+    if symmetric:      # OY <-> OX, FY <-> FX maps the nest onto itself: keep one of each pair
         swap = {"OY": "OX", "OX": "OY", "FY": "FX", "FX": "FY"}
         out, seen = [], set()
         for c in chosen:
@@ -275,7 +288,7 @@ def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
                 out.append(c)
             seen.add(norm)
         chosen = out
-    return chosen
+    return tuple(chosen)
 
 
 def _symmetric(nest: Nest) -> bool:
@@ -753,15 +766,14 @@ class _Search:
         gated = arch.zero != "none"
         executed = nest.points * (nest.density if gated else 1.0)
         nY = 1 + 2 * len(self.mems)
-        C = np.zeros((n, nY, self.G, 3))
-        K0 = np.zeros((n, nY))
+        terms: dict[tuple, list] = {}          # (y, g, k) or (y, None, None) -> [(factor, amount)]
         bypassed = np.array([[o.name in bs for bs in byps] for o in self.ops_], dtype=bool)
 
         def charge(o, g, mem, action, k, amount):
-            tgt = K0 if k is None else C[:, :, g, k]
-            tgt[:, 0] += arch.price((mem, action, o.bits)) * amount
+            key = (g, k) if k is not None else (None, None)
+            terms.setdefault((0,) + key, []).append((arch.price((mem, action, o.bits)), amount))
             if mem != "rf":
-                tgt[:, self.ymap[(mem, action)]] += o.bits * amount
+                terms.setdefault((self.ymap[(mem, action)],) + key, []).append((float(o.bits), amount))
 
         for i, o in enumerate(self.ops_):
             g = self.group_of[i]
@@ -794,9 +806,16 @@ class _Search:
                         dfirst = self._first(o, f_buf, full)
                         charge(o, g, arch.dram, "read", None, -dfirst)
                         charge(o, g, o.memory, "write", None, -dfirst)
+        C = np.zeros((nY, self.G, 3, n))
+        K0 = np.zeros((nY, n))
+        for (y, g, k), parts in terms.items():
+            col = K0[y] if g is None else C[y, g, k]
+            for factor, amount in parts:
+                col += factor * amount
         pe_bits = nest.pe_bits()
-        K0[:, 0] += sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
-                        for k, v in nest.ops.items())
+        K0[0] += sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
+                     for k, v in nest.ops.items())
+        K0, C = K0.T, np.moveaxis(C, -1, 0)
         compute = np.prod(R * B * M, axis=1) * (nest.density if arch.zero == "skip" else 1.0)
         return K0, C, compute, C.any(axis=0)
 

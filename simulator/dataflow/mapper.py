@@ -53,6 +53,27 @@ to every operand outermost, orders differing only in bound-1 loops merged; dims 
 spilled operand have dram factor 1; the buffer/dram split is maximal (no prime of a dram factor
 fits into a buffer loop of its class), and so is the rf/buffer split of dims irrelevant to every
 bypassed operand; a dim no kept operand but every bypassed one depends on has no rf loop.
+
+How :func:`best` searches (vectorised, exact over the mapspace above):
+
+* Tilings: per spatial option the (rf, dram) pair matrix and its bypass-independent rules are built
+  once, over the union of every bypass set's rf vectors; each bypass set filters the pairs (RF
+  capacity, its own dominance rules), all sets at once.
+* Fill groups: operands whose relevance to every dim class is the same (e.g. a fused S-TLLR/TESS
+  weight gradient's input traces and spikes on the input window, its errors and output traces on
+  the output) have the same fills under every loop order. Every count is linear in the fills, and
+  a fill is (product of the bounds above) / (the run of the group's irrelevant innermost loops),
+  so a tiling's counts are ``K0 + sum over groups of C / run`` with coefficients ``C`` per tiling
+  (energy, read and write bits per memory) and runs that depend on the loop order only through
+  each level's perm and which classes are active there (tabulated per activity pattern). Bypass
+  stays a choice per operand: tying it per group is not exact (tests/test_mapper.py shows a
+  five-operand nest where it loses energy).
+* Branch and bound over tilings, with lower bounds of increasing cost and strength: ``loose``
+  (each group its own best order at every level), ``dram`` (dram order shared), ``bound``
+  (buffer and dram orders shared, each group its own rf order); the tilings they leave are
+  evaluated exactly over every valid loop order (one dense array per chunk). The search stops when
+  the next bound reaches the best found less a relative float noise of :data:`TIE` (1e-13).
+  ``Mapping.evaluated`` counts the candidates (tiling x valid loop orders) evaluated exactly.
 """
 
 from __future__ import annotations

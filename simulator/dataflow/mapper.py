@@ -609,7 +609,20 @@ class _Search:
 
     # -- tilings -----------------------------------------------------------------------------
     def _elements(self, o: Operand, f: np.ndarray) -> np.ndarray:
-        """Elements of op ``o``'s box for factor rows ``f`` (n x D)."""
+        """Elements of op ``o``'s box for factor rows ``f`` (n x D); operands of the same axes
+        share the result (memo keyed by the axes and the array, which it keeps alive)."""
+        memo = self.__dict__.setdefault("_elements_memo", {})
+        key = (o.axes, id(f))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is f:
+            return hit[1]
+        out = self._elements_of(o, f)
+        if len(memo) > 64:
+            memo.clear()
+        memo[key] = (f, out)
+        return out
+
+    def _elements_of(self, o: Operand, f: np.ndarray) -> np.ndarray:
         idx = {d: j for j, d in enumerate(self.dims)}
         out = np.ones(len(f), dtype=np.float64)
         for a in o.axes:
@@ -934,6 +947,7 @@ class _Search:
         n = len(T["R"])
         lv = {k: self._level(T[k]) for k in ("R", "B", "M")}
         coef = self.coefficients(T, byps)
+        self.__dict__.pop("_elements_memo", None)
         lb = self.values(None, lv, coef, objective, "loose")[0]
         order = np.argsort(lb, kind="stable")
         has_byp = np.array([bool(b) for b in byps])[T["byp"]]

@@ -583,10 +583,11 @@ class _Search:
         self.valid_t, self.pas_t = valid, pas
         self.sel_c = [np.ascontiguousarray(sel[..., c]) for c in range(nc)]
 
-    def _level(self, F: np.ndarray):
-        """(rho (n, Q, G), pass (n, Q, G), valid (n, Q), the largest rho (n, G, 3) over all perms /
-        the perms passing the level / those stopping in it (0 when none)) of one level's factor
-        rows F (n x D)."""
+    def _level(self, F: np.ndarray) -> dict:
+        """The loop-order tables of one level's factor rows F (n x D), per distinct row of class
+        bounds (row i of F is distinct row ``inv[i]``): ``rho`` (u, Q, G), ``pas`` (u, Q, G),
+        ``valid`` (u, Q) and ``best`` (u, G, 3): the largest rho over all perms / the perms passing
+        the level / those stopping in it (0 when none)."""
         nc = len(self.classes)
         cb = np.ones((len(F), nc))
         for j in range(self.D):
@@ -601,11 +602,10 @@ class _Search:
         rho = np.ones((len(cb), self.Q, self.G))
         for c in range(nc):
             rho *= np.where(self.sel_c[c][pat], cb[:, c, None, None], 1.0)
-        inv = inv.reshape(-1)
         pas = self.pas_t[pat]
         # the largest run over perms: any, those passing the level, those stopping in it
         best = np.stack([_qmax(rho, True), _qmax(rho, pas), _qmax(rho, ~pas)], axis=-1)   # (u, G, 3)
-        return rho[inv], pas[inv], self.valid_t[pat][inv], best[inv]
+        return {"rho": rho, "pas": pas, "valid": self.valid_t[pat], "best": best, "inv": inv.reshape(-1)}
 
     # -- tilings -----------------------------------------------------------------------------
     def _elements(self, o: Operand, f: np.ndarray) -> np.ndarray:
@@ -879,8 +879,8 @@ class _Search:
         n, Q, G = (0 if rows is None else len(rows)), self.Q, self.G
 
         def get(level, what):           # one level table of these rows (rho, pas, valid, best)
-            a = lv[level][("rho", "pas", "valid", "best").index(what)]
-            return a if rows is None else a[rows]
+            t = lv[level]
+            return t[what][t["inv"] if rows is None else t["inv"][rows]]
         xr, xb = get("R", "best"), get("B", "best")
         if mode == "loose":
             d = get("M", "best")[:, :, 0]                                        # (n, G)

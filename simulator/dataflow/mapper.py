@@ -859,9 +859,6 @@ class _Search:
         traffic = list(range(1, 1 + 2 * len(self.mems)))
         return traffic if objective == "latency" else [0] + traffic
 
-    #: the search's bounds, loosest first, then the exact modes; per mode its loop-order axes
-    MODES = ("loose", "dram", "bound", "plain", "bypass")
-
     def values(self, rows, lv, coef, objective: str, mode: str):
         """Objective of ``rows`` (tiling indices; None: every row) under loop orders, per ``mode``:
 
@@ -953,22 +950,26 @@ class _Search:
         has_byp = np.array([bool(b) for b in byps])[T["byp"]]
         best_v, best_at, evaluated, start, step = np.inf, None, 0, 0, 16
         combos = {"plain": self.Q ** 2, "bypass": self.Q ** 3}
-        while start < n and lb[order[start]] < best_v * (1 - TIE):
+
+        def may_beat(bound):      # until a first mapping is scored, every row may (even at inf)
+            return np.ones(len(bound), dtype=bool) if best_at is None else bound < best_v * (1 - TIE)
+
+        while start < n and may_beat(lb[order[start:start + 1]])[0]:
             rows = order[start:start + step]
             start += len(rows)
             step = min(4 * step, ROWS)
-            rows = rows[lb[rows] < best_v * (1 - TIE)]
+            rows = rows[may_beat(lb[rows])]
             for mode, width in (("dram", self.Q), ("bound", self.Q ** 2)):
                 if self.Q > 1 and len(rows):
                     lb2 = np.concatenate([self.values(c, lv, coef, objective, mode)[0]
                                           for c in _chunks(rows, CHUNK // width)])
-                    rows = rows[lb2 < best_v * (1 - TIE)]
+                    rows = rows[may_beat(lb2)]
             for mode, sub in (("plain", rows[~has_byp[rows]]), ("bypass", rows[has_byp[rows]])):
                 for c in _chunks(sub, CHUNK // combos[mode]):
                     v, (qr, qb, qd), nvalid = self.values(c, lv, coef, objective, mode)
                     evaluated += nvalid
                     k = int(np.argmin(v))
-                    if v[k] < best_v:
+                    if v[k] < best_v or best_at is None:
                         best_v, best_at = float(v[k]), (int(c[k]), int(qr[k]), int(qb[k]), int(qd[k]))
         return T, sps, byps, best_at, best_v, evaluated
 

@@ -17,13 +17,21 @@ Prints the time of the whole search (cold cache, every nest, ``--objective``), t
 evaluated per second, and the sanity anchor: for each forward conv, compute cycles against the
 ideal points / 128 and DRAM traffic per operand against the once-per-tensor lower bound.
 
-Usage: ``python benchmarks/mapper.py [--objective energy|latency|edp] [--repeat R]``.
+Then the real pairs: ``--pairs`` (default ``benchmarks/data/dvs_sata_nests.pkl``) is a pickled list
+of the 37 distinct (Nest, Arch) the mapped engine asks for in
+``tess-sim run workloads/dvs.yaml --hardware workloads/hw/sata.yaml`` (every rule's contractions,
+the Arch of each rule's placement; it was dumped from ``Mapper.cache`` keys). Prints their total
+search time (cold cache, best of ``--repeat``), mappings evaluated and mappings/s, and the
+slowest pairs.
+
+Usage: ``python benchmarks/mapper.py [--objective energy|latency|edp] [--repeat R] [--pairs PATH]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -35,6 +43,7 @@ from tess_sim.simulator.dataflow.mapper import best  # noqa: E402
 from tess_sim.simulator.dataflow.nest import Axis, Nest, Operand  # noqa: E402
 
 KIB = 1024
+PAIRS = Path(__file__).resolve().parent / "data" / "dvs_sata_nests.pkl"
 BUF = {"wbuf": 144 * KIB, "ibuf": 32 * KIB, "obuf": 32 * KIB}
 #: (C, K, H) of the eight convs (H = output rows = cols, 3x3, pad 1)
 CONVS = [(2, 64, 32), (64, 128, 32), (128, 256, 16), (256, 256, 16), (256, 512, 8), (512, 512, 8),
@@ -137,6 +146,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--objective", default="energy", choices=("energy", "latency", "edp"))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--pairs", type=Path, default=PAIRS, help="pickled list of (Nest, Arch)")
     args = ap.parse_args(argv)
     arch = sata_like()
     nests = vgg9_nests()
@@ -161,7 +171,35 @@ def main(argv=None) -> int:
         slow.append((time.perf_counter() - t1, label, m.evaluated))
     print("slowest nests:", ", ".join(f"{lb} {s * 1e3:.0f} ms ({e})" for s, lb, e in sorted(slow, reverse=True)[:5]))
     anchor(arch, args.objective)
+    real_pairs(args.pairs, args.objective, args.repeat)
     return 0
+
+
+def real_pairs(path: Path, objective: str, repeat: int) -> None:
+    """Total search time over the pickled (Nest, Arch) pairs of the dvs-on-sata run."""
+    if not path.exists():
+        print(f"\n{path}: missing (pickle.dump(list(mapper.cache), f) of the engines' Mapper)")
+        return
+    with open(path, "rb") as f:
+        pairs = pickle.load(f)
+    times, evaluated = [], 0
+    for _ in range(repeat):
+        best.cache_clear()
+        t0 = time.perf_counter()
+        evaluated = sum(best(n, a, objective).evaluated for n, a in pairs)
+        times.append(time.perf_counter() - t0)
+    t = min(times)
+    print(f"\n{len(pairs)} dvs-on-sata (nest, arch) pairs ({path.name}), objective {objective}: {t:.3f} s total "
+          f"(best of {repeat}), {evaluated} mappings evaluated, {evaluated / t:,.0f} mappings/s")
+    slow = []
+    for n, a in pairs:
+        best.cache_clear()
+        t1 = time.perf_counter()
+        m = best(n, a, objective)
+        slow.append((time.perf_counter() - t1, len(n.operands), ",".join(f"{d}{v}" for d, v in n.dims.items()),
+                     m.evaluated))
+    print("slowest pairs:", "; ".join(f"{k} operands {dims} {s * 1e3:.0f} ms ({e})"
+                                       for s, k, dims, e in sorted(slow, reverse=True)[:4]))
 
 
 if __name__ == "__main__":

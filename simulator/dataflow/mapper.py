@@ -57,6 +57,27 @@ to every operand outermost, orders differing only in bound-1 loops merged; dims 
 spilled operand have dram factor 1; the buffer/dram split is maximal (no prime of a dram factor
 fits into a buffer loop of its class), and so is the rf/buffer split of dims irrelevant to every
 bypassed operand; a dim no kept operand but every bypassed one depends on has no rf loop.
+
+How :func:`best` searches (vectorised, exact over the mapspace above):
+
+* Tilings: per spatial option the (rf, dram) pair matrix and its bypass-independent rules are built
+  once, over the union of every bypass set's rf vectors; each bypass set filters the pairs (RF
+  capacity, its own dominance rules), all sets at once.
+* Fill groups: operands whose relevance to every dim class is the same (e.g. a fused S-TLLR/TESS
+  weight gradient's input traces and spikes on the input window, its errors and output traces on
+  the output) have the same fills under every loop order. Every count is linear in the fills, and
+  a fill is (product of the bounds above) / (the run of the group's irrelevant innermost loops),
+  so a tiling's counts are ``K0 + sum over groups of C / run`` with coefficients ``C`` per tiling
+  (energy, read and write bits per memory) and runs that depend on the loop order only through
+  each level's perm and which classes are active there (tabulated per activity pattern). Bypass
+  stays a choice per operand: tying it per group is not exact (tests/test_mapper.py shows a
+  five-operand nest where it loses energy).
+* Branch and bound over tilings, with lower bounds of increasing cost and strength: ``loose``
+  (each group its own best order at every level), ``dram`` (dram order shared), ``bound``
+  (buffer and dram orders shared, each group its own rf order); the tilings they leave are
+  evaluated exactly over every valid loop order (one dense array per chunk). The search stops when
+  the next bound reaches the best found less a relative float noise of :data:`TIE` (1e-13).
+  ``Mapping.evaluated`` counts the candidates (tiling x valid loop orders) evaluated exactly.
 """
 
 from __future__ import annotations
@@ -73,8 +94,12 @@ from tess_sim.simulator.dataflow.arch import Arch
 from tess_sim.simulator.dataflow.nest import Nest, Operand
 
 LEVELS = ("rf", "buffer", "dram")
-#: candidates scored per batch of the search
-CHUNK = 4000
+#: candidates (tiling x loop orders) scored per numpy batch of the search
+CHUNK = 20000
+#: tilings per branch-and-bound step (the first steps are smaller: an early incumbent)
+ROWS = 4096
+#: a bound within this relative float noise of the best found cannot beat it
+TIE = 1e-13
 #: the DRAM level iterates at most this many dims (loops of bound > 1): part of the mapspace
 MAX_DRAM_DIMS = 2
 OBJECTIVES = ("energy", "latency", "edp")
@@ -213,12 +238,12 @@ def temporal_extent(nest: Nest, s: dict) -> dict[str, int]:
     return {d: -(-nest.dims[d] // s[d]) for d in nest.order}
 
 
-def _axis_options(nest: Nest, size: int) -> tuple[list, list]:
-    """(single-dim, two-dim) assignments of one array axis of ``size`` PEs to output dims."""
-    outs = [d for d in nest.order if d in nest.output.dims and nest.dims[d] > 1]
+def _axis_options(dims: dict, outs: list, size: int) -> tuple[list, list]:
+    """(single-dim, two-dim) assignments of one array axis of ``size`` PEs to the output dims
+    ``outs`` (sizes ``dims``)."""
     singles = [()]
     for d in outs:
-        n = nest.dims[d]
+        n = dims[d]
         best_div = max(f for f in divisors(n) if f <= size)
         if best_div > 1:
             singles.append(((d, best_div),))
@@ -226,7 +251,7 @@ def _axis_options(nest: Nest, size: int) -> tuple[list, list]:
             singles.append(((d, size),))
     pairs = []
     for d1, d2 in itertools.combinations(outs, 2):
-        opts = [(f1, f2) for f1 in divisors(nest.dims[d1]) for f2 in divisors(nest.dims[d2])
+        opts = [(f1, f2) for f1 in divisors(dims[d1]) for f2 in divisors(dims[d2])
                 if f1 > 1 and f2 > 1 and f1 * f2 <= size]
         for f1, f2 in opts:
             if not any((g1, g2) != (f1, f2) and g1 >= f1 and g2 >= f2 for g1, g2 in opts):
@@ -234,10 +259,13 @@ def _axis_options(nest: Nest, size: int) -> tuple[list, list]:
     return singles, pairs
 
 
-def _utilisation(nest: Nest, arch: Arch, spatial) -> float:
-    s = spatial_factors(nest, spatial)
-    P = temporal_extent(nest, s)
-    return nest.points / (math.prod(P.values()) * arch.units)
+def _utilisation(dims: dict, units: int, spatial) -> float:
+    s = {d: 1 for d in dims}
+    for axis in spatial:
+        for d, f in axis:
+            s[d] *= f
+    cycles = math.prod(-(-n // min(s[d], n)) for d, n in dims.items())
+    return math.prod(dims.values()) / (cycles * units)
 
 
 def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
@@ -246,7 +274,17 @@ def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
     if arch.spatial != "auto":
         return [tuple(tuple((d, min(f, nest.dims[d])) for d, f in axis if d in nest.dims)
                       for axis in arch.spatial)]
-    per_axis = [_axis_options(nest, size) for size in arch.array]
+    outs = tuple(d for d in nest.order if d in nest.output.dims and nest.dims[d] > 1)
+    return list(_auto_spatial(tuple(nest.dims.items()), outs, tuple(arch.array), _symmetric(nest)))
+
+
+@lru_cache(maxsize=4096)
+def _auto_spatial(dim_items: tuple, outs: tuple, array: tuple, symmetric: bool) -> tuple:
+    """:func:`spatial_options` for ``auto``, from what it depends on (shared by the nests of one
+    layer shape: forward, error propagation and weight gradients of every rule)."""
+    dims = dict(dim_items)
+    units = math.prod(array)
+    per_axis = [_axis_options(dims, list(outs), size) for size in array]
 
     def combos(with_pairs: bool):
         lists = [s + (p if with_pairs else []) for s, p in per_axis]
@@ -258,14 +296,14 @@ def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
         return out
 
     def top(cands):
-        u = {c: _utilisation(nest, arch, c) for c in cands}
+        u = {c: _utilisation(dims, units, c) for c in cands}
         best = max(u.values())
         return [c for c in cands if u[c] >= best * (1 - 1e-12)], best
 
     single, u1 = top(combos(False))
     both, u2 = top(combos(True))
     chosen = both if u2 > u1 * (1 + 1e-12) else single
-    if _symmetric(nest):      # OY <-> OX, FY <-> FX maps the nest onto itself: keep one of each pair
+    if symmetric:      # OY <-> OX, FY <-> FX maps the nest onto itself: keep one of each pair
         swap = {"OY": "OX", "OX": "OY", "FY": "FX", "FX": "FY"}
         out, seen = [], set()
         for c in chosen:
@@ -275,7 +313,7 @@ def spatial_options(nest: Nest, arch: Arch) -> list[tuple]:
                 out.append(c)
             seen.add(norm)
         chosen = out
-    return chosen
+    return tuple(chosen)
 
 
 def _symmetric(nest: Nest) -> bool:
@@ -489,10 +527,20 @@ def _mapspace(nest: Nest, arch: Arch, max_dram: int) -> Iterator[Candidate]:
 # ----------------------------------------------------------------------------- the search
 
 class _Search:
-    """Vectorised evaluation of the pruned mapspace of one (nest, arch)."""
+    """Vectorised exact search of the pruned mapspace of one (nest, arch).
+
+    Fill groups: operands whose relevance to every dim class is the same have the same fills at
+    every level under every loop order (only bits, memories and prices differ), so the order
+    dependence of a tiling's counts is computed once per group. A level's loop order acts on a
+    group only through the *run* of its loops: the product of the bounds of the innermost loops
+    irrelevant to the group (``rho``) and whether every loop of the level is irrelevant or of
+    bound 1 (``pass``: the run goes on into the next level). Both depend only on the perm and on
+    which classes are active (bound > 1) at the level: tabulated per activity pattern.
+    """
 
     def __init__(self, nest: Nest, arch: Arch, max_dram: int = MAX_DRAM_DIMS):
-        self.nest, self.arch, self.max_dram = nest, arch, max_dram
+        self.max_dram = max_dram
+        self.nest, self.arch = nest, arch
         self.dims = nest.order
         self.D = len(self.dims)
         self.ops_ = nest.operands
@@ -512,17 +560,106 @@ class _Search:
         # inner -> outer class sequences at one level: free classes permuted, all-relevant outermost
         self.nfree = len(free)
         self.perms = np.array([list(p) + allrel for p in itertools.permutations(free)], dtype=int)
+        self.Q = len(self.perms)
+        groups: list[tuple] = []
+        for i in range(len(self.ops_)):
+            sg = tuple(self.crel[i])
+            if sg not in groups:
+                groups.append(sg)
+        self.group_of = [groups.index(tuple(self.crel[i])) for i in range(len(self.ops_))]
+        self.grel = np.array(groups, dtype=bool)               # (G, nclasses)
+        self.G = len(groups)
+        self._pattern_tables()
+        mems = []
+        for o in self.ops_:
+            for m in (o.memory,) + ((arch.dram,) if o.spilled else ()):
+                if m != "rf" and m not in mems:
+                    mems.append(m)
+        self.mems = mems
+        self.ymap = {}
+        for k, m in enumerate(mems):
+            self.ymap[(m, "read")], self.ymap[(m, "write")] = 1 + 2 * k, 2 + 2 * k
+        self.ports = [arch.port(m) for m in mems]
+
+    # -- loop-order tables ---------------------------------------------------------------------
+    def _pattern_tables(self):
+        """Per activity pattern (bit c set: class c has bound > 1) and perm: ``valid`` (the perm
+        is the representative of the orders equal up to bound-1 loops: idle classes outermost in
+        ascending id), and per fill group the classes multiplied into its run (``sel``) and
+        whether the run passes the level (``pas``)."""
+        nc, Q, G = len(self.classes), self.Q, self.G
+        npat = 1 << nc
+        valid = np.zeros((npat, Q), dtype=bool)
+        sel = np.zeros((npat, Q, G, nc), dtype=bool)
+        pas = np.zeros((npat, Q, G), dtype=bool)
+        for p in range(npat):
+            act = [bool(p >> c & 1) for c in range(nc)]
+            for q, perm in enumerate(self.perms):
+                free = [int(c) for c in perm[:self.nfree]]
+                flags = [act[c] for c in free]
+                first_idle = flags.index(False) if False in flags else len(flags)
+                idle = [c for c in free if not act[c]]
+                valid[p, q] = not any(flags[first_idle:]) and idle == sorted(idle)
+                for g in range(G):
+                    alive = True
+                    for c in perm:
+                        if not act[c]:
+                            continue
+                        if self.grel[g, c]:
+                            alive = False
+                            break
+                        sel[p, q, g, c] = True
+                    pas[p, q, g] = alive
+        self.valid_t, self.pas_t = valid, pas
+        self.sel_c = [np.ascontiguousarray(sel[..., c]) for c in range(nc)]
+
+    def _level(self, F: np.ndarray) -> dict:
+        """The loop-order tables of one level's factor rows F (n x D), per distinct row of class
+        bounds (row i of F is distinct row ``inv[i]``): ``rho`` (u, Q, G), ``pas`` (u, Q, G),
+        ``valid`` (u, Q) and ``best`` (u, G, 3): the largest rho over all perms / the perms passing
+        the level / those stopping in it (0 when none)."""
+        nc = len(self.classes)
+        cb = np.ones((len(F), nc))
+        for j in range(self.D):
+            cb[:, self.dim_class[j]] *= F[:, j]
+        # rows repeat their class bounds a lot: compute on the distinct ones
+        key = np.zeros(len(F), dtype=np.int64)
+        for c in range(nc):
+            key = key * (int(cb[:, c].max()) + 1) + cb[:, c].astype(np.int64)
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        cb = cb[first]
+        pat = (cb > 1).astype(np.int64) @ (1 << np.arange(nc, dtype=np.int64))
+        rho = np.ones((len(cb), self.Q, self.G))
+        for c in range(nc):
+            rho *= np.where(self.sel_c[c][pat], cb[:, c, None, None], 1.0)
+        pas = self.pas_t[pat]
+        # the largest run over perms: any, those passing the level, those stopping in it
+        best = np.stack([_qmax(rho, True), _qmax(rho, pas), _qmax(rho, ~pas)], axis=-1)   # (u, G, 3)
+        return {"rho": rho, "pas": pas, "valid": self.valid_t[pat], "best": best, "inv": inv.reshape(-1)}
 
     # -- tilings -----------------------------------------------------------------------------
     def _elements(self, o: Operand, f: np.ndarray) -> np.ndarray:
-        """Elements of op ``o``'s box for factor rows ``f`` (n x D)."""
+        """Elements of op ``o``'s box for factor rows ``f`` (n x D); operands of the same axes
+        share the result (memo keyed by the axes and the array, which it keeps alive)."""
+        memo = self.__dict__.setdefault("_elements_memo", {})
+        key = (o.axes, id(f))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is f:
+            return hit[1]
+        out = self._elements_of(o, f)
+        if len(memo) > 64:
+            memo.clear()
+        memo[key] = (f, out)
+        return out
+
+    def _elements_of(self, o: Operand, f: np.ndarray) -> np.ndarray:
         idx = {d: j for j, d in enumerate(self.dims)}
         out = np.ones(len(f), dtype=np.float64)
         for a in o.axes:
             if a.window is None:
-                out *= f[:, idx[a.dim]]
+                out = out * f[:, idx[a.dim]]
             else:
-                out *= (f[:, idx[a.dim]] - 1) * a.stride + f[:, idx[a.window]]
+                out = out * ((f[:, idx[a.dim]] - 1) * a.stride + f[:, idx[a.window]])
         return out
 
     def _spf(self, top: int) -> np.ndarray:
@@ -533,19 +670,21 @@ class _Search:
             self._spf_table = t
         return t
 
+    @staticmethod
+    def _products(P: np.ndarray, skip=None) -> np.ndarray:
+        """Every vector of divisors of P (n x D), dims in ``skip`` fixed to 1."""
+        cols = [np.array(divisors(int(p)) if skip is None or not skip[j] else [1], dtype=np.int64)
+                for j, p in enumerate(P)]
+        grids = np.meshgrid(*cols, indexing="ij")
+        return np.stack([g.reshape(-1) for g in grids], axis=1)
+
     def dram_table(self, s: np.ndarray, P: np.ndarray):
         """Every dram factor vector (n x D) with at most MAX_DRAM_DIMS factors > 1; whether the
         buffer tiles it leaves (s * P / m, independent of the rf split) fit the budgets; and per
         dim whether moving the smallest prime of its dram factor into the buffer still fits."""
-        rows = np.ones((1, self.D), dtype=np.int64)
-        for j in range(self.D):
-            opts = np.array(divisors(int(P[j])), dtype=np.int64)
-            n = len(rows)
-            rows = np.repeat(rows, len(opts), axis=0)
-            rows[:, j] = np.tile(opts, n)
-            rows = rows[np.sum(rows > 1, axis=1) <= self.max_dram]
-        ones = np.ones_like(rows)
-        ok = self._buffer_ok(ones, P[None, :] // rows, s)
+        rows = self._products(P)
+        rows = rows[np.sum(rows > 1, axis=1) <= self.max_dram]
+        ok = self._buffer_ok(P[None, :] // rows, s)
         spf = self._spf(int(P.max()))
         movable = np.zeros(rows.shape, dtype=bool)
         for j in range(self.D):
@@ -553,131 +692,109 @@ class _Search:
             if mj.any():
                 m2 = rows.copy()
                 m2[:, j] //= spf[rows[:, j]]
-                movable[:, j] = mj & self._buffer_ok(ones, P[None, :] // m2, s)
+                movable[:, j] = mj & self._buffer_ok(P[None, :] // m2, s)
         return rows, ok, movable
 
-    def rf_table(self, P: np.ndarray, byp: frozenset, ones: np.ndarray):
-        """Every rf factor vector (n x D) whose kept tiles fit the RF, rf factor 1 on the dims
-        ``ones`` (mask), its RF bits and per dim the RF bits added per unit of multiplier (the RF
-        bits are affine in each factor)."""
-        rows = np.ones((1, self.D), dtype=np.int64)
-        for j in range(self.D):
-            if ones[j]:
-                continue
-            opts = np.array(divisors(int(P[j])), dtype=np.int64)
-            n = len(rows)
-            rows = np.repeat(rows, len(opts), axis=0)
-            rows[:, j] = np.tile(opts, n)
-            rows = rows[self._rf_bits(rows, byp) <= self.arch.rf_bits]
-        bits = self._rf_bits(rows, byp)
-        slope = np.zeros(rows.shape)
-        for j in range(self.D):
-            r2 = rows.copy()
-            r2[:, j] *= 2
-            slope[:, j] = self._rf_bits(r2, byp) - bits
-        return rows, bits, slope
-
-    def tilings(self, s: np.ndarray, P: np.ndarray, byp: frozenset, dram=None):
-        """(R, B, M) rows of the pruned temporal factors for spatial ``s`` and bypass ``byp``:
-        rf vectors x dram vectors whose product divides P, the buffer within its capacity
-        (:func:`array_step`), minus the rows a dominance rule removes:
+    def tilings(self, s: np.ndarray, P: np.ndarray, byps, dram=None):
+        """Per bypass set of ``byps``: (R, B, M) rows of the pruned temporal factors for spatial
+        ``s``: rf vectors x dram vectors whose product divides P, the buffer within its capacity
+        (:meth:`_buffer_ok`), minus the rows a dominance rule removes:
 
         * a dim no spilled operand depends on has dram factor 1 unless it has no buffer loop;
         * no prime of a dram factor fits into a buffer loop of its class (buffer tiles grow);
         * no prime of the buffer factor of a dim no bypassed operand depends on fits in the RF;
         * a dim no kept and every bypassed operand depends on has no rf loop when the buffer is
-          feasible without it (its loop is at least as good innermost at the buffer)."""
+          feasible without it (its loop is at least as good innermost at the buffer).
+
+        The (rf, dram) pair matrix and its bypass-independent rules are built once, over the
+        union of every bypass set's rf vectors; each bypass set then filters the surviving pairs."""
         Mset, okset, movable = dram if dram is not None else self.dram_table(s, P)
-        kept = [i for i, o in enumerate(self.ops_) if o.name not in byp]
-        gone = [i for i, o in enumerate(self.ops_) if o.name in byp]
-        inner = (~self.rel[kept].any(axis=0) & self.rel[gone].all(axis=0)) if gone else np.zeros(self.D, dtype=bool)
-        rest = P[None, :] // Mset                                   # (nm, D) = r * b
-        xR, xM = rest[:0], Mset[:0]  # no rows beyond the pair matrix (a staging FIFO is a capacity)
-        Rset, bits, slope = self.rf_table(P, byp, inner)
-        # the cheap rules on the (rf, dram) pair matrix, before any row is materialised
-        div = np.ones((len(Rset), len(Mset)), dtype=bool)
+        cap = self.arch.rf_bits
+        ops = self.ops_
+        Rall = self._products(P)
+        bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops])          # (O, nr)
+        keeps = [np.array([o.name not in byp for o in ops]) for byp in byps]
+        inners = [(~self.rel[k].any(axis=0) & self.rel[~k].all(axis=0)) if (~k).any()
+                  else np.zeros(self.D, dtype=bool) for k in keeps]
+        Rall_ok = np.zeros(len(Rall), dtype=bool)
+        for k, inner in zip(keeps, inners):      # the union of every bypass set's rf vectors
+            Rall_ok |= (bits_op[k].sum(axis=0) <= cap) & np.all(Rall[:, inner] == 1, axis=1)
+        Rall, bits_op = Rall[Rall_ok], bits_op[:, Rall_ok]
+        slope_op = np.zeros(bits_op.shape + (self.D,))
         for j in range(self.D):
-            r_j, rest_j = Rset[:, j, None], rest[None, :, j]
+            r2 = Rall.copy()
+            r2[:, j] *= 2
+            slope_op[:, :, j] = np.stack([self._elements(o, r2) * o.bits for o in ops]) - bits_op
+        rest = P[None, :] // Mset                                   # (nm, D) = r * b
+        div = np.ones((len(Rall), len(Mset)), dtype=bool)
+        for j in range(self.D):
+            r_j, rest_j = Rall[:, j, None], rest[None, :, j]
             div &= rest_j % r_j == 0
             if not self.spilled_rel[j]:
                 div &= (Mset[None, :, j] == 1) | (r_j == rest_j)
         div &= okset[None, :]
-        byp_rel = self.rel[gone].any(axis=0) if gone else np.zeros(self.D, dtype=bool)
-        spf = self._spf(int(P.max()))
-        cap = self.arch.rf_bits
-        r32, rest32 = Rset.astype(np.int32), rest.astype(np.int32)
-        b_mat = [np.where(div, rest32[None, :, j] // r32[:, j, None], 1) for j in range(self.D)]   # (nr, nm)
-        active = {c: np.zeros_like(div) for c in range(len(self.classes))}
-        for j in range(self.D):
-            active[self.dim_class[j]] |= b_mat[j] > 1
-        for j in range(self.D):
-            # a prime of the dram factor fits into the buffer loop of its class
-            div &= ~(movable[None, :, j] & active[self.dim_class[j]])
-            if not byp_rel[j]:
-                # a prime of the buffer factor fits into the RF
-                b = b_mat[j]
-                div &= ~((b > 1) & (bits[:, None] + slope[:, j, None] * (spf[b] - 1) <= cap))
         ir, im = np.nonzero(div)
-        R, M = np.concatenate([Rset[ir], xR]), np.concatenate([Mset[im], xM])
-        return R, P[None, :] // M // R, M
+        Rp, Mp = Rall[ir], Mset[im]
+        Bp = rest[im] // Rp
+        active = np.zeros((len(ir), len(self.classes)), dtype=bool)
+        for j in range(self.D):
+            active[:, self.dim_class[j]] |= Bp[:, j] > 1
+        keep = ~np.any(movable[im] & active[:, self.dim_class], axis=1)
+        # (a prime of the dram factor fits into the buffer loop of its class)
+        ir, im, Rp, Mp, Bp = ir[keep], im[keep], Rp[keep], Mp[keep], Bp[keep]
+        spf = self._spf(int(P.max()))
+        spf_b = spf[Bp] - 1
+        # every bypass set at once: (sets, pairs) masks
+        KW = np.array(keeps, dtype=np.float64)                                  # (nb, O)
+        bits = KW @ bits_op[:, ir]                                              # (nb, pairs)
+        ok = bits <= cap
+        inner_m = np.array(inners, dtype=np.float64)                            # (nb, D)
+        ok &= (inner_m @ (Rp > 1).T.astype(np.float64)) == 0
+        byp_rel = np.array([self.rel[~k].any(axis=0) for k in keeps])          # (nb, D)
+        for j in range(self.D):
+            sets = ~byp_rel[:, j]
+            if not sets.any():
+                continue
+            # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
+            slope = KW[sets] @ slope_op[:, ir, j]                               # (sets, pairs)
+            ok[sets] &= ~((Bp[None, :, j] > 1) & (bits[sets] + slope * spf_b[None, :, j] <= cap))
+        out = []
+        for bi in range(len(byps)):
+            R, M = Rp[ok[bi]], Mp[ok[bi]]
+            out.append((R, P[None, :] // M // R, M))
+        return out
 
     def _rf_bits(self, R, byp):
         return sum(self._elements(o, R) * o.bits for o in self.ops_ if o.name not in byp)
 
-    def _buffer_ok(self, R, B, s):
-        T = s[None, :] * R * B
+    def _buffer_ok(self, B, s):
+        """Buffer tiles s * B (rf x buffer factors B) within every SRAM's capacity: its budget, or
+        one array step (:func:`array_step`) when the budget is smaller."""
+        T = s[None, :] * B
         per: dict[str, np.ndarray] = {}
         for o in self.ops_:
             if o.spilled:
                 per[o.memory] = per.get(o.memory, 0.0) + self._elements(o, T) * o.bits / 8
         step = array_step(self.nest, dict(zip(self.dims, (int(x) for x in s))))
-        ok = np.ones(len(R), dtype=bool)
+        ok = np.ones(len(B), dtype=bool)
         for mem, v in per.items():
             ok &= v <= max(self.arch.budget_bytes(mem), step[mem])
         return ok
 
-    # -- candidates --------------------------------------------------------------------------
-    def _valid_perms(self, F: np.ndarray) -> np.ndarray:
-        """(n x nperm) mask: perms putting the classes of bound 1 (at this level's factors F)
-        outermost in ascending order (one representative of orders equal up to bound-1 loops)."""
-        nc = len(self.classes)
-        cb = np.ones((len(F), nc), dtype=np.int64)
-        for j in range(self.D):
-            cb[:, self.dim_class[j]] *= F[:, j]
-        active = cb > 1                                          # (n, nc)
-        ok = np.ones((len(F), len(self.perms)), dtype=bool)
-        for q, full_perm in enumerate(self.perms):
-            perm = full_perm[:self.nfree]
-            act = active[:, perm]                                 # (n, L) in perm order
-            # once an inactive class appears, no active class may follow
-            seen_idle = np.cumsum(~act, axis=1) > 0
-            ok[:, q] &= ~np.any(seen_idle & act, axis=1)
-            # inactive classes in ascending class id
-            for a in range(len(perm)):
-                for b in range(a + 1, len(perm)):
-                    if perm[a] > perm[b]:
-                        ok[:, q] &= act[:, a] | act[:, b]
-        return ok
-
     def tiling_table(self):
         """Every pruned tiling as arrays (one row each): S, R, B, M (n x D), bypass and spatial
-        option indices, plus the valid order masks of each level (n x nperm)."""
+        option indices."""
         nest, arch = self.nest, self.arch
-        out = {k: [] for k in ("S", "R", "B", "M", "byp", "sp", "vr", "vb", "vd")}
+        out = {k: [] for k in ("S", "R", "B", "M", "byp", "sp")}
         sps = spatial_options(nest, arch)
         byps = _bypass_sets(nest)
         for si, sp in enumerate(sps):
             sd = spatial_factors(nest, sp)
             s = np.array([sd[d] for d in self.dims], dtype=np.int64)
             P = np.array([temporal_extent(nest, sd)[d] for d in self.dims], dtype=np.int64)
-            dram = self.dram_table(s, P)
-            for bi, byp in enumerate(byps):
-                R, B, M = self.tilings(s, P, byp, dram)
+            for bi, (R, B, M) in enumerate(self.tilings(s, P, byps)):
                 if not len(R):
                     continue
-                out["vb"].append(self._valid_perms(B))
-                out["vd"].append(self._valid_perms(M))
-                out["vr"].append(self._valid_perms(R) if byp else np.eye(len(self.perms), dtype=bool)[[0] * len(R)])
                 out["S"].append(np.repeat(s[None, :], len(R), axis=0))
                 out["R"].append(R); out["B"].append(B); out["M"].append(M)
                 out["byp"].append(np.full(len(R), bi)); out["sp"].append(np.full(len(R), si))
@@ -685,146 +802,198 @@ class _Search:
             raise NoMapping("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
         return {k: np.concatenate(v) for k, v in out.items()}, sps, byps
 
-    def _level_seq(self, F: np.ndarray, q: np.ndarray):
-        """Class ids (n x L) and bounds (n x L) of one level's loops, innermost first."""
-        nc = len(self.classes)
-        cb = np.ones((len(F), nc), dtype=np.float64)
-        for j in range(self.D):
-            cb[:, self.dim_class[j]] *= F[:, j]
-        cls = self.perms[q]                                        # (n, L)
-        return cls, np.take_along_axis(cb, cls, axis=1)
-
-    @staticmethod
-    def _fills(rel_c: np.ndarray, cls_seqs, bound_seqs):
-        """Fills of a tile below the concatenated sequences for one operand (``rel_c`` relevant
-        classes), vectorised over candidates."""
-        n = len(bound_seqs[0])
-        total = np.ones(n)
-        run = np.ones(n)
-        alive = np.ones(n, dtype=bool)
-        for cls, bnd in zip(cls_seqs, bound_seqs):
-            for k in range(cls.shape[1]):
-                b = bnd[:, k]
-                r = rel_c[cls[:, k]]
-                total *= b
-                run = np.where(alive & ~r, run * b, run)
-                alive &= ~r | (b == 1)
-        return total / run
-
-    def score(self, T: dict, byps, orders) -> tuple[np.ndarray, np.ndarray]:
-        """(energy pJ, cycles) of the rows of ``T`` (tilings) under loop orders: ``orders(i)`` ->
-        (rf, buffer, dram) perm indices per row for operand i (the same for every operand: real
-        candidates; each operand its own best: a lower bound, the fills being monotone)."""
+    # -- scoring -----------------------------------------------------------------------------
+    def coefficients(self, T: dict, byps):
+        """Every count of a tiling is linear in the fills of its operands' tiles, and a fill is
+        (product of the bounds above) / (run of the group's irrelevant loops). Per row: the
+        order-independent part ``K0`` (n, Y) and the coefficients ``C`` (n, Y, G, 3) of the
+        reciprocal runs of each group (0: buffer + dram loops, the RF tile's fills; 1: rf +
+        buffer + dram loops, a bypassed operand's; 2: dram loops, the buffer tile's), for
+        Y = energy (pJ), then read and write bits of every memory in :attr:`mems`."""
         nest, arch = self.nest, self.arch
         S, R, B, M = (T[k].astype(np.float64) for k in ("S", "R", "B", "M"))
         n = len(R)
+        totM = np.prod(M, axis=1)
+        totBM = np.prod(B, axis=1) * totM
+        totRBM = np.prod(R, axis=1) * totBM
         f_sp, f_arr, f_buf = S, S * R, S * R * B
         full = f_buf * M
         pes = np.prod(S, axis=1)
         gated = arch.zero != "none"
         executed = nest.points * (nest.density if gated else 1.0)
-        energy = np.zeros(n)
-        traffic: dict[str, list] = {}
-        seq_cache: dict = {}
+        nY = 1 + 2 * len(self.mems)
+        terms: dict[tuple, list] = {}          # (y, g, k) or (y, None, None) -> [(factor, amount)]
+        bypassed = np.array([[o.name in bs for bs in byps] for o in self.ops_], dtype=bool)
 
-        def seqs(q):
-            key = tuple(id(x) for x in q)
-            if key not in seq_cache:
-                seq_cache[key] = tuple(self._level_seq(F, p) for F, p in zip((R, B, M), q))
-            return seq_cache[key]
-
-        def charge(o, mem, action, cnt):
-            nonlocal energy
-            energy = energy + cnt * arch.price((mem, action, o.bits))
+        def charge(o, g, mem, action, k, amount):
+            key = (g, k) if k is not None else (None, None)
+            terms.setdefault((0,) + key, []).append((arch.price((mem, action, o.bits)), amount))
             if mem != "rf":
-                t = traffic.setdefault(mem, [np.zeros(n), np.zeros(n)])
-                t[0 if action == "read" else 1] = t[0 if action == "read" else 1] + cnt * o.bits
+                terms.setdefault((self.ymap[(mem, action)],) + key, []).append((float(o.bits), amount))
 
         for i, o in enumerate(self.ops_):
-            rel_c = self.crel[i]
-            (cr, br), (cb, bb), (cd, bd) = seqs(orders(i))
-            byp = np.array([o.name in bs for bs in byps])[T["byp"]]
-            f_norf = self._fills(rel_c, [cb, cd], [bb, bd])
-            if byp.any():
-                f_rf = self._fills(rel_c, [cr, cb, cd], [br, bb, bd])
-                fills = np.where(byp, f_rf, f_norf)
-                below = np.where(byp, self._elements(o, f_sp), self._elements(o, f_arr))
-            else:
-                fills, below = f_norf, self._elements(o, f_arr)
-            moved = fills * below
-            dmoved = self._fills(rel_c, [cd], [bd]) * self._elements(o, f_buf)
-            kept = ~byp
+            g = self.group_of[i]
+            byp = bypassed[i][T["byp"]]
+            kf = (~byp).astype(np.float64)
+            dmoved = self._elements(o, f_buf) * totM
             if not o.is_output:
-                charge(o, "rf", "write", np.where(kept, f_norf * self._elements(o, R) * pes, 0.0))
-                charge(o, "rf", "read", np.where(kept, executed, 0.0))
-                charge(o, o.memory, "read", moved)
+                arr = self._elements(o, f_arr) * totBM
+                charge(o, g, "rf", "write", 0, kf * self._elements(o, R) * pes * totBM)
+                charge(o, g, "rf", "read", None, kf * executed)
+                charge(o, g, o.memory, "read", 0, kf * arr)
+                if byp.any():
+                    charge(o, g, o.memory, "read", 1, byp * self._elements(o, f_sp) * totRBM)
                 if o.spilled:
-                    charge(o, arch.dram, "read", dmoved)
-                    charge(o, o.memory, "write", dmoved)
-            else:
-                charge(o, "rf", "read", np.where(kept, executed, 0.0))
-                charge(o, "rf", "write", np.where(kept, executed, 0.0))
-                first = self._first(o, np.where(byp[:, None], f_sp, f_arr), full) if o.role == "write" else 0.0
-                charge(o, o.memory, "write", moved)
-                reads = moved - first
+                    charge(o, g, arch.dram, "read", 2, dmoved)
+                    charge(o, g, o.memory, "write", 2, dmoved)
+            else:                     # the output: never bypassed
+                arr = self._elements(o, f_arr) * totBM
+                charge(o, g, "rf", "read", None, np.full(n, executed))
+                charge(o, g, "rf", "write", None, np.full(n, executed))
+                charge(o, g, o.memory, "write", 0, arr)
+                charge(o, g, o.memory, "read", 0, arr)
+                if o.role == "write":
+                    charge(o, g, o.memory, "read", None, -self._first(o, f_arr, full))
                 if o.spilled:
-                    dfirst = self._first(o, f_buf, full) if o.role == "write" else 0.0
-                    charge(o, arch.dram, "write", dmoved)
-                    charge(o, arch.dram, "read", dmoved - dfirst)
-                    reads = reads + dmoved
-                    charge(o, o.memory, "write", dmoved - dfirst)
-                charge(o, o.memory, "read", reads)
+                    for mem, action in ((arch.dram, "write"), (arch.dram, "read"), (o.memory, "read"),
+                                        (o.memory, "write")):
+                        charge(o, g, mem, action, 2, dmoved)
+                    if o.role == "write":
+                        dfirst = self._first(o, f_buf, full)
+                        charge(o, g, arch.dram, "read", None, -dfirst)
+                        charge(o, g, o.memory, "write", None, -dfirst)
+        C = np.zeros((nY, self.G, 3, n))
+        K0 = np.zeros((nY, n))
+        for (y, g, k), parts in terms.items():
+            col = K0[y] if g is None else C[y, g, k]
+            for factor, amount in parts:
+                col += factor * amount
         pe_bits = nest.pe_bits()
-        energy = energy + sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
-                              for k, v in nest.ops.items())
-        cycles = np.prod(R * B * M, axis=1) * (nest.density if arch.zero == "skip" else 1.0)
-        for mem, (rb, wb) in traffic.items():
-            cycles = np.maximum(cycles, arch.port(mem).cycles(rb, wb))
-        return energy, cycles
+        K0[0] += sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
+                     for k, v in nest.ops.items())
+        K0, C = K0.T, np.moveaxis(C, -1, 0)
+        compute = np.prod(R * B * M, axis=1) * (nest.density if arch.zero == "skip" else 1.0)
+        return K0, C, compute, C.any(axis=0)
 
-    def own_perm(self, i: int) -> int:
-        """A perm putting every class operand i does not depend on innermost (its fewest fills)."""
-        for q, perm in enumerate(self.perms):
-            r = self.crel[i][perm[:self.nfree]]
-            if not np.any(r[:-1] & ~r[1:]):      # relevant never before irrelevant
-                return q
-        return 0
+    def _need(self, objective: str) -> list[int]:
+        if objective == "energy":
+            return [0]
+        traffic = list(range(1, 1 + 2 * len(self.mems)))
+        return traffic if objective == "latency" else [0] + traffic
+
+    def values(self, rows, lv, coef, objective: str, mode: str):
+        """Objective of ``rows`` (tiling indices; None: every row) under loop orders, per ``mode``:
+
+        * ``loose``: every group its own best order at every level (its largest run);
+        * ``dram``: the dram order shared, every group its own buffer and rf orders;
+        * ``bound``: the buffer and dram orders shared, every group its own rf order (exact when
+          at most one group's rf order matters);
+        * ``plain``: exact, rows without bypass (the rf order changes nothing: perm 0);
+        * ``bypass``: exact, every rf order.
+
+        The first three are lower bounds (a group's own best order gives each of its counts its
+        least value; every objective is monotone in every count). Returns (min per row,
+        (qr, qb, qd) argmin, valid combinations per row) -- the last two for the exact modes,
+        which skip invalid (non-representative) orders: they repeat a valid order's counts."""
+        n, Q, G = (0 if rows is None else len(rows)), self.Q, self.G
+
+        def get(level, what):           # one level table of these rows (rho, pas, valid, best)
+            t = lv[level]
+            return t[what][t["inv"] if rows is None else t["inv"][rows]]
+        xr, xb = get("R", "best"), get("B", "best")
+        if mode == "loose":
+            d = get("M", "best")[:, :, 0]                                        # (n, G)
+            bd = np.maximum(xb[:, :, 1] * d, xb[:, :, 2])
+            rbd = np.maximum(xr[:, :, 1] * bd, xr[:, :, 2])
+        elif mode == "dram":
+            d = get("M", "rho")                                                  # (n, Q, G)
+            bd = np.maximum(xb[:, None, :, 1] * d, xb[:, None, :, 2])
+            rbd = np.maximum(xr[:, None, :, 1] * bd, xr[:, None, :, 2])
+        else:
+            rd, rb, pb = get("M", "rho"), get("B", "rho"), get("B", "pas")
+            d = rd[:, None, None, :, :]                                          # (n, 1, 1, Q, G)
+            bd = (rb[:, :, None, :] * np.where(pb[:, :, None, :], rd[:, None, :, :], 1.0))[:, None]
+            if mode == "bound":
+                rbd = np.maximum(xr[:, None, None, None, :, 1] * bd, xr[:, None, None, None, :, 2])
+            elif mode == "bypass":
+                rr, pr = get("R", "rho"), get("R", "pas")
+                rbd = rr[:, :, None, None, :] * np.where(pr[:, :, None, None, :], bd, 1.0)
+            else:
+                rbd = bd                                      # unused: no bypassed operand
+        shape = np.broadcast_shapes(d.shape, bd.shape, rbd.shape)[:-1]
+        inv = (1.0 / bd, 1.0 / rbd, 1.0 / d)
+        K0, C, compute, used = coef
+        need = self._need(objective)
+        if rows is None:
+            n = len(K0)
+            K0, C, used = K0[:, need], C[:, need], used[need]
+        else:
+            K0, C, compute, used = K0[rows][:, need], C[rows][:, need], compute[rows], used[need]
+        lead = (slice(None),) + (None,) * (len(shape) - 1)
+        Y = []
+        for yi in range(len(need)):
+            acc = np.broadcast_to(K0[(slice(None), yi) + lead[1:]], shape)
+            for g in range(G):
+                for k in range(3):
+                    if used[yi, g, k]:
+                        acc = acc + C[(slice(None), yi, g, k) + lead[1:]] * inv[k][..., g]
+            Y.append(acc.reshape(n, -1))
+        if objective == "energy":
+            value = Y[0]
+        else:
+            base = 1 if objective == "edp" else 0
+            cycles = np.broadcast_to(compute[:, None], Y[0].shape)
+            for k, port in enumerate(self.ports):
+                cycles = np.maximum(cycles, port.cycles(Y[base + 2 * k], Y[base + 2 * k + 1]))
+            value = cycles if objective == "latency" else Y[0] * cycles
+        if mode in ("loose", "dram", "bound"):
+            return value.min(axis=1), None, 0
+        vb, vd = get("B", "valid"), get("M", "valid")
+        vrr = get("R", "valid") if mode == "bypass" else np.ones((n, 1), dtype=bool)
+        valid = (vrr[:, :, None, None] & vb[:, None, :, None] & vd[:, None, None, :]).reshape(n, -1)
+        value = np.where(valid, value, np.inf)
+        k = np.argmin(value, axis=1)
+        qr, rem = np.divmod(k, Q * Q)
+        qb, qd = np.divmod(rem, Q)
+        return value[np.arange(n), k], (qr, qb, qd), int(valid.sum())
 
     def search(self, objective: str):
-        """Branch and bound, exact: a lower bound per tiling (each operand with its own best
-        order: fills only fall), then every valid order of the tilings in increasing bound."""
+        """Branch and bound, exact: the tilings in increasing ``loose`` bound (:meth:`values`);
+        per chunk the tighter ``dram`` and ``bound`` bounds, then every valid order of the rows
+        they leave, until the next cheap bound reaches the best found (nothing later can beat it by
+        more than the float noise :data:`TIE`)."""
         T, sps, byps = self.tiling_table()
         n = len(T["R"])
-        own = [np.full(n, self.own_perm(i)) for i in range(len(self.ops_))]
-        lb_e, lb_c = self.score(T, byps, lambda i: (own[i], own[i], own[i]))
-        lb = objective_value(objective, lb_e, lb_c)
-        # the tilings in increasing bound, expanded into every valid order chunk by chunk until
-        # the next bound exceeds the best found (exact: nothing later can beat it)
+        lv = {k: self._level(T[k]) for k in ("R", "B", "M")}
+        coef = self.coefficients(T, byps)
+        self.__dict__.pop("_elements_memo", None)
+        lb = self.values(None, lv, coef, objective, "loose")[0]
         order = np.argsort(lb, kind="stable")
-        nper = T["vr"].sum(axis=1) * T["vb"].sum(axis=1) * T["vd"].sum(axis=1)
-        best_v, best_s, best_c, evaluated, start = np.inf, np.inf, None, n, 0
-        while start < n and lb[order[start]] <= best_v * (1 + 1e-9):
-            stop = start + max(1, int(np.searchsorted(np.cumsum(nper[order[start:]]), CHUNK)))
-            stop = min(stop, n)
-            alive = order[start:stop]
-            alive = alive[lb[alive] <= best_v * (1 + 1e-9)]
-            mask = (T["vr"][alive][:, :, None, None] & T["vb"][alive][:, None, :, None]
-                    & T["vd"][alive][:, None, None, :])
-            t, qr, qb, qd = np.nonzero(mask)
-            rows = alive[t]
-            C = {k: T[k][rows] for k in ("S", "R", "B", "M", "byp", "sp")}
-            e, c = self.score(C, byps, lambda i: (qr, qb, qd))
-            value = objective_value(objective, e, c)
-            second = e if objective == "latency" else c          # ties: least energy / cycles
-            evaluated += len(rows)
-            k = int(np.lexsort((second, value))[0])
-            if (value[k], second[k]) < (best_v, best_s):
-                C.update(pr=qr, pb=qb, pd=qd)
-                best_v, best_s = float(value[k]), float(second[k])
-                best_c = ({key: v[k:k + 1] for key, v in C.items()}, 0)
-            start = stop
-        C, k = best_c
-        return C, sps, byps, k, best_v, evaluated
+        has_byp = np.array([bool(b) for b in byps])[T["byp"]]
+        best_v, best_at, evaluated, start, step = np.inf, None, 0, 0, 16
+        combos = {"plain": self.Q ** 2, "bypass": self.Q ** 3}
+
+        def may_beat(bound):      # until a first mapping is scored, every row may (even at inf)
+            return np.ones(len(bound), dtype=bool) if best_at is None else bound < best_v * (1 - TIE)
+
+        while start < n and may_beat(lb[order[start:start + 1]])[0]:
+            rows = order[start:start + step]
+            start += len(rows)
+            step = min(4 * step, ROWS)
+            rows = rows[may_beat(lb[rows])]
+            for mode, width in (("dram", self.Q), ("bound", self.Q ** 2)):
+                if self.Q > 1 and len(rows):
+                    lb2 = np.concatenate([self.values(c, lv, coef, objective, mode)[0]
+                                          for c in _chunks(rows, CHUNK // width)])
+                    rows = rows[may_beat(lb2)]
+            for mode, sub in (("plain", rows[~has_byp[rows]]), ("bypass", rows[has_byp[rows]])):
+                for c in _chunks(sub, CHUNK // combos[mode]):
+                    v, (qr, qb, qd), nvalid = self.values(c, lv, coef, objective, mode)
+                    evaluated += nvalid
+                    k = int(np.argmin(v))
+                    if v[k] < best_v or best_at is None:
+                        best_v, best_at = float(v[k]), (int(c[k]), int(qr[k]), int(qb[k]), int(qd[k]))
+        return T, sps, byps, best_at, best_v, evaluated
 
     def _first(self, o: Operand, tile: np.ndarray, full: np.ndarray) -> np.ndarray:
         """First visits (vectorised :func:`first_visits`)."""
@@ -845,34 +1014,50 @@ class _Search:
                 out *= vals[inv.reshape(-1)]
         return out
 
-    def candidate(self, A, sps, byps, k) -> Candidate:
+    def candidate(self, T, sps, byps, at) -> Candidate:
+        row, qr, qb, qd = at
         dims = self.dims
-        fac = {d: (int(A["R"][k, j]), int(A["B"][k, j]), int(A["M"][k, j])) for j, d in enumerate(dims)}
+        fac = {d: (int(T["R"][row, j]), int(T["B"][row, j]), int(T["M"][row, j])) for j, d in enumerate(dims)}
         order = {}
-        for lv, key, col in (("rf", "pr", 0), ("buffer", "pb", 1), ("dram", "pd", 2)):
-            perm = self.perms[A[key][k]]                 # classes innermost first
+        for lv, q in (("rf", qr), ("buffer", qb), ("dram", qd)):
+            perm = self.perms[q]                 # classes innermost first
             inner_first = [d for c in perm for d in dims if self.dim_class[dims.index(d)] == c]
             order[lv] = tuple(reversed(inner_first))
-        return Candidate.make(sps[A["sp"][k]], fac, order, byps[A["byp"][k]])
+        return Candidate.make(sps[T["sp"][row]], fac, order, byps[T["byp"][row]])
+
+
+def _qmax(rho: np.ndarray, mask) -> np.ndarray:
+    """max over perms (axis 1 of (n, Q, G)) of ``rho`` where ``mask``, else 0 (a loop of
+    elementwise maxima: numpy reduces a short middle axis slowly)."""
+    out = np.zeros((rho.shape[0], rho.shape[2]))
+    for q in range(rho.shape[1]):
+        out = np.maximum(out, rho[:, q] if mask is True else np.where(mask[:, q], rho[:, q], 0.0))
+    return out
+
+
+def _chunks(rows: np.ndarray, size: int):
+    size = max(1, int(size))
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
 
 
 @lru_cache(maxsize=1024)
 def best(nest: Nest, arch: Arch, objective: str = "energy") -> Mapping:
     """The mapping of least ``objective`` (``energy`` pJ, ``latency`` cycles or ``edp``) over the
-    mapspace, searched exhaustively (exact dominance pruning, vectorised); ties go to the least
-    energy (latency) or the fewest cycles (energy, edp); cached per
-    (nest, arch, objective). ``evaluated`` = candidates evaluated."""
+    mapspace, searched exhaustively (exact dominance pruning, vectorised branch and bound); cached
+    per (nest, arch, objective). ``evaluated`` = candidates (tiling x valid loop orders) whose
+    objective was computed exactly."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r} not in {OBJECTIVES}")
     for limit in range(MAX_DRAM_DIMS, max(MAX_DRAM_DIMS, len(nest.order)) + 1):
         try:  # the buffers may hold too little for two DRAM loops: the fewest that fit
             search = _Search(nest, arch, limit)
-            A, sps, byps, k, value, n = search.search(objective)
+            T, sps, byps, at, value, n = search.search(objective)
             break
         except NoMapping:
             if limit >= len(nest.order):
                 raise
-    cand = search.candidate(A, sps, byps, k)
+    cand = search.candidate(T, sps, byps, at)
     out = evaluate(nest, arch, cand, evaluated=n)
     if not math.isclose(out.objective(objective), value, rel_tol=1e-9, abs_tol=1e-9):
         raise AssertionError(f"vectorised {value} != scalar {out.objective(objective)} for {cand}")

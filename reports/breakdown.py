@@ -50,10 +50,15 @@ def breakdown_figure(table: pd.DataFrame, keys: list[str], parts: list[str], tit
     parts = [p for p in parts if d[p].notna().any()]
     n_bars = len(points) * (len(rules) + 1)
     W, H = min(max(8.0, 0.2 * n_bars + 2.6), 40.0), 5.6 + 0.18 * len(keys)
+    firsts = {p: table[table["point"] == p].iloc[0] for p in points}
+    labels = [point_label(firsts[p], keys) for p in points]
+    widest = max((len(line) for lab in labels for line in lab.split("\n")), default=0)
+    crowded = widest * len(points) > 11 * W  # more characters than one row of tick labels holds
+    label_h = 0.35 + 0.2 * len(keys) + (0.06 * widest if crowded else 0.0)  # inches under the axes
+    H += label_h - (0.35 + 0.2 * len(keys))
     fig = new_figure(W, H)
     top, bottom = fig.subplots(2, 1, sharex=True)
-    fig.subplots_adjust(left=0.85 / W, right=1 - 1.45 / W, top=1 - 0.75 / H, bottom=(0.35 + 0.2 * len(keys)) / H,
-                        hspace=0.12)
+    fig.subplots_adjust(left=0.85 / W, right=1 - 1.45 / W, top=1 - 0.75 / H, bottom=label_h / H, hspace=0.12)
     width = 0.85
     tot = {}
     for (p, r), x in pos.items():
@@ -86,9 +91,9 @@ def breakdown_figure(table: pd.DataFrame, keys: list[str], parts: list[str], tit
     bottom.legend(fontsize=FONT["legend"] + 0.5, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0,
                   title="part" + (f"\n({', '.join(unpriced)}:\nnot priced)" if unpriced else ""),
                   title_fontsize=FONT["legend"] + 0.5)
-    firsts = {p: table[table["point"] == p].iloc[0] for p in points}
     centres = [np.mean([pos[(p, r)] for r in rules]) for p in points]
-    bottom.set_xticks(centres, [point_label(firsts[p], keys) for p in points], fontsize=FONT["tick"])
+    bottom.set_xticks(centres, labels, fontsize=FONT["tick"], rotation=35 if crowded else 0,
+                      ha="right" if crowded else "center", rotation_mode="anchor")
     top.tick_params(labelsize=FONT["tick"])
     bottom.tick_params(axis="y", labelsize=FONT["tick"])
     top.tick_params(axis="x", which="both", labelbottom=False)

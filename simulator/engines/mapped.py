@@ -137,8 +137,8 @@ def _take(counts: list[Count], unit: str, action: str, prec: str, term: str, T: 
 class _Counts:
     """Counts being added to a Work, merged per (unit, action, prec, memory, cycles)."""
 
-    def __init__(self, T: int):
-        self.T, self.totals, self.terms = T, {}, {}
+    def __init__(self):
+        self.totals, self.terms = {}, {}
 
     def add(self, unit: str, action: str, prec: str, memory: str, term: str, n: np.ndarray,
             cycles: float | None = None) -> None:
@@ -162,7 +162,7 @@ def map_rule(rule: Rule, works: list[Work], hw: Hardware, placement: pd.DataFram
     :data:`MAPPING_COLUMNS` per contraction."""
     pl = placement[placement["rule"] == rule.name].set_index("unit")
     arch = mapper.arch(placement[placement["rule"] == rule.name])
-    precision, T = hw.precision, rule.net.T
+    T = rule.net.T
     out, rows = [], []
     for work in works:
         if not work.nests:
@@ -170,7 +170,7 @@ def map_rule(rule: Rule, works: list[Work], hw: Hardware, placement: pd.DataFram
             continue
         Tw = len(work.counts[0].per_step) if work.counts else T
         counts = list(work.counts)
-        added = _Counts(Tw)
+        added = _Counts()
         cycles, ideal = np.zeros(Tw), np.zeros(Tw)
         over_T = rule.schedule == "layer_major" and work.direction == "forward"
         for nest in work.nests:
@@ -254,13 +254,17 @@ def _map_one(con: Contraction, work: Work, counts: list[Count], added: _Counts, 
     if not m.memory_cycles or m.memory_cycles[bound] <= m.compute_cycles:
         bound = "compute"
     terms = " + ".join(dict.fromkeys(op[4] for op in con.ops))
-    fmt = lambda d: " ".join(f"{k}{v}" for k, v in d.items() if v != 1) or "-"
     row = (work.rule, work.layer, work.phase, terms, fmt(nest.dims), fmt(m.spatial),
            " | ".join(f"{lvl}: {fmt(f)}" for lvl, f in m.factors.items()),
            " | ".join(f"{lvl}: {' '.join(o) or '-'}" for lvl, o in m.order.items()),
            " ".join(sorted(n.split(":")[1] for n in m.bypass)) or "-",
            runs if not with_T else 1.0, m.compute_cycles, m.cycles, bound, m.utilisation, m.energy, m.evaluated)
     return cyc, ideal, row
+
+
+def fmt(factors: dict) -> str:
+    """``K16 OY8`` (the factors > 1), or ``-``."""
+    return " ".join(f"{k}{v}" for k, v in factors.items() if v != 1) or "-"
 
 
 def map_all(rules: list[Rule], works: dict[str, list[Work]], hw: Hardware, placement: pd.DataFrame,

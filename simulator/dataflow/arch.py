@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tess_sim.simulator.workload import Memory
+
 MEMORY_KINDS = ("sram", "dram", "rf")
 ZERO = ("none", "gate", "skip")
 
@@ -36,6 +38,16 @@ class Port:
         direction without any port = inf. With only RW ports this is ``(r + w) / RW``."""
         R, W, RW = self.read_bits, self.write_bits, self.rw_bits
         return _max3(_div(r_bits, R + RW), _div(w_bits, W + RW), _div(_add(r_bits, w_bits), R + W + RW))
+
+
+def port_of(m: Memory) -> Port:
+    """A memory's ports as bits per cycle by direction: ``read_ports``, ``write_ports`` and
+    ``rw_ports`` × ``word_bits``; a DRAM with a ``bandwidth_bytes_per_cycle`` moves that many
+    bytes a cycle either way."""
+    if m.kind == "dram" and m.bandwidth_bytes_per_cycle:
+        return Port(m.name, m.kind, rw_bits=m.bandwidth_bytes_per_cycle * 8)
+    return Port(m.name, m.kind, read_bits=m.read_ports * m.word_bits, write_bits=m.write_ports * m.word_bits,
+                rw_bits=m.rw_ports * m.word_bits)
 
 
 def _add(a, b):

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from tess_sim.simulator.dataflow.arch import Arch, Port
+from tess_sim.simulator.dataflow.arch import Arch, Port, port_of
 from tess_sim.simulator.dataflow.mapper import Mapping, best
 from tess_sim.simulator.dataflow.nest import Axis, Nest, Operand
 from tess_sim.simulator.placement import chip_capacity, dram_name, home_of
@@ -69,10 +69,7 @@ class Mapper:
     def arch(self, placement: pd.DataFrame) -> Arch:
         """The array, ports, RF and tile budgets under one rule's ``placement`` rows."""
         hw = self.hw
-        ports = [Port(m.name, m.kind, read_bits=m.read_ports * m.word_bits, write_bits=m.write_ports * m.word_bits,
-                      rw_bits=(m.bandwidth_bytes_per_cycle * 8 if m.kind == "dram" and m.bandwidth_bytes_per_cycle
-                               else m.rw_ports * m.word_bits))
-                 for m in hw.memories]
+        ports = [port_of(m) for m in hw.memories]
         ports.append(Port(RF, "rf", rw_bits=float(rf_memory(hw).word_bits)))
         budget = []
         for m in hw.memories:

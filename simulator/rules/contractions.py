@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.network import Block
-from tess_sim.simulator.rules.program import Contraction, Tensor
+from tess_sim.simulator.rules.program import Contraction, Tensor, Work, WorkBuilder
+from tess_sim.simulator.rules.update import accumulate
 
 
 def dims(b: Block) -> tuple[tuple[str, int], ...]:
@@ -90,3 +91,12 @@ def local_pairs(b: Block, alpha_post: float, input_unit: str, input_prec: str) -
         pairs.append(((input_unit, input_prec, noncausal, not b.analog_input), ("traces", "trace", noncausal),
                       "mac" if b.analog_input else "ac"))
     return pairs
+
+
+def drain_local_gradient(wg: WorkBuilder, b: Block, when, params, input_prec: str) -> Work:
+    """The end of S-TLLR's and TESS's weight-gradient Work: the gradient drains under the rule's
+    update policy (:func:`~simulator.rules.update.accumulate`) and the Work declares its fused
+    correlation nest (:func:`local_pairs`); the built Work."""
+    out_unit, out_term = accumulate(wg, b.params, when, params.update)
+    pairs = local_pairs(b, params.alpha_post, "spikes", input_prec)
+    return wg.nest(correlation_nest(b, when, pairs, out_unit, out_term)).build()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.network import Block
-from tess_sim.simulator.rules.contractions import backprop_nest, correlation_nest, local_pairs
+from tess_sim.simulator.rules.contractions import backprop_nest, drain_local_gradient
 from tess_sim.simulator.rules.forward import forward, input_prec
 from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
 from tess_sim.simulator.rules.program import Hold, Work, WorkBuilder
@@ -20,7 +20,7 @@ from tess_sim.simulator.rules.readout import readout_wgrad, softmax
 from tess_sim.simulator.rules.rule import LocalRule
 from tess_sim.simulator.rules.state import common_state
 from tess_sim.simulator.rules.traces import trace_state, traces
-from tess_sim.simulator.rules.update import accumulate, update
+from tess_sim.simulator.rules.update import update
 from tess_sim.simulator.vocab import RULE_LABELS
 
 
@@ -76,9 +76,7 @@ class STLLR(LocalRule):
                 wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
         if b.bias:
             wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
-        out_unit, out_term = accumulate(wg, b.params, m, self.params.update)
-        pairs = local_pairs(b, self.params.alpha_post, "spikes", input_prec(b))
-        return wg.nest(correlation_nest(b, m, pairs, out_unit, out_term)).build()
+        return drain_local_gradient(wg, b, m, self.params, input_prec(b))
 
     def state(self):
         net = self.net

@@ -15,7 +15,7 @@ from __future__ import annotations
 from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.network import Block, Net
-from tess_sim.simulator.rules.contractions import correlation_nest, linear_nest, local_pairs
+from tess_sim.simulator.rules.contractions import drain_local_gradient, linear_nest
 from tess_sim.simulator.rules.forward import forward, input_prec
 from tess_sim.simulator.rules.pools import has_maxpool, pool_backward_ops
 from tess_sim.simulator.rules.program import Hold, Tensor, Work, WorkBuilder
@@ -23,7 +23,7 @@ from tess_sim.simulator.rules.readout import readout_wgrad, softmax
 from tess_sim.simulator.rules.rule import LocalRule
 from tess_sim.simulator.rules.state import common_state
 from tess_sim.simulator.rules.traces import trace_state, traces
-from tess_sim.simulator.rules.update import accumulate, update
+from tess_sim.simulator.rules.update import update
 from tess_sim.simulator.vocab import RULE_LABELS
 from tess_sim.simulator.workload import TESSParams
 
@@ -119,9 +119,7 @@ class TESS(LocalRule):
                 wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
         if b.bias:
             wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
-        out_unit, out_term = accumulate(wg, b.params, m, self.params.update)
-        pairs = local_pairs(b, self.params.alpha_post, "spikes", input_prec(b))
-        return wg.nest(correlation_nest(b, m, pairs, out_unit, out_term)).build()
+        return drain_local_gradient(wg, b, m, self.params, input_prec(b))
 
     def state(self):
         net, p = self.net, self.params

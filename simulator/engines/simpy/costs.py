@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tess_sim.simulator.dataflow.arch import Port
+from tess_sim.simulator.dataflow.arch import port_of
 from tess_sim.simulator.placement import per_pass, slice_of
 from tess_sim.simulator.rules.program import Work
 from tess_sim.simulator.workload import RF, Hardware, Memory
@@ -157,9 +157,3 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
         useful = pe * util
         useful[-2:] = (0.0, 1.0)
     return WorkCosts(pe, mem, push, latency, util, ports, useful)
-
-
-def port_of(m: Memory) -> Port:
-    """A memory's ports as bits per cycle by direction (:class:`simulator.dataflow.arch.Port`)."""
-    return Port(m.name, m.kind, read_bits=m.read_ports * m.word_bits, write_bits=m.write_ports * m.word_bits,
-                rw_bits=m.rw_ports * m.word_bits)

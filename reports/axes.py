@@ -1,18 +1,25 @@
 """Axis helpers shared by every figure: log-axis ticks that always label something, one line
 style per rule that keeps equal curves visible, notes naming the curves that coincide, and room
-above the data for a legend so it never covers a point."""
+above the data for a legend so it never covers a point.
+
+matplotlib is imported where a figure is made (:func:`new_figure`), not with this module: the run
+command draws its plot in a child process (:mod:`tess_sim.background`), so its own process never
+pays the import."""
 
 from __future__ import annotations
 
 import io
 import math
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from tess_sim.reports.format import power
 from tess_sim.simulator.vocab import RULE_LABELS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 RULE_STYLE = {rule: (RULE_LABELS[rule], colour) for rule, colour in
               (("bptt", "tab:red"), ("stllr", "tab:blue"), ("tess", "tab:green"))}
@@ -132,6 +139,9 @@ def data_ylim(ax, values) -> None:
 
 def new_figure(width: float, height: float) -> Figure:
     """A Figure on an Agg canvas (no pyplot, no global state); size in inches."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig

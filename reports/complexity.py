@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from matplotlib import ticker
 
 from tess_sim.reports.axes import FONT, RULE_LINE, RULE_STYLE, curve_notes, figure_bytes, legend_with_room, new_figure
 
@@ -32,6 +31,8 @@ def complexity_figure(cx: pd.DataFrame, slopes: pd.DataFrame, T_mark: int, title
     the legends, the workload's own T is the dotted line, curves that coincide are named in the
     legend's title ("S-TLLR = BPTT here") and drawn in nested styles. In the full-memory panel the
     dashed curve is BPTT's history alone (the buffer that grows with T)."""
+    from matplotlib import ticker
+
     fig = new_figure(11, 8.6)
     axes = fig.subplots(2, 2)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.07, top=0.91, wspace=0.25, hspace=0.28)

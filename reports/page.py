@@ -21,7 +21,7 @@ from tess_sim.reports.format import number, percent, ratio
 from tess_sim.reports.run_tables import (cycles_table, energy_tables, memory_table, placement_table, stall_table,
                                          timing_headline)
 from tess_sim.reports.summary import summary_table
-from tess_sim.reports.sweep import COST_PANELS, energy_total_column, latency_column, latency_label, sweep_slopes
+from tess_sim.reports.sweep_table import COST_PANELS, energy_total_column, latency_column, latency_label, sweep_slopes
 
 CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1200px;padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px}

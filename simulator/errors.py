@@ -40,6 +40,9 @@ class UserError(Exception):
         self.reason = reason
         super().__init__(self.line())
 
+    def __reduce__(self):  # pickled by its parts (a background process sends it back whole)
+        return type(self), (self.where, self.field, self.reason)
+
     def line(self) -> str:
         """The one-line message: ``FILE: FIELD: REASON`` (FIELD omitted when empty)."""
         parts = [self.where] + ([self.field] if self.field else []) + [self.reason]

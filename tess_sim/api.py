@@ -85,9 +85,12 @@ def from_dict(data: dict, where: str = "<workload>", source: str | None = None) 
     return wl
 
 
-def activity_of(wl: Workload, net: Net, where: str = "<workload>") -> ActivityProfile:
+def activity_of(wl: Workload, net: Net | None = None, where: str | None = None) -> ActivityProfile:
     """The activity profile the workload's ``activity`` section asks for; ``measured`` runs the
-    functional engine on the workload's data (:mod:`tess_sim.simulator.measured.bridge`)."""
+    functional engine on the workload's data (:mod:`tess_sim.simulator.measured.bridge`).
+    ``net``: the workload's network (built here when not given)."""
+    where = where or wl.source or "<workload>"
+    net = net if net is not None else build_network(wl, where)
     if isinstance(wl.activity, MeasuredActivity):
         return measured_profile(wl, net, wl.activity)
     return build_activity(net, wl.activity, where)
@@ -111,21 +114,23 @@ def check(wl: Workload, where: str = "<workload>") -> Net:
     return net
 
 
-def run(wl: Workload, engine: str = "analytical", granularity: str | None = None) -> Results:
+def run(wl: Workload, engine: str = "analytical", granularity: str | None = None,
+        activity: ActivityProfile | None = None) -> Results:
     """Run a workload on an engine; returns the ledger (with its ``memory`` column: both engines
     place the buffers the same way, :func:`tess_sim.simulator.placement.place`), the placement and
     the per-rule summary.
 
     ``engine="simpy"`` adds the timing table (``Results.timing``) and the timing headline
     columns of the summary, and prices leakage over the simulated time; the analytical engine
-    gives its compute-bound estimate instead. ``granularity`` overrides ``simulation.granularity``.
+    gives its compute-bound estimate instead. ``granularity`` overrides ``simulation.granularity``;
+    ``activity`` is the workload's activity when the caller has it already (:func:`activity_of`).
     """
     where = wl.source or "<workload>"
     if engine not in ENGINES:
         raise UserError("--engine", "", f"unknown engine '{engine}' (available: {', '.join(ENGINES)})")
     net = build_network(wl, where)
     rules = build_rules(wl, net, where)
-    act = activity_of(wl, net, where)
+    act = activity or activity_of(wl, net, where)
     if engine == "simpy" and granularity is not None:  # recorded in the workload dump of results.json
         source = wl.source
         wl = wl.model_copy(update={"simulation": wl.simulation.model_copy(update={"granularity": granularity})})

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from tess_sim.reports.page import build_report
-from tess_sim.reports.sweep import energy_part_columns, pareto_front, sweep_figures
+from tess_sim.reports.sweep import sweep_figures
+from tess_sim.reports.sweep_table import energy_part_columns, pareto_front
 from tess_sim.cli import main
 
 from .conftest import WORKLOADS

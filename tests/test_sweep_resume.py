@@ -344,15 +344,15 @@ def test_sigkilled_sweep_leaves_no_worker_and_resumes(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("how", ["prctl", "poll"])
 def test_pool_worker_set_up_dies_with_its_parent(tmp_path, how):
-    """_init_worker in a forked child of an intermediate process: SIGKILL the intermediate and the
+    """init_child in a forked child of an intermediate process: SIGKILL the intermediate and the
     child goes too, by the kernel (prctl) or by the fallback thread polling getppid()."""
     script = (
         "import os, sys, time\n"
-        "from tess_sim.sweeps import executors\n"
-        + ("executors._set_pdeathsig = lambda sig=None: False\n" if how == "poll" else "")
+        "from tess_sim import children\n"
+        + ("children._set_pdeathsig = lambda sig=None: False\n" if how == "poll" else "")
         + "pid = os.fork()\n"
         "if pid == 0:\n"
-        "    executors._init_worker(os.getppid())\n"
+        "    children.init_child(os.getppid())\n"
         "    import ctypes, threading\n"
         "    sig = ctypes.c_int(0)\n"
         "    ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)\n"  # PR_GET_PDEATHSIG

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tess_sim.reports.sweep import fit_slope, sweep_slopes
+from tess_sim.reports.sweep_table import fit_slope, sweep_slopes
 from tess_sim.api import complexity
 from tess_sim.simulator.network import build_network
 from tess_sim.sweeps import sweep

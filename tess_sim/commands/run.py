@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from tess_sim.api import complexity, fit_slopes, load, run
+from tess_sim.api import activity_of, complexity, fit_slopes, load, run
+from tess_sim.children import Background
 from tess_sim.commands.options import overrides, set_option
 from tess_sim.commands.plugins import plugin_modules_option
 from tess_sim.commands.report import write_report
@@ -20,6 +22,12 @@ from tess_sim.simulator.activity import write_activity_csv
 from tess_sim.simulator.atomic import write_bytes, write_text
 from tess_sim.simulator.errors import exit_2_on_user_error as user_errors
 from tess_sim.simulator.timing import headline_text
+
+
+def complexity_png(wl, activity) -> bytes:
+    """complexity.png of a workload at its activity (the run's own profile, carried to every T)."""
+    cx = complexity(wl, activity=activity)
+    return plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
 
 
 @click.command("run")
@@ -51,31 +59,32 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     engine = engine or wl.simulation.engine
     specs = [parse_cli_spec(c) for c in cost_models] if cost_models else wl.cost_models
     models = load_models(specs, wl.source, "--cost-model" if cost_models else None)
-    res = run(wl, engine=engine, granularity=granularity)
-    costs = cost_report(res, models=models)
-    check_finite(result_tables(res, costs), NOT_APPLICABLE)
-    plot = None
-    if wl.report.plots and not no_plot:
-        cx = complexity(wl, activity=res.activity)
-        plot = plot_complexity(cx, fit_slopes(cx), wl.input.T, wl.dataset or wl.name)
-    files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
-             "energy.csv": costs.summary.to_csv(index=False),
-             "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
-             "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
-             "activity.csv": write_activity_csv(res.activity, res.net)}
-    if res.placement is not None:
-        files["placement.csv"] = res.placement.to_csv(index=False)
-    if res.timing is not None:
-        files["timing.csv"] = res.timing.to_csv(index=False)
-    if res.mappings is not None:
-        files["mapping.csv"] = res.mappings.to_csv(index=False)
-    with staged_folder(out) as tmp:  # out/<name> appears complete or not at all
-        for name, text in files.items():
-            write_text(tmp / name, text)
-        if plot is not None:
-            write_bytes(tmp / "complexity.png", plot)
-            files["complexity.png"] = plot
-        write_report(tmp)
+    act = activity_of(wl)  # measured activity runs the functional engine here, once
+    plotting = wl.report.plots and not no_plot
+    # complexity.png (11 analytical runs and matplotlib) is drawn in a child process, on the
+    # second core, while the engine runs and the tables are written here
+    with Background(complexity_png, wl, act) if plotting else nullcontext() as plot_job:
+        res = run(wl, engine=engine, granularity=granularity, activity=act)
+        costs = cost_report(res, models=models)
+        check_finite(result_tables(res, costs), NOT_APPLICABLE)
+        files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
+                 "energy.csv": costs.summary.to_csv(index=False),
+                 "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
+                 "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
+                 "activity.csv": write_activity_csv(res.activity, res.net)}
+        if res.placement is not None:
+            files["placement.csv"] = res.placement.to_csv(index=False)
+        if res.timing is not None:
+            files["timing.csv"] = res.timing.to_csv(index=False)
+        if res.mappings is not None:
+            files["mapping.csv"] = res.mappings.to_csv(index=False)
+        with staged_folder(out) as tmp:  # out/<name> appears complete or not at all
+            for name, text in files.items():
+                write_text(tmp / name, text)
+            if plotting:
+                files["complexity.png"] = plot_job.result()
+                write_bytes(tmp / "complexity.png", files["complexity.png"])
+            write_report(tmp)
     files.update({"report.html": "", "report.md": ""})
     i = wl.input
     click.echo(f"{wl.dataset or wl.name} ({wl.name}): input {i.shape}, T = {i.T}, {i.classes} classes, "

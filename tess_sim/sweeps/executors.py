@@ -11,12 +11,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+from tess_sim.children import init_child
 from tess_sim.simulator.errors import UserError
 from tess_sim.sweeps.point import compute_point
 
@@ -76,61 +75,17 @@ def run_serial(tasks: Iterable[Task], engine: str, on_done: OnDone, stop: Interr
             on_done(key, result, None)
 
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-POLL = 0.25  # seconds between parent checks where prctl is unavailable
-
-
-def _set_pdeathsig(sig: int = signal.SIGKILL) -> bool:
-    """Linux: have the kernel send ``sig`` to this process when its parent dies. False elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _watch_parent(ppid: int, poll: float = POLL) -> threading.Thread:
-    """The portable fallback: a daemon thread that kills this process once its parent is no
-    longer ``ppid`` (re-parented to init or a subreaper: the parent died)."""
-    def watch() -> None:
-        while os.getppid() == ppid:
-            time.sleep(poll)
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
-
-    t = threading.Thread(target=watch, name="tess-sim-parent-watch", daemon=True)
-    t.start()
-    return t
-
-
-def _init_worker(parent: int | None) -> None:
-    """Pool worker set-up: leave Ctrl-C to the main process (which stops the sweep cleanly, and an
-    idle worker prints no KeyboardInterrupt traceback), and die with the parent (SIGKILL at once:
-    workers hold no sweep files, the main process alone writes the store). ``parent``: the pid
-    the worker must have as parent (None: forkserver, whose server dies with the sweep and so
-    takes its workers along)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    ppid = os.getppid()
-    if not _set_pdeathsig():
-        _watch_parent(ppid)
-    if parent is not None and os.getppid() != parent:  # the parent died before the watch began
-        os._exit(1)
-
-
 def run_process(tasks: Iterable[Task], engine: str, on_done: OnDone, workers: int | None = None,
                 stop: Interrupts | None = None, **_) -> None:
     """A local process pool (``workers`` processes, default all cores). Ctrl-C cancels the queued
     points; the ones in flight finish in their workers and are not stored. Workers die with this
-    process (see :func:`_init_worker`)."""
+    process (see :func:`tess_sim.children.init_child`)."""
     tasks = list(tasks)
     if not tasks:
         return
     n = min(workers or os.cpu_count() or 1, len(tasks))
     parent = os.getpid() if multiprocessing.get_start_method() in ("fork", "spawn") else None
-    pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, initargs=(parent,))
+    pool = ProcessPoolExecutor(max_workers=n, initializer=init_child, initargs=(parent,))
     try:
         futures = {pool.submit(compute_point, config, engine): key for key, config in tasks}
         pending = set(futures)

@@ -11,7 +11,6 @@ Goal (issue 12): under 3 s wall on this machine, mapper included.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -20,27 +19,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: one run in a child process: the wall time of the whole command (interpreter start to exit)
-CHILD = r"""
-import json, sys, time
-t0 = time.perf_counter()
-from tess_sim.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as e:
-    if e.code:
-        raise
-print(json.dumps({"wall": time.perf_counter() - t0}), file=sys.stderr)
-"""
-
-
 def one(args: list[str]) -> dict:
+    """One ``tess-sim run`` in a fresh process, as a user types it; its wall time measured from
+    outside (interpreter start, imports, the run, the files, the exit) and its mapper line."""
     with tempfile.TemporaryDirectory() as tmp:
-        p = subprocess.run([sys.executable, "-c", CHILD, "run", *args, "--out", f"{tmp}/o"],
+        t0 = time.perf_counter()
+        p = subprocess.run([sys.executable, "-m", "tess_sim", "run", *args, "--out", f"{tmp}/o"],
                            capture_output=True, text=True, cwd=ROOT)
+        stats = {"wall": time.perf_counter() - t0}
     if p.returncode:
         raise SystemExit(p.stderr[-2000:])
-    stats = json.loads(p.stderr.strip().splitlines()[-1])
     for line in p.stdout.splitlines():
         if line.startswith("mapper:"):
             stats["line"] = line
@@ -61,8 +49,8 @@ def main() -> None:
             if name not in best or s["wall"] < best[name]["wall"]:
                 best[name] = s
     m, e = best["mapped"], best["event_driven"]
-    print(f"dvs on {a.hardware} (mapped): {m['wall']:.2f} s wall (best of {a.repeat}, interpreter start "
-          f"included)")
+    print(f"dvs on {a.hardware} (mapped): {m['wall']:.2f} s wall (best of {a.repeat}, measured "
+          f"from outside the process: interpreter start and exit included)")
     print(f"  {m.get('line', 'no mapper line printed')}")
     print(f"dvs on workloads/hw/edge.yaml (event_driven): {e['wall']:.2f} s wall; mapped / event_driven = "
           f"{m['wall'] / e['wall']:.2f}")

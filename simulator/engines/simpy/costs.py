@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from tess_sim.simulator.dataflow.arch import port_of
 from tess_sim.simulator.placement import per_pass, slice_of
@@ -112,10 +111,10 @@ def dram_share(c, layer: str, row, hw: Hardware, buffer_slices: dict | None, onc
 
 
 def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
-               placement: pd.DataFrame, event_driven: bool,
+               placement: dict[str, dict], event_driven: bool,
                buffer_slices: dict | None = None, util: float = 1.0, layer_major: bool = False) -> WorkCosts:
     """The cost coefficients of ``work`` on ``core`` under the rule's ``placement`` rows
-    (indexed by unit) and the rule's buffer slices (:func:`simulator.placement.slices`); ``util``
+    (unit -> its row of the placement table, as a dict) and the rule's buffer slices (:func:`simulator.placement.slices`); ``util``
     is the array utilisation of the Work's layer (:func:`simulator.mapping.array_utilisation`), applied to every PE
     op of the Work."""
     mapped = work.cycles is not None
@@ -137,7 +136,7 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
         if c.memory:  # placed by the mapper: the register files cost no port cycle (they feed their PE)
             shares = () if c.memory == RF else ((c.memory, 1.0),)
         else:
-            row = placement.loc[c.unit]
+            row = placement[c.unit]
             to_dram = dram_share(c, work.layer, row, hw, buffer_slices, per_pass(layer_major, work, c.unit))
             shares = ((row["memory"], 1.0 - to_dram), (row["spill_memory"], to_dram))
         for name, share in shares:

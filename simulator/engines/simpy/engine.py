@@ -117,7 +117,7 @@ class CoreSim:
         self.shared = np.array([i.core is None for i in self.insts])
         self.cores = cores
         self.keep = keep_tasks
-        pl = placement[placement["rule"] == rule.name].set_index("unit")
+        pl = placement[placement["rule"] == rule.name].set_index("unit").to_dict("index")  # unit -> its row
         buffer_slices = slices(rule.state(), net.T)
         self.plans: list[Plan] = []
         self.stall_mem = np.zeros(len(self.insts))  # memory-bound stall cycles per memory instance

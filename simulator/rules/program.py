@@ -163,7 +163,7 @@ class Work:
         out = []
         for c in self.counts:
             for term, per_step in c.terms:
-                n = float(np.sum(per_step)) * scale
+                n = float(per_step.sum()) * scale
                 if n:
                     out.append((c.unit, c.action, c.prec, term, c.memory, n))
         return out
@@ -207,14 +207,13 @@ class WorkBuilder:
         return self
 
     def _add(self, unit: str, action: str, prec: str, n) -> "WorkBuilder":
-        if np.ndim(n) == 0:
-            if n == 0:
+        arr = np.asarray(n, dtype=float)
+        if arr.ndim == 0:
+            if arr == 0:
                 return self
-            arr = np.full(self.T, float(n))
-        else:
-            arr = np.asarray(n, dtype=float)
-            if not arr.any():
-                return self
+            arr = np.full(self.T, float(arr))
+        elif not arr.any():
+            return self
         assert self._term, f"{self.rule} {self.layer} {self.phase}: a count before any term()"
         key = (unit, action, prec)
         self._totals[key] = self._totals.get(key, 0.0) + arr
@@ -242,8 +241,8 @@ class WorkBuilder:
         return self
 
     def build(self) -> Work:
-        counts = tuple(Count(u, a, p, np.array(v, dtype=float),
-                             tuple((t, np.array(n, dtype=float)) for t, n in self._terms[(u, a, p)].items()))
+        # the sums in _totals and _terms are arrays of their own (0.0 + arr is a new array)
+        counts = tuple(Count(u, a, p, v, tuple(self._terms[(u, a, p)].items()))
                        for (u, a, p), v in self._totals.items())
         return Work(self.rule, self.layer, self.phase, self.direction, counts, tuple(self._nests))
 

@@ -71,6 +71,11 @@ class Block:
     pools: tuple[Pool, ...] = ()
     neuron: Neuron | None = None
     analog_input: bool = False
+    #: scaled weight standardisation (docs/math.md §1a): the layer trains raw W and a gain per
+    #: output channel (``<name>.gain``) and computes with W_eff
+    standardised: bool = False
+    #: the fixed γ of the standardisation (``network.weight_standardisation_gamma``)
+    ws_gamma: float = 1.0
 
     @property
     def spiking(self) -> bool:
@@ -104,6 +109,11 @@ class Block:
     def params(self) -> int:
         """Weights plus biases."""
         return self.weights + (self.pre_shape[0] if self.bias else 0)
+
+    @property
+    def gains(self) -> int:
+        """Weight-standardisation gains: one per output channel of a standardised layer, else 0."""
+        return self.pre_shape[0] if self.standardised else 0
 
     @property
     def fan_in(self) -> int:
@@ -225,6 +235,11 @@ def check_sizes(wl: Workload, net: "Net", where: str) -> None:
                         f"over the limit of {L.human_bytes(L.MAX_STEP_BYTES)} (docs/limits.md)")
 
 
+def _standardised(wl: Workload, layer) -> bool:
+    """Whether a conv / linear layer is weight-standardised: its own setting, else the network's."""
+    return (layer.weight_standardisation or wl.network.weight_standardisation) == "scaled"
+
+
 def build_network(wl: Workload, where: str = "<workload>") -> Net:
     """Resolve the workload's layer list into blocks; impossible shapes raise UserError naming the layer."""
     layers = wl.network.layers
@@ -259,7 +274,9 @@ def build_network(wl: Workload, where: str = "<workload>") -> Net:
             blocks.append(dict(index=len(blocks), name=names[i], kind="conv", in_shape=shape,
                                pre_shape=(cout, oh, ow), kernel=k, stride=s, padding=p,
                                bias=layer.bias, neuron=_merge_neuron(wl.neuron, layer.neuron),
-                               pools=[], analog_input=not blocks and wl.input.encoding == "analog"))
+                               pools=[], analog_input=not blocks and wl.input.encoding == "analog",
+                               standardised=_standardised(wl, layer),
+                               ws_gamma=wl.network.weight_standardisation_gamma))
             shape = (cout, oh, ow)
         elif t == "linear":
             n_in = math.prod(shape)
@@ -269,7 +286,9 @@ def build_network(wl: Workload, where: str = "<workload>") -> Net:
             blocks.append(dict(index=len(blocks), name=names[i], kind="linear", in_shape=(n_in,),
                                pre_shape=(out,), bias=layer.bias,
                                neuron=_merge_neuron(wl.neuron, layer.neuron), pools=[],
-                               analog_input=not blocks and wl.input.encoding == "analog"))
+                               analog_input=not blocks and wl.input.encoding == "analog",
+                               standardised=_standardised(wl, layer),
+                               ws_gamma=wl.network.weight_standardisation_gamma))
             shape = (out,)
         elif t == "readout":
             n_in = math.prod(shape)

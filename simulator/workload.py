@@ -92,6 +92,10 @@ class _Layer(Strict):
     name: str | None = None
 
 
+#: scaled weight standardisation of a layer's weights (docs/math.md §1a): ``none`` or ``scaled``
+Standardisation = Literal["none", "scaled"]
+
+
 class Conv(_Layer):
     """Spiking 2-D convolution (LIF neurons at every output position)."""
 
@@ -102,6 +106,7 @@ class Conv(_Layer):
     padding: NonNegInt = 1
     bias: bool = False
     neuron: NeuronOverride | None = None
+    weight_standardisation: Standardisation | None = None  # None: the network's
 
 
 class Linear(_Layer):
@@ -112,6 +117,7 @@ class Linear(_Layer):
     in_features: PositiveInt | None = None
     bias: bool = False
     neuron: NeuronOverride | None = None
+    weight_standardisation: Standardisation | None = None  # None: the network's
 
 
 class MaxPool(_Layer):
@@ -164,6 +170,14 @@ class Network(Strict):
     """
 
     layers: Annotated[list[Layer], Field(min_length=1)]
+    weight_standardisation: Annotated[Standardisation, Field(description=(
+        "scaled: every conv and linear spiking layer trains W_eff = gain·(W − mean)/sqrt(var·fan_in + 1e-4) "
+        "per output channel, as the TESS reference code (--wn); a layer's own setting overrides it; "
+        "the readout is never standardised"))] = "none"
+    weight_standardisation_gamma: Annotated[float, Field(gt=0, le=100, description=(
+        "a fixed factor γ on every standardised W_eff (not trained): 1 is the formula above; NF-Nets' "
+        "scaled WS puts the nonlinearity's γ here, e.g. 2.74 = 1/sqrt(p(1-p)), p = P(N(0,1) > 1), "
+        "the OTTT code's Scale(2.74) after each spiking layer"))] = 1.0
     width_multiplier: Annotated[float, Field(gt=0, le=L.MAX_CHANNELS, description=(
         f"scales every conv/linear width; each scaled width must stay <= {L.MAX_CHANNELS}"))] = 1.0
 

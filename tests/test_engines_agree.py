@@ -21,14 +21,15 @@ CASES = ([("dvs", None, 4, "phase")] + [("small", None, c, None) for c in (1, 2,
          + [("small", hw, c, None) for hw in PRESETS for c in (1, 4)])
 
 
-def _both(name, hw, cores, granularity):
-    wl = load(WORKLOADS / f"{name}.yaml", WORKLOADS / "hw" / hw if hw else None, {"hardware.cores": cores})
+def _both(name, hw, cores, granularity, sets=None):
+    wl = load(WORKLOADS / f"{name}.yaml", WORKLOADS / "hw" / hw if hw else None, {"hardware.cores": cores, **(sets or {})})
     return run(wl, "analytical"), run(wl, "simpy", granularity=granularity)
 
 
-@pytest.mark.parametrize("name,hw,cores,granularity", CASES)
-def test_both_engines_give_one_ledger_and_one_placement(name, hw, cores, granularity):
-    a, s = _both(name, hw, cores, granularity)
+@pytest.mark.parametrize("name,hw,cores,granularity,sets", [c + (None,) for c in CASES] + [
+    ("small", hw, 1, None, {"network.weight_standardisation": "scaled"}) for hw in ("edge.yaml", "sata.yaml")])
+def test_both_engines_give_one_ledger_and_one_placement(name, hw, cores, granularity, sets):
+    a, s = _both(name, hw, cores, granularity, sets)
     assert a.workload.hardware.cores == cores
     assert list(a.ledger.columns) == list(s.ledger.columns) and "memory" in a.ledger.columns
     keys = [c for c in a.ledger.columns if c != "count"]

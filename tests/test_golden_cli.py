@@ -202,3 +202,33 @@ def test_bad_numbers_in_x_are_named_or_finite(tmp_path_factory, value, where, ru
         assert exc.where == str(path) and exc.field == "x", exc.line()
         return
     assert all(np.isfinite(v).all() for v in g.values())
+
+
+def test_grad_takes_and_returns_standardisation_gains(golden_files):
+    """With network.weight_standardisation=scaled, W.npz carries <block>.gain and G.npz returns
+    the gain gradients beside the raw-W ones (equal to the API's); a W.npz without the gains is
+    one line, exit 2, naming the missing key."""
+    wl, _, _, x, labels, tmp = golden_files
+    sets = ["--set", "network.weight_standardisation=scaled"]
+    wl = load(WORKLOADS / "small.yaml", None, {"network.weight_standardisation": "scaled"})
+    net = build_network(wl)
+    w = init_scheme(net, 3, "paper", np.float64)
+    gains = [b.name + ".gain" for b in net.blocks]
+    assert gains and all(k in w for k in gains)
+    rng = np.random.default_rng(4)
+    for k in gains:
+        w[k] = rng.uniform(1.0, 2.0, w[k].shape)
+    np.savez(tmp / "Wg.npz", **w)
+    base = ["grad", str(WORKLOADS / "small.yaml"), "--data", str(tmp / "D.npz"), "--rule", "tess", *sets]
+    r = CliRunner().invoke(main, base + ["--weights", str(tmp / "Wg.npz"), "--out", str(tmp / "G.npz")])
+    assert r.exit_code == 0, r.output
+    g = np.load(tmp / "G.npz")
+    want = compute_gradients(net, "tess", rule_params(wl, "tess"), w, x, labels, np.float64)
+    for key in gains + [b.name for b in net.blocks]:
+        assert key in g.files
+        np.testing.assert_array_equal(g[key], want[key])
+    assert any(np.abs(g[k]).max() > 0 for k in gains)
+    r = CliRunner().invoke(main, base + ["--weights", str(tmp / "W.npz"), "--out", str(tmp / "G2.npz")])
+    assert r.exit_code == 2 and not (tmp / "G2.npz").exists()
+    line = r.output.strip().splitlines()[-1]
+    assert line.startswith("error: ") and f"{gains[0]}: missing" in line, r.output

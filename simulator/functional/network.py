@@ -27,17 +27,21 @@ import numpy as np
 from tess_sim.simulator.functional import conv as C
 from tess_sim.simulator.functional.neuron import lif_sequence, lif_step, psi, psi_integral
 from tess_sim.simulator.functional.pool import pools_forward
+from tess_sim.simulator.functional.standardise import effective_weights, gain_key
 from tess_sim.simulator.network import Block, Net
 
 
 def weight_shapes(net: Net) -> dict[str, tuple[int, ...]]:
     """Every trainable tensor of the net, blocks then the readout: ``name`` -> ``Block.weight_shape``,
-    ``name.bias`` -> ``(out,)`` for layers with a bias (the keys of W.npz and G.npz)."""
+    ``name.bias`` -> ``(out,)`` for layers with a bias, ``name.gain`` -> ``(C_out,)`` for
+    weight-standardised layers (the keys of W.npz and G.npz)."""
     shapes: dict[str, tuple[int, ...]] = {}
     for b in net.layers:
         shapes[b.name] = b.weight_shape
         if b.bias:
             shapes[b.name + ".bias"] = (b.pre_shape[0],)
+        if b.standardised:
+            shapes[gain_key(b.name)] = (b.pre_shape[0],)
     return shapes
 
 
@@ -45,7 +49,7 @@ def init_weights(net: Net, seed: int = 0, dtype=np.float32,
                  negative_slope: float = 5 ** 0.5, conv_mode: str = "fan_in") -> dict[str, np.ndarray]:
     """Kaiming normal, as ``torch.nn.init.kaiming_normal_(w, a=negative_slope, mode="fan_in")``:
     ``W ~ N(0, gain^2 / fan_in)``, ``gain = sqrt(2 / (1 + a^2))``, fan_in = C_in*k*k (conv) or
-    in (linear, readout); biases 0.
+    in (linear, readout); biases 0; standardisation gains 1 (they draw nothing).
 
     Default a = sqrt(5): std = 1/sqrt(3*fan_in), the same scale as PyTorch's default conv/linear
     initialisation (kaiming_uniform_ with a = sqrt(5)), which is what a PyTorch model that does
@@ -60,6 +64,8 @@ def init_weights(net: Net, seed: int = 0, dtype=np.float32,
     for name, shape in weight_shapes(net).items():
         if name.endswith(".bias"):
             out[name] = np.zeros(shape, dtype=dtype)
+        elif name.endswith(".gain"):
+            out[name] = np.ones(shape, dtype=dtype)
         else:
             fan = int(np.prod(shape[1:]))
             if conv_mode == "fan_out" and len(shape) == 4:
@@ -154,14 +160,17 @@ def forward(net: Net, weights: dict, x: np.ndarray, dtype=np.float32,
     ``smooth_forward`` (test-only): the *emitted* spike is the integral of Psi (a smooth step
     whose derivative is exactly Psi) while the reset keeps the Heaviside spike; this makes the
     BPTT gradient equal to the true derivative so it can be checked against finite differences.
+    ``weights`` are the trained parameters: standardised blocks compute with their W_eff
+    (:mod:`~simulator.functional.standardise`).
     """
     x = np.asarray(x, dtype=dtype)
+    eff, _ = effective_weights(net, weights, dtype)
     records = []
     h = x
     for i, b in enumerate(net.blocks):
         if b.kind == "linear":
             h = h.reshape(h.shape[0], h.shape[1], -1)
-        w = weights[b.name].astype(dtype, copy=False)
+        w = eff[b.name].astype(dtype, copy=False)
         bias = weights[b.name + ".bias"].astype(dtype, copy=False) if b.bias else None
         cols = block_cols(b, h)
         cur = block_current(b, w, bias, h, cols=cols)
@@ -189,7 +198,8 @@ class OnlineNetwork:
 
     def __init__(self, net: Net, weights: dict, dtype=np.float32, smooth_forward: bool = False):
         self.net, self.dtype, self.smooth_forward = net, dtype, smooth_forward
-        self.w = {k: v.astype(dtype, copy=False) for k, v in weights.items()}
+        eff, _ = effective_weights(net, weights, dtype)
+        self.w = {k: v.astype(dtype, copy=False) for k, v in eff.items()}
         self.state: list[np.ndarray] = []
         self.last_spikes: list[np.ndarray] = []
 

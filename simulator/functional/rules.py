@@ -25,6 +25,7 @@ from tess_sim.simulator.functional.network import (block_corr, block_transpose, 
                                           spike_counts)
 from tess_sim.simulator.functional.neuron import trace_sequence
 from tess_sim.simulator.functional.pool import pools_backward
+from tess_sim.simulator.functional.standardise import effective_weights, raw_gradients
 from tess_sim.simulator.network import Net
 from tess_sim.simulator.rules.tess import TESS
 from tess_sim.simulator.vocab import RULE_NAMES
@@ -106,6 +107,7 @@ def bptt_gradients(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
         grads[r.name + ".bias"] = t_steps * gy.sum(axis=0)
     info = {"y": y, "spikes": spike_counts(records),
             "loss": cross_entropy(y.sum(axis=0), labels)}
+    eff, _ = effective_weights(net, weights, dtype)  # the rule's gradients are dL/dW_eff
     dh = np.broadcast_to(gy @ weights[r.name].astype(dtype, copy=False), h.shape)
     dz = dh.reshape(records[-1].z.shape)
     for li in range(len(net.blocks) - 1, -1, -1):
@@ -126,7 +128,7 @@ def bptt_gradients(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
             info[b.name + ".m"] = ds
             info[b.name + ".delta"] = delta
         if li > 0:
-            w = weights[b.name].astype(dtype, copy=False)
+            w = eff[b.name].astype(dtype, copy=False)
             dz = block_transpose(b, w, delta).reshape(records[li - 1].z.shape)
     return grads, info
 
@@ -160,6 +162,7 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
     # learning signals m[l] over the window, [W, B, *neuron]
     signals: list = [None] * len(net.blocks)
     if rule == "stllr":
+        eff, _ = effective_weights(net, weights, dtype)  # the rule's gradients are dL/dW_eff
         dz = (gy @ weights[r.name].astype(dtype, copy=False)).reshape(records[-1].z[w0:].shape)
         for li in range(len(net.blocks) - 1, -1, -1):
             b, rec = net.blocks[li], records[li]
@@ -167,7 +170,7 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
             m = _unfold(pools_backward(_fold(dz), caches), win)
             signals[li] = m
             if li > 0:
-                w = weights[b.name].astype(dtype, copy=False)
+                w = eff[b.name].astype(dtype, copy=False)
                 e = m * rec.psi[w0:]
                 dz = block_transpose(b, w, e).reshape(records[li - 1].z[w0:].shape)
     elif rule == "tess":
@@ -227,9 +230,13 @@ def _window_caches(caches: list, start: int) -> list:
 
 
 def gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: np.ndarray,
-              labels: np.ndarray, dtype=np.float32, trace: bool = False) -> tuple[dict, dict]:
-    """Dispatch on the rule name (bptt | stllr | tess | readout)."""
+              labels: np.ndarray, dtype=np.float32, trace: bool = False,
+              smooth_forward: bool = False) -> tuple[dict, dict]:
+    """Dispatch on the rule name (bptt | stllr | tess | readout); gradients of the trained
+    parameters (a standardised block's raw W and gain, carried from the rule's dL/dW_eff)."""
     rule = ALIASES.get(rule, rule)
     if rule == "bptt":
-        return bptt_gradients(net, weights, x, labels, dtype, trace)
-    return local_gradients(net, rule, params, weights, x, labels, dtype, trace)
+        grads, info = bptt_gradients(net, weights, x, labels, dtype, trace, smooth_forward)
+    else:
+        grads, info = local_gradients(net, rule, params, weights, x, labels, dtype, trace)
+    return raw_gradients(grads, effective_weights(net, weights, dtype)[1]), info

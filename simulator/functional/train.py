@@ -35,8 +35,9 @@ def predict(net: Net, weights: dict, x: np.ndarray, batch: int = 512,
 
 
 def _groups(net: Net, rule: str) -> list[list[str]]:
-    """Parameter groups, one optimiser each: BPTT one for all; local rules one per block and
-    one for the readout; the readout-only control only the readout."""
+    """Parameter groups, one optimiser each: BPTT one for all; local rules one per block (its
+    weights, bias and standardisation gain) and one for the readout; the readout-only control
+    only the readout."""
     names = list(weight_shapes(net))
     if rule == "bptt":
         return [names]
@@ -45,7 +46,7 @@ def _groups(net: Net, rule: str) -> list[list[str]]:
     if rule == "readout":
         layers = [net.readout.name]
     for layer in layers:
-        per.append([n for n in names if n == layer or n == layer + ".bias"])
+        per.append([n for n in names if n in (layer, layer + ".bias", layer + ".gain")])
     return per
 
 

@@ -4,6 +4,7 @@
 ``state``; the vocabulary (Work, Count, Hold, WorkBuilder, terms) in ``program``, the interface in
 ``rule``."""
 
+from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.network import Net
 from tess_sim.simulator.rules.bptt import BPTT
 from tess_sim.simulator.rules.rule import Rule
@@ -44,6 +45,10 @@ def build_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]
     and taken its schedule (:func:`schedule_of`)."""
     out = []
     for name, params in wl.rules.enabled().items():
+        if getattr(params, "update", None) == "per_step" and any(b.standardised for b in net.blocks):
+            raise UserError(where, f"rules.{name}.update", "per_step is not legal with weight standardisation: "
+                            "the standardisation's backward needs the layer's whole gradient (its per-channel "
+                            "sums) before any weight changes (use per_sample or per_batch)")
         RULES[name].check(net, params, where)
         out.append(RULES[name](net, params, *schedule_of(name, params, wl.schedule)))
     return out

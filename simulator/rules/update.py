@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from tess_sim.simulator.network import Net
 from tess_sim.simulator.rules.program import ADAM_OPS, SGD_OPS, Work, WorkBuilder
+from tess_sim.simulator.rules.standardise import standardisation
 
 ACCUMULATOR = "gradient accumulator g"
 IMMEDIATE = "immediate update w ← w − η·g"
@@ -34,7 +35,8 @@ def update(rule: str, net: Net, optimizer: str, policy: str = "per_batch", when=
     """The optimizer step of every weighted layer under ``policy`` (module docstring): per batch
     or sample, the ops, the weights and the gradient accumulator read and written (read, cleared),
     Adam's two moments read and written; per step (``when``: the learning steps), Adam's ops and
-    moments at every learning step, nothing for SGD."""
+    moments at every learning step, nothing for SGD. A weight-standardised layer adds its gains to
+    the trained parameters and its standardisation work (:mod:`simulator.rules.standardise`)."""
     works = []
     per_weight = ADAM_OPS if optimizer == "adam" else SGD_OPS
     label = "Adam update" if optimizer == "adam" else "SGD update"
@@ -49,11 +51,13 @@ def update(rule: str, net: Net, optimizer: str, policy: str = "per_batch", when=
         return works
     direction = "batch" if policy == "per_batch" else "sample"
     for b in net.layers:
+        n = b.params + b.gains  # a standardised layer's gains are trained too
         up = WorkBuilder(rule, b.name, "update", net.T, direction).term(label)
-        up.ops("gradient", **{k: v * b.params for k, v in per_weight.items()})
+        up.ops("gradient", **{k: v * n for k, v in per_weight.items()})
         up.read("weights", "weight", b.params).write("weights", "weight", b.params)
-        up.read("gradients", "gradient", b.params).write("gradients", "gradient", b.params)  # read, clear
+        up.read("weights", "gradient", b.gains).write("weights", "gradient", b.gains)
+        up.read("gradients", "gradient", n).write("gradients", "gradient", n)  # read, clear
         if optimizer == "adam":
-            up.read("optimizer", "gradient", 2 * b.params).write("optimizer", "gradient", 2 * b.params)
+            up.read("optimizer", "gradient", 2 * n).write("optimizer", "gradient", 2 * n)
         works.append(up.build())
-    return works
+    return works + standardisation(rule, net, direction)

@@ -10,11 +10,14 @@ POOL_TYPES = {"max": ("maxpool", "kernel"), "avg": ("avgpool", "kernel"),
               "adaptive_avg": ("adaptive_avgpool", "size")}
 
 
-def net_of(input_shape, layers: list[dict], classes: int, neuron: dict | None = None) -> Net:
+def net_of(input_shape, layers: list[dict], classes: int, neuron: dict | None = None,
+           standardisation: str = "none") -> Net:
     """The Net of ``layers`` (workload layer mappings) over per-sample inputs ``input_shape``;
-    ``neuron``: the workload's neuron section (defaults beta 0.5, theta 0.6, triangle Psi)."""
+    ``neuron``: the workload's neuron section (defaults beta 0.5, theta 0.6, triangle Psi);
+    ``standardisation``: the network's ``weight_standardisation``."""
     wl = workload_from_dict({"name": "t", "input": {"shape": list(input_shape), "T": 1, "classes": classes},
-                             "neuron": neuron or {}, "network": {"layers": layers}, "rules": {"bptt": {}}})
+                             "neuron": neuron or {}, "rules": {"bptt": {}},
+                             "network": {"layers": layers, "weight_standardisation": standardisation}})
     return build_network(wl)
 
 

@@ -26,10 +26,10 @@ class Spike(torch.autograd.Function):
         return g * NEURON.psi.gamma * torch.clamp(1 - torch.abs(u - NEURON.theta) / NEURON.psi.width, min=0)
 
 
-def small_net():
+def small_net(standardisation: str = "none"):
     net = net_of((2, 8, 8), [conv("c1", 4, k=3, s=1, p=1), pool("max", 2), conv("c2", 6, k=3, s=2, p=1),
                              pool("adaptive_avg", 1), linear("f1", 7), readout()],
-                 classes=5, neuron=NEURON.model_dump())
+                 classes=5, neuron=NEURON.model_dump(), standardisation=standardisation)
     assert [b.in_shape for b in net.layers] == [(2, 8, 8), (4, 4, 4), (6,), (7,)]
     return net
 
@@ -64,20 +64,45 @@ def torch_forward(net, tw, x, detach_state=False):
     return rec, ys
 
 
-def data(seed):
-    net = small_net()
+def torch_standardise(w, gain):
+    """Scaled weight standardisation as the TESS reference writes it in torch (its --wn layers):
+    per output channel over the fan-in, unbiased variance, eps 1e-4 inside the root."""
+    flat = w.reshape(w.shape[0], -1)
+    n = flat.shape[1]
+    mean = flat.mean(dim=1, keepdim=True)
+    var = flat.var(dim=1, unbiased=True, keepdim=True)
+    return (gain[:, None] * (flat - mean) / torch.sqrt(var * n + 1e-4)).reshape(w.shape)
+
+
+def effective(net, tw):
+    """The torch weights the layers compute with: W_eff of standardised blocks (graph-connected
+    to the raw W and gain), the others as they are."""
+    out = dict(tw)
+    for b in net.blocks:
+        if b.standardised:
+            out[b.name] = torch_standardise(tw[b.name], tw[b.name + ".gain"])
+    return out
+
+
+def data(seed, standardisation="none"):
+    net = small_net(standardisation)
     w = init_weights(net, seed, np.float64, negative_slope=0.0)
-    w["f1"] *= 3.0  # enough activity that every layer spikes
     rng = np.random.default_rng(seed)
+    if standardisation == "none":
+        w["f1"] *= 3.0  # enough activity that every layer spikes
+    else:
+        for b in net.blocks:  # W_eff has unit norm per channel: gains set the activity
+            w[b.name + ".gain"] = rng.uniform(1.5, 3.0, w[b.name + ".gain"].shape)
     x = (rng.random((5, 3, 2, 8, 8)) < 0.4).astype(float)
     return net, w, x, rng.integers(0, 5, 3)
 
 
+@pytest.mark.parametrize("standardisation", ["none", "scaled"])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_bptt_matches_torch_autograd(seed):
-    net, w, x, labels = data(seed)
+def test_bptt_matches_torch_autograd(seed, standardisation):
+    net, w, x, labels = data(seed, standardisation)
     tw = {k: torch.tensor(v, requires_grad=True) for k, v in w.items()}
-    _, ys = torch_forward(net, tw, torch.tensor(x))
+    _, ys = torch_forward(net, effective(net, tw), torch.tensor(x))
     loss = torch.nn.functional.cross_entropy(sum(ys), torch.tensor(labels))
     loss.backward()
     got = compute_gradients(net, "bptt", RuleParams(), w, x, labels)
@@ -86,17 +111,21 @@ def test_bptt_matches_torch_autograd(seed):
         np.testing.assert_allclose(got[k], tw[k].grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("standardisation", ["none", "scaled"])
 @pytest.mark.parametrize("rule", ["tess", "stllr"])
-def test_local_rules_match_torch_signals(rule):
+def test_local_rules_match_torch_signals(rule, standardisation):
     """m by torch autograd (TESS: of the LSG loss, incl. torch's max-pool routing; S-TLLR: of
-    CE(y[t]) with the membrane state detached), corr by torch.nn.grad, traces by explicit sums."""
-    net, w, x, labels = data(2)
+    CE(y[t]) with the membrane state detached), corr by torch.nn.grad, traces by explicit sums;
+    through a standardisation, the gradient of W_eff carried to raw W and gain by autograd (as
+    the reference's local loss reaches its --wn layers)."""
+    net, w, x, labels = data(2, standardisation)
     sizes = (2, 1, 0)
     lp, lq, ap_, aq = 0.5, 0.2, 1.0, 1.0
     params = RuleParams(lambda_pre=lp, lambda_post=lq, alpha_pre=ap_, alpha_post=aq,
                         lsg_pool=sizes)
     got = compute_gradients(net, rule, params, w, x, labels)
-    tw = {k: torch.tensor(v) for k, v in w.items()}
+    raw = {k: torch.tensor(v, requires_grad=True) for k, v in w.items()}
+    tw = {k: v.detach() for k, v in effective(net, raw).items()}
     lab = torch.tensor(labels)
     T = x.shape[0]
     if rule == "stllr":
@@ -140,4 +169,8 @@ def test_local_rules_match_torch_signals(rule):
                 else:
                     expect += c * e.T @ inp
         assert expect.abs().max() > 0
+        if b.standardised:
+            leaves = [raw[b.name], raw[b.name + ".gain"]]
+            expect, expect_gain = torch.autograd.grad(effective(net, raw)[b.name], leaves, grad_outputs=expect)
+            np.testing.assert_allclose(got[b.name + ".gain"], expect_gain.numpy(), rtol=1e-9, atol=1e-13)
         np.testing.assert_allclose(got[b.name], expect.numpy(), rtol=1e-9, atol=1e-13)

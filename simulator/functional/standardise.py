@@ -1,0 +1,98 @@
+"""Scaled weight standardisation (docs/math.md §1a), as the TESS reference code trains its conv
+layers (``--wn``; its BPTT model always): per output channel k, over the layer's fan-in n
+(conv C_in·k·k, linear in),
+
+    W_eff[k] = γ · gain[k] · (W[k] − mean(W[k])) / sqrt(var(W[k]) · n + eps),   eps = 1e-4,
+
+var unbiased (n − 1); gain trained (init 1), γ a fixed constant (default 1: the formula of the
+issue and MATH.md; NF-Nets' scaled WS puts the nonlinearity's γ here, and the OTTT code's
+Scale(2.74) after each spiking layer is γ = 1/sqrt(p(1 − p)), p = P(N(0, 1) > 1)). The rules compute with W_eff and give their gradient G = dL/dW_eff (the
+local rules: their learning signal's correlation); :func:`standardise_grad` carries it to the
+trained parameters, raw W and gain:
+
+    dL/dgain[k] = γ · Σ_i G[k,i] · Ŵ[k,i]                Ŵ = (W − mean) / s,  s = sqrt(var·n + eps)
+    H  = γ · gain[k] · G[k]
+    dL/dWc = H / s − Wc · Σ_i(H_i·Wc_i) · n / ((n − 1) · s³)        Wc = W − mean
+    dL/dW  = dL/dWc − mean(dL/dWc)
+
+Pure functions of arrays; shapes ``w [C_out, …]`` (any trailing fan-in shape), ``gain [C_out]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tess_sim.simulator.network import Net
+
+#: the reference's epsilon inside the square root
+WS_EPS = 1e-4
+
+
+@dataclass(frozen=True)
+class Standardised:
+    """What the backward needs of one standardisation: centred weights ``wc [C_out, n]``,
+    ``s [C_out, 1]``, ``gain [C_out, 1]``, γ, and the weights' shape."""
+
+    wc: np.ndarray
+    s: np.ndarray
+    gain: np.ndarray
+    gamma: float
+    shape: tuple[int, ...]
+
+
+def standardise(w: np.ndarray, gain: np.ndarray, gamma: float = 1.0,
+                eps: float = WS_EPS) -> tuple[np.ndarray, Standardised]:
+    """(W_eff, cache) of raw weights ``w [C_out, …]``, ``gain [C_out]`` and the fixed ``gamma``,
+    in w's dtype."""
+    flat = w.reshape(w.shape[0], -1)
+    n = flat.shape[1]
+    if n < 2:
+        raise ValueError(f"weight standardisation needs a fan-in of at least 2, got {n}")
+    wc = flat - flat.mean(axis=1, keepdims=True)
+    var = (wc * wc).sum(axis=1, keepdims=True) / (n - 1)
+    s = np.sqrt(var * n + eps)
+    g = np.asarray(gain, dtype=w.dtype).reshape(-1, 1)
+    eff = (gamma * g) * (wc / s)
+    return eff.reshape(w.shape).astype(w.dtype, copy=False), Standardised(wc, s, g, float(gamma), w.shape)
+
+
+def standardise_grad(g_eff: np.ndarray, cache: Standardised) -> tuple[np.ndarray, np.ndarray]:
+    """(dL/dW ``[C_out, …]``, dL/dgain ``[C_out]``) from ``g_eff = dL/dW_eff``."""
+    wc, s, gain = cache.wc, cache.s, cache.gain
+    n = wc.shape[1]
+    G = cache.gamma * g_eff.reshape(wc.shape)
+    dgain = (G * (wc / s)).sum(axis=1)
+    H = gain * G
+    dwc = H / s - wc * ((H * wc).sum(axis=1, keepdims=True) * n / ((n - 1) * s ** 3))
+    dw = dwc - dwc.mean(axis=1, keepdims=True)
+    return dw.reshape(cache.shape), dgain
+
+
+def gain_key(name: str) -> str:
+    """The key of a standardised layer's gain in W.npz / G.npz."""
+    return name + ".gain"
+
+
+def effective_weights(net: Net, weights: dict, dtype=None) -> tuple[dict, dict[str, Standardised]]:
+    """``weights`` with every standardised block's W replaced by W_eff (in ``dtype``, default the
+    weights' own), and the caches per block name for :func:`raw_gradients`. Unstandardised
+    entries are the same arrays (no copy)."""
+    out, caches = dict(weights), {}
+    for b in net.blocks:
+        if b.standardised:
+            w = weights[b.name] if dtype is None else weights[b.name].astype(dtype, copy=False)
+            out[b.name], caches[b.name] = standardise(w, weights[gain_key(b.name)], b.ws_gamma)
+    return out, caches
+
+
+def raw_gradients(grads: dict, caches: dict[str, Standardised]) -> dict:
+    """The rule's gradients w.r.t. W_eff carried to the trained parameters: each standardised
+    block's entry becomes dL/dW and ``<name>.gain`` its gain's gradient (other entries unchanged;
+    a block the rule does not train, as under ``readout``, stays without one)."""
+    out = dict(grads)
+    for name, cache in caches.items():
+        if name in grads:
+            out[name], out[gain_key(name)] = standardise_grad(grads[name], cache)
+    return out

@@ -391,7 +391,9 @@ class Data(Strict):
 class Training(Strict):
     """``tess-sim train`` settings: epochs, Adam/SGD learning rate (the rule's optimizer),
     mini-batch (default ``input.batch``), seed, weight initialisation (see
-    :func:`simulator.functional.network.init_scheme`)."""
+    :func:`simulator.functional.network.init_scheme`), and for event data the number of
+    training and test samples (default 32 and 8 per class; digits: its fixed split, or its
+    first that many)."""
 
     epochs: Annotated[int, Field(gt=0, le=1_000_000)] = 20
     lr: Positive = 2e-3
@@ -399,6 +401,8 @@ class Training(Strict):
     seed: Seed = 0
     init: Literal["paper", "torch_default"] = "paper"
     control: bool = True
+    train_samples: Annotated[int, Field(gt=0, le=1_000_000)] | None = None
+    test_samples: Annotated[int, Field(gt=0, le=1_000_000)] | None = None
 
 
 class Report(Strict):

@@ -337,7 +337,8 @@ def test_ctrl_c_in_train_keeps_the_finished_rules(tmp_path):
     assert "weights_bptt.npz" in line and "training.csv" in line
     t = pd.read_csv(out / "training.csv", index_col="rule")
     assert list(t.index) == ["bptt"] and t.loc["bptt", "epochs"] == 10
-    assert sorted(p.name for p in out.iterdir()) == ["training.csv", "weights_bptt.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoints", "training.csv", "training_log.csv", "weights_bptt.npz"]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir())[0] == "bptt.npz"  # stllr's too if an epoch ended
     w = np.load(out / "weights_bptt.npz")
     assert len(w.files) > 0 and all(np.isfinite(w[k]).all() for k in w.files)
 
@@ -379,7 +380,8 @@ def test_usage_errors_are_one_line(tmp_path, golden):
 def test_set_is_accepted_by_train_grad_and_reckon(tmp_path, golden):
     r = invoke(["train", DIGITS, "--rule", "bptt", "--set", "training.epochs=1", "--out", tmp_path / "t"])
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("digits: 1 epochs")
+    first, second = r.output.splitlines()[:2]
+    assert first.startswith("data: scikit-learn digits") and second.startswith("digits: 1 epochs")
     r = invoke(["grad", SMALL, "--weights", golden / "W.npz", "--data", golden / "D2.npz", "--rule", "tess",
                 "--set", "input.T=2", "--out", tmp_path / "G.npz"])
     assert r.exit_code == 0, r.output

@@ -1,4 +1,6 @@
-"""scikit-learn's bundled digits (1,797 real 8×8 images, no download) as spike trains.
+"""Training data sets of the functional engine: scikit-learn's bundled digits (1,797 real 8×8
+images, no download) as spike trains (:class:`RateDataset`), and framed event recordings
+(:class:`FrameDataset`).
 
 Split: ``train_test_split(test_size=450, random_state=0, stratify=labels)`` -> 1,347 train /
 450 test, fixed.  Encoding: Bernoulli rate coding, pixel intensity p = value/16 in [0, 1], each
@@ -31,6 +33,24 @@ class RateDataset:
 
     def test_spikes(self, dtype=np.float32) -> np.ndarray:
         return self.encode(self.x_test, np.random.default_rng(self.test_seed), dtype)
+
+
+@dataclass
+class FrameDataset:
+    """Framed event recordings, already spikes (or counts): ``x_train [N, T, *shape]``, labels
+    ``[N]``; :meth:`encode` only puts time first (the same interface as :class:`RateDataset`)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def encode(self, x: np.ndarray, rng: np.random.Generator | None = None, dtype=np.float32) -> np.ndarray:
+        """``[B, T, *shape]`` frames -> ``[T, B, *shape]`` (``rng`` unused: nothing is drawn)."""
+        return np.ascontiguousarray(np.moveaxis(x, 0, 1), dtype=dtype)
+
+    def test_spikes(self, dtype=np.float32) -> np.ndarray:
+        return self.encode(self.x_test, None, dtype)
 
 
 def load_digits_spikes(T: int = 8, test_seed: int = 0) -> RateDataset:

@@ -24,6 +24,13 @@ class SGD:
                 g = v
             weights[n] -= (self.lr * g).astype(weights[n].dtype, copy=False)
 
+    def state(self) -> dict:
+        """What a checkpoint keeps: ``{"v": {name: array}}`` (momentum buffers)."""
+        return {"v": dict(self.v)}
+
+    def load_state(self, state: dict) -> None:
+        self.v = dict(state.get("v", {}))
+
 
 class Adam:
     """Adam (Kingma & Ba) with bias correction: betas (0.9, 0.999), eps 1e-8."""
@@ -45,6 +52,13 @@ class Adam:
             self.m[n], self.v[n] = m, v
             upd = self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
             weights[n] -= upd.astype(weights[n].dtype, copy=False)
+
+    def state(self) -> dict:
+        """What a checkpoint keeps: the moments ``m``, ``v`` ({name: array}) and the step count."""
+        return {"m": dict(self.m), "v": dict(self.v), "t": self.t}
+
+    def load_state(self, state: dict) -> None:
+        self.m, self.v, self.t = dict(state.get("m", {})), dict(state.get("v", {})), int(state.get("t", 0))
 
 
 def make_optimizer(kind: str, names, lr: float):

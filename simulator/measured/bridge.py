@@ -67,15 +67,19 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
         return x, ds.y_test[idx], f"scikit-learn digits, {len(idx)} test images rate-coded over T = {T}"
     if d.format == "npz":
         return load_samples(wl, n, seed, d.path)
-    return _event_samples(wl, n, seed)
+    return event_samples(wl, n, seed)
 
 
-def _event_samples(wl: Workload, n: int, seed: int):
-    """Framed event recordings [T, n, 2, H, W]; binarised when the input is spikes."""
+def event_samples(wl: Workload, n: int, seed: int):
+    """``n`` framed event recordings of the workload's event ``data`` (seeded: a random choice of
+    distinct samples, or exactly ``n`` synthetic ones): ``(x [T, n, 2, H, W] float32, labels
+    [n], description)``; binarised when the input is spikes."""
     source = {k: v for k, v in wl.data.model_dump().items() if v is not None and k != "path"}
     if "root" in source:
         source["root"] = str(resolve(wl, source["root"]))
     source["where"] = wl.source or "<workload>"
+    if source["format"] == "synthetic":  # the first input.classes motion classes, labels 0..classes-1
+        source["classes"] = wl.input.classes
     frames, labels, desc = load_frames(source, wl.input.T, tuple(wl.input.shape), n, seed)
     x = np.moveaxis(frames, 0, 1).astype(np.float32)
     if wl.input.encoding == "spikes":

@@ -50,9 +50,12 @@ COMMANDS: Table = {
               "finishes (re-running skips stored points), write sweep.csv, the plots and report.html."),
     "table": ("tess_sim.commands.table:table", "Tables recomputed from the shipped workloads."),
     "train": ("tess_sim.commands.train:train_cmd",
-              "Train WORKLOAD's rules on its data; print test accuracy beside each rule's per-sample training "
-              "cost under the trained network's measured activity; save weights_<rule>.npz (the --weights "
-              "format) and training.csv as each rule finishes (Ctrl-C keeps the finished ones)."),
+              "Train WORKLOAD's rules on its data (digits, or event recordings: synthetic by default); print "
+              "test accuracy beside each rule's per-sample training cost under the trained network's measured "
+              "activity. After every epoch a checkpoint per rule (checkpoints/<rule>.npz) and the epoch log "
+              "(training_log.csv: accuracies, loss, spike rate per layer, seconds) are saved; a rerun with the "
+              "same settings goes on from the checkpoints (--restart starts over). As each rule finishes: "
+              "weights_<rule>.npz (the W.npz format of activity.weights and grad --weights) and training.csv."),
     "validate": ("tess_sim.commands.validate:validate_cmd",
                  "Check WORKLOAD against the schema and its network shapes (no simulation)."),
 }

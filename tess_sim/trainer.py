@@ -22,6 +22,7 @@ from tess_sim.simulator.summary import summarize
 from tess_sim.simulator.engines.analytical import run_analytical
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.activity import measure_activity
+from tess_sim.simulator.atomic import atomic_output
 from tess_sim.simulator.functional.checkpoint import load_checkpoint, save_checkpoint
 from tess_sim.simulator.functional.data import FrameDataset, RateDataset, load_digits_spikes
 from tess_sim.simulator.functional.network import init_scheme
@@ -55,6 +56,41 @@ class TrainingData:
     data: RateDataset | FrameDataset
     description: str
     frames: bool
+
+
+def data_key(wl: Workload, seed: int) -> str:
+    """What a training set depends on: the data section, the input, the sample counts, the seed."""
+    tr = wl.training
+    return json.dumps({"data": wl.data.model_dump(mode="json") if wl.data else None,
+                       "input": wl.input.model_dump(mode="json"), "train": tr.train_samples,
+                       "test": tr.test_samples, "seed": seed}, sort_keys=True)
+
+
+def cached_training_data(wl: Workload, seed: int, cache: Path | None) -> TrainingData:
+    """:func:`training_data`, kept in ``cache`` (an npz; event frames only, where making them
+    takes a minute: a resumed training reads them back) when its key (:func:`data_key`) matches."""
+    key = data_key(wl, seed)
+    if cache is not None and cache.exists():
+        try:
+            with np.load(cache, allow_pickle=False) as z:
+                if bytes(z["key"]).decode() == key:
+                    ds = FrameDataset(z["x_train"].astype(np.float32), z["y_train"], z["x_test"].astype(np.float32),
+                                      z["y_test"])
+                    return TrainingData(ds, bytes(z["description"]).decode() + " (read back from " + str(cache) + ")",
+                                        True)
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable or of other settings: made again and rewritten
+    got = training_data(wl, seed)
+    if cache is not None and got.frames:
+        d = got.data
+        small = all(np.array_equal(a, a.astype(np.uint8)) for a in (d.x_train, d.x_test))
+        kind = np.uint8 if small else np.float32
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(cache) as fh:
+            np.savez(fh, x_train=d.x_train.astype(kind), y_train=d.y_train, x_test=d.x_test.astype(kind),
+                     y_test=d.y_test, key=np.frombuffer(key.encode(), np.uint8),
+                     description=np.frombuffer(got.description.encode(), np.uint8))
+    return got
 
 
 def training_data(wl: Workload, seed: int) -> TrainingData:
@@ -125,7 +161,8 @@ def train_workload(wl: Workload, rules: list[str] | None = None, epochs: int | N
     """Train every rule in ``rules`` (default: the workload's, plus the control) on
     :func:`training_data`.
 
-    ``checkpoints``: a folder; after every epoch each rule's state is saved there
+    ``checkpoints``: a folder; the event frames are kept there (``data.npz``,
+    :func:`cached_training_data`), after every epoch each rule's state is saved there
     (``<rule>.npz``, :mod:`simulator.functional.checkpoint`) and a rule whose checkpoint exists
     goes on from it (``restart``: start over), ``on_resume(rule, epoch)`` saying so. A rule whose
     checkpoint already has ``epochs`` epochs is not trained again.
@@ -146,7 +183,7 @@ def train_workload(wl: Workload, rules: list[str] | None = None, epochs: int | N
             raise UserError("--rule", "", f"rule '{r}' is not in the workload (enabled: {', '.join(enabled)}, "
                             f"or '{CONTROL}' for the readout-only control)")
     net = build_network(wl, where)
-    got = training_data(wl, seed)
+    got = cached_training_data(wl, seed, None if checkpoints is None else Path(checkpoints) / "data.npz")
     data = got.data
     if on_data:
         on_data(got.description, len(data.y_train))

@@ -17,7 +17,7 @@ from tess_sim.cli import main
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.network import forward, init_scheme
 from tess_sim.simulator.network import build_network
-from tess_sim.trainer import train_workload, training_data
+from tess_sim.trainer import cached_training_data, train_workload, training_data
 
 from .conftest import WORKLOADS
 
@@ -114,3 +114,15 @@ def test_an_interrupted_cli_training_goes_on_from_its_checkpoint(tmp_path, monke
     got = np.load(tmp_path / "out" / "weights_tess.npz")
     for k in straight.weights:
         np.testing.assert_array_equal(got[k], straight.weights[k])
+
+
+def test_the_frames_are_kept_for_the_next_run_and_remade_for_other_settings(tiny, tmp_path):
+    cache = tmp_path / "data.npz"
+    made = cached_training_data(tiny, 0, cache)
+    assert cache.exists() and "read back" not in made.description
+    again = cached_training_data(tiny, 0, cache)
+    assert "read back" in again.description
+    for k in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(again.data, k), getattr(made.data, k))
+    other = cached_training_data(tiny, 1, cache)  # another seed: other samples, the cache rewritten
+    assert "read back" not in other.description and not np.array_equal(other.data.x_train, made.data.x_train)

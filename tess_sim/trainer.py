@@ -76,7 +76,7 @@ def cached_training_data(wl: Workload, seed: int, cache: Path | None) -> Trainin
                 if bytes(z["key"]).decode() == key:
                     ds = FrameDataset(z["x_train"].astype(np.float32), z["y_train"], z["x_test"].astype(np.float32),
                                       z["y_test"])
-                    return TrainingData(ds, bytes(z["description"]).decode() + " (read back from " + str(cache) + ")",
+                    return TrainingData(ds, bytes(z["description"]).decode() + f" (the frames kept in {cache})",
                                         True)
         except (OSError, ValueError, KeyError):
             pass  # unreadable or of other settings: made again and rewritten

@@ -119,10 +119,10 @@ def test_an_interrupted_cli_training_goes_on_from_its_checkpoint(tmp_path, monke
 def test_the_frames_are_kept_for_the_next_run_and_remade_for_other_settings(tiny, tmp_path):
     cache = tmp_path / "data.npz"
     made = cached_training_data(tiny, 0, cache)
-    assert cache.exists() and "read back" not in made.description
+    assert cache.exists() and "frames kept in" not in made.description
     again = cached_training_data(tiny, 0, cache)
-    assert "read back" in again.description
+    assert "frames kept in" in again.description
     for k in ("x_train", "y_train", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(again.data, k), getattr(made.data, k))
     other = cached_training_data(tiny, 1, cache)  # another seed: other samples, the cache rewritten
-    assert "read back" not in other.description and not np.array_equal(other.data.x_train, made.data.x_train)
+    assert "frames kept in" not in other.description and not np.array_equal(other.data.x_train, made.data.x_train)

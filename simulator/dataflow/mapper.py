@@ -174,15 +174,21 @@ def objective_value(name: str, energy, cycles):
 # ----------------------------------------------------------------------------- helpers
 
 def divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+    """The divisors of n >= 1, ascending."""
+    low = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return low + [n // d for d in reversed(low) if d * d != n]
 
 
-def smallest_prime(n: int) -> int:
-    """Smallest prime factor of n >= 2 (n itself when prime)."""
-    for p in range(2, int(math.isqrt(n)) + 1):
-        if n % p == 0:
-            return p
-    return n
+def smallest_primes(top: int) -> np.ndarray:
+    """Smallest prime factor of 0..top (1 for 0 and 1), as a lookup table (a sieve)."""
+    spf = np.zeros(top + 1, dtype=np.int64)
+    for p in range(2, math.isqrt(top) + 1):
+        if spf[p] == 0:                       # p is prime: mark its multiples not yet marked
+            multiples = spf[p * p::p]
+            multiples[multiples == 0] = p
+    spf[spf == 0] = np.arange(top + 1)[spf == 0]
+    spf[:2] = 1
+    return spf
 
 
 def splits(n: int, parts: int) -> list[tuple[int, ...]]:
@@ -662,40 +668,28 @@ class _Search:
                 out = out * ((f[:, idx[a.dim]] - 1) * a.stride + f[:, idx[a.window]])
         return out
 
-    def _spf(self, top: int) -> np.ndarray:
-        """Smallest prime factor of 0..top (1 for 0 and 1), as a lookup table."""
-        t = self.__dict__.get("_spf_table")
-        if t is None or len(t) <= top:
-            t = np.array([1, 1] + [smallest_prime(v) for v in range(2, top + 1)], dtype=np.int64)
-            self._spf_table = t
-        return t
-
     @staticmethod
-    def _products(P: np.ndarray, skip=None) -> np.ndarray:
-        """Every vector of divisors of P (n x D), dims in ``skip`` fixed to 1."""
-        cols = [np.array(divisors(int(p)) if skip is None or not skip[j] else [1], dtype=np.int64)
-                for j, p in enumerate(P)]
+    def _products(P: np.ndarray) -> np.ndarray:
+        """Every vector of divisors of P (n x D), the last dim fastest."""
+        cols = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
         grids = np.meshgrid(*cols, indexing="ij")
         return np.stack([g.reshape(-1) for g in grids], axis=1)
 
-    def dram_table(self, s: np.ndarray, P: np.ndarray):
-        """Every dram factor vector (n x D) with at most MAX_DRAM_DIMS factors > 1; whether the
-        buffer tiles it leaves (s * P / m, independent of the rf split) fit the budgets; and per
-        dim whether moving the smallest prime of its dram factor into the buffer still fits."""
-        rows = self._products(P)
+    def dram_table(self, s: np.ndarray, P: np.ndarray, rows: np.ndarray):
+        """The dram factor vectors among ``rows`` (every divisor vector of P, n x D) with at most
+        ``max_dram`` factors > 1 whose buffer tiles (s * P / m, independent of the rf split) fit
+        the budgets, as (nm x D), and per dim (nm x D) whether moving the smallest prime of its
+        dram factor into the buffer still fits (False where the factor is 1)."""
         rows = rows[np.sum(rows > 1, axis=1) <= self.max_dram]
-        ok = self._buffer_ok(P[None, :] // rows, s)
-        spf = self._spf(int(P.max()))
-        movable = np.zeros(rows.shape, dtype=bool)
+        rows = rows[self._buffer_ok(P[None, :] // rows, s)]
+        spf = smallest_primes(int(P.max()))
+        moved = np.repeat(rows[None], self.D, axis=0)                        # (D, nm, D)
         for j in range(self.D):
-            mj = rows[:, j] > 1
-            if mj.any():
-                m2 = rows.copy()
-                m2[:, j] //= spf[rows[:, j]]
-                movable[:, j] = mj & self._buffer_ok(P[None, :] // m2, s)
-        return rows, ok, movable
+            moved[j, :, j] //= spf[rows[:, j]]
+        fits = self._buffer_ok(P[None, :] // moved.reshape(-1, self.D), s).reshape(self.D, -1)
+        return rows, (rows > 1) & fits.T
 
-    def tilings(self, s: np.ndarray, P: np.ndarray, byps, dram=None):
+    def tilings(self, s: np.ndarray, P: np.ndarray, byps):
         """Per bypass set of ``byps``: (R, B, M) rows of the pruned temporal factors for spatial
         ``s``: rf vectors x dram vectors whose product divides P, the buffer within its capacity
         (:meth:`_buffer_ok`), minus the rows a dominance rule removes:
@@ -706,63 +700,66 @@ class _Search:
         * a dim no kept and every bypassed operand depends on has no rf loop when the buffer is
           feasible without it (its loop is at least as good innermost at the buffer).
 
-        The (rf, dram) pair matrix and its bypass-independent rules are built once, over the
-        union of every bypass set's rf vectors; each bypass set then filters the surviving pairs."""
-        Mset, okset, movable = dram if dram is not None else self.dram_table(s, P)
+        The (rf, dram) pair matrix (nr x nm: the rf vectors some bypass set's RF holds x the dram
+        vectors whose buffer tiles fit) and its bypass-independent rules are built once; both the
+        divisibility and the activity of a buffer loop are separable per dim, so each dim
+        contributes a table over (its rf divisor, dram vector), gathered by the rf vectors' divisor
+        index. Each bypass set then filters the surviving pairs (rows in the pair matrix's
+        row-major order, as :func:`numpy.nonzero` gives them)."""
         cap = self.arch.rf_bits
         ops = self.ops_
         Rall = self._products(P)
+        Mset, movable = self.dram_table(s, P, Rall)
         bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops])          # (O, nr)
-        keeps = [np.array([o.name not in byp for o in ops]) for byp in byps]
-        inners = [(~self.rel[k].any(axis=0) & self.rel[~k].all(axis=0)) if (~k).any()
-                  else np.zeros(self.D, dtype=bool) for k in keeps]
-        Rall_ok = np.zeros(len(Rall), dtype=bool)
-        for k, inner in zip(keeps, inners):      # the union of every bypass set's rf vectors
-            Rall_ok |= (bits_op[k].sum(axis=0) <= cap) & np.all(Rall[:, inner] == 1, axis=1)
-        Rall, bits_op = Rall[Rall_ok], bits_op[:, Rall_ok]
-        slope_op = np.zeros(bits_op.shape + (self.D,))
+        keeps = np.array([[o.name not in byp for o in ops] for byp in byps])           # (nb, O)
+        inners = np.array([(~self.rel[k].any(axis=0) & self.rel[~k].all(axis=0)) if (~k).any()
+                           else np.zeros(self.D, dtype=bool) for k in keeps])          # (nb, D)
+        KW = keeps.astype(np.float64)
+        bits_r = KW @ bits_op                                                          # (nb, nr)
+        ok_r = (bits_r <= cap) & ~((Rall[None, :, :] > 1) & inners[:, None, :]).any(axis=2)
+        Rall_ok = ok_r.any(axis=0)                 # the union of every bypass set's rf vectors
+        Rall, bits_op, bits_r, ok_r = Rall[Rall_ok], bits_op[:, Rall_ok], bits_r[:, Rall_ok], ok_r[:, Rall_ok]
+        nr = len(Rall)
+        doubled = np.repeat(Rall[None], self.D, axis=0)                                # (D, nr, D)
         for j in range(self.D):
-            r2 = Rall.copy()
-            r2[:, j] *= 2
-            slope_op[:, :, j] = np.stack([self._elements(o, r2) * o.bits for o in ops]) - bits_op
+            doubled[j, :, j] *= 2
+        doubled = doubled.reshape(-1, self.D)
+        slope_op = np.stack([(self._elements_of(o, doubled) * o.bits).reshape(self.D, nr).T
+                             for o in ops]) - bits_op[:, :, None]                      # (O, nr, D)
         rest = P[None, :] // Mset                                   # (nm, D) = r * b
-        div = np.ones((len(Rall), len(Mset)), dtype=bool)
+        div = np.ones((nr, len(Mset)), dtype=bool)
+        busy = np.zeros((len(self.classes), nr, len(Mset)), dtype=bool)   # a buffer loop of class c
         for j in range(self.D):
-            r_j, rest_j = Rall[:, j, None], rest[None, :, j]
-            div &= rest_j % r_j == 0
+            d_j = np.array(divisors(int(P[j])), dtype=np.int64)[:, None]            # (nd, 1)
+            at = np.searchsorted(d_j[:, 0], Rall[:, j])                              # (nr,)
+            rest_j = rest[None, :, j]                                                # (1, nm)
+            table = rest_j % d_j == 0                                                # (nd, nm)
             if not self.spilled_rel[j]:
-                div &= (Mset[None, :, j] == 1) | (r_j == rest_j)
-        div &= okset[None, :]
+                table &= (Mset[None, :, j] == 1) | (d_j == rest_j)
+            div &= table[at]
+            busy[self.dim_class[j]] |= (d_j != rest_j)[at]
+        for c in range(len(self.classes)):
+            # (a prime of the dram factor fits into the buffer loop of its class)
+            movable_c = movable[:, self.dim_class == c].any(axis=1)
+            if movable_c.any():
+                div &= ~(busy[c] & movable_c[None, :])
         ir, im = np.nonzero(div)
         Rp, Mp = Rall[ir], Mset[im]
         Bp = rest[im] // Rp
-        active = np.zeros((len(ir), len(self.classes)), dtype=bool)
-        for j in range(self.D):
-            active[:, self.dim_class[j]] |= Bp[:, j] > 1
-        keep = ~np.any(movable[im] & active[:, self.dim_class], axis=1)
-        # (a prime of the dram factor fits into the buffer loop of its class)
-        ir, im, Rp, Mp, Bp = ir[keep], im[keep], Rp[keep], Mp[keep], Bp[keep]
-        spf = self._spf(int(P.max()))
+        spf = smallest_primes(int(P.max()))
         spf_b = spf[Bp] - 1
         # every bypass set at once: (sets, pairs) masks
-        KW = np.array(keeps, dtype=np.float64)                                  # (nb, O)
-        bits = KW @ bits_op[:, ir]                                              # (nb, pairs)
-        ok = bits <= cap
-        inner_m = np.array(inners, dtype=np.float64)                            # (nb, D)
-        ok &= (inner_m @ (Rp > 1).T.astype(np.float64)) == 0
+        bits = bits_r[:, ir]                                                    # (nb, pairs)
+        ok = ok_r[:, ir]
         byp_rel = np.array([self.rel[~k].any(axis=0) for k in keeps])          # (nb, D)
         for j in range(self.D):
             sets = ~byp_rel[:, j]
             if not sets.any():
                 continue
             # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
-            slope = KW[sets] @ slope_op[:, ir, j]                               # (sets, pairs)
+            slope = (KW[sets] @ slope_op[:, :, j])[:, ir]                       # (sets, pairs)
             ok[sets] &= ~((Bp[None, :, j] > 1) & (bits[sets] + slope * spf_b[None, :, j] <= cap))
-        out = []
-        for bi in range(len(byps)):
-            R, M = Rp[ok[bi]], Mp[ok[bi]]
-            out.append((R, P[None, :] // M // R, M))
-        return out
+        return [(Rp[k], Bp[k], Mp[k]) for k in ok]
 
     def _rf_bits(self, R, byp):
         return sum(self._elements(o, R) * o.bits for o in self.ops_ if o.name not in byp)

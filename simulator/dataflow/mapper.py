@@ -625,15 +625,19 @@ class _Search:
         ``valid`` (u, Q) and ``best`` (u, G, 3): the largest rho over all perms / the perms passing
         the level / those stopping in it (0 when none)."""
         nc = len(self.classes)
-        cb = np.ones((len(F), nc))
+        cb = np.ones((len(F), nc), dtype=np.int64)
         for j in range(self.D):
             cb[:, self.dim_class[j]] *= F[:, j]
-        # rows repeat their class bounds a lot: compute on the distinct ones
+        # rows repeat their class bounds a lot: compute on the distinct ones, found by a
+        # mixed-radix key of the class bounds (decoded back from the distinct keys)
+        radix = cb.max(axis=0) + 1
         key = np.zeros(len(F), dtype=np.int64)
         for c in range(nc):
-            key = key * (int(cb[:, c].max()) + 1) + cb[:, c].astype(np.int64)
-        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        cb = cb[first]
+            key = key * radix[c] + cb[:, c]
+        key, inv = np.unique(key, return_inverse=True)
+        cb = np.empty((len(key), nc))
+        for c in reversed(range(nc)):
+            key, cb[:, c] = np.divmod(key, radix[c])
         pat = (cb > 1).astype(np.int64) @ (1 << np.arange(nc, dtype=np.int64))
         rho = np.ones((len(cb), self.Q, self.G))
         for c in range(nc):
@@ -669,9 +673,8 @@ class _Search:
         return out
 
     @staticmethod
-    def _products(P: np.ndarray) -> np.ndarray:
-        """Every vector of divisors of P (n x D), the last dim fastest."""
-        cols = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
+    def _products(cols: list) -> np.ndarray:
+        """Every vector (n x D) taking per dim j a value of ``cols[j]``, the last dim fastest."""
         grids = np.meshgrid(*cols, indexing="ij")
         return np.stack([g.reshape(-1) for g in grids], axis=1)
 
@@ -704,11 +707,13 @@ class _Search:
         vectors whose buffer tiles fit) and its bypass-independent rules are built once; both the
         divisibility and the activity of a buffer loop are separable per dim, so each dim
         contributes a table over (its rf divisor, dram vector), gathered by the rf vectors' divisor
-        index. Each bypass set then filters the surviving pairs (rows in the pair matrix's
-        row-major order, as :func:`numpy.nonzero` gives them)."""
+        index. Each bypass set then filters the surviving pairs. Returns the bypass set index (n,)
+        and R, B, M (n x D) of every tiling: bypass set by bypass set, each in the pair matrix's
+        row-major order."""
         cap = self.arch.rf_bits
         ops = self.ops_
-        Rall = self._products(P)
+        divs = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
+        Rall = self._products(divs)
         Mset, movable = self.dram_table(s, P, Rall)
         bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops])          # (O, nr)
         keeps = np.array([[o.name not in byp for o in ops] for byp in byps])           # (nb, O)
@@ -730,7 +735,7 @@ class _Search:
         div = np.ones((nr, len(Mset)), dtype=bool)
         busy = np.zeros((len(self.classes), nr, len(Mset)), dtype=bool)   # a buffer loop of class c
         for j in range(self.D):
-            d_j = np.array(divisors(int(P[j])), dtype=np.int64)[:, None]            # (nd, 1)
+            d_j = divs[j][:, None]                                                   # (nd, 1)
             at = np.searchsorted(d_j[:, 0], Rall[:, j])                              # (nr,)
             rest_j = rest[None, :, j]                                                # (1, nm)
             table = rest_j % d_j == 0                                                # (nd, nm)
@@ -759,7 +764,8 @@ class _Search:
             # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
             slope = (KW[sets] @ slope_op[:, :, j])[:, ir]                       # (sets, pairs)
             ok[sets] &= ~((Bp[None, :, j] > 1) & (bits[sets] + slope * spf_b[None, :, j] <= cap))
-        return [(Rp[k], Bp[k], Mp[k]) for k in ok]
+        sets, at = np.nonzero(ok)
+        return sets, Rp[at], Bp[at], Mp[at]
 
     def _rf_bits(self, R, byp):
         return sum(self._elements(o, R) * o.bits for o in self.ops_ if o.name not in byp)
@@ -789,13 +795,11 @@ class _Search:
             sd = spatial_factors(nest, sp)
             s = np.array([sd[d] for d in self.dims], dtype=np.int64)
             P = np.array([temporal_extent(nest, sd)[d] for d in self.dims], dtype=np.int64)
-            for bi, (R, B, M) in enumerate(self.tilings(s, P, byps)):
-                if not len(R):
-                    continue
-                out["S"].append(np.repeat(s[None, :], len(R), axis=0))
-                out["R"].append(R); out["B"].append(B); out["M"].append(M)
-                out["byp"].append(np.full(len(R), bi)); out["sp"].append(np.full(len(R), si))
-        if not out["R"]:
+            sets, R, B, M = self.tilings(s, P, byps)
+            out["S"].append(np.repeat(s[None, :], len(R), axis=0))
+            out["R"].append(R); out["B"].append(B); out["M"].append(M)
+            out["byp"].append(sets); out["sp"].append(np.full(len(R), si))
+        if not sum(len(R) for R in out["R"]):
             raise NoMapping("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
         return {k: np.concatenate(v) for k, v in out.items()}, sps, byps
 
@@ -803,19 +807,21 @@ class _Search:
     def coefficients(self, T: dict, byps):
         """Every count of a tiling is linear in the fills of its operands' tiles, and a fill is
         (product of the bounds above) / (run of the group's irrelevant loops). Per row: the
-        order-independent part ``K0`` (n, Y) and the coefficients ``C`` (n, Y, G, 3) of the
+        order-independent part ``K0`` (Y, n) and the coefficients ``C`` (Y, G, 3, n) of the
         reciprocal runs of each group (0: buffer + dram loops, the RF tile's fills; 1: rf +
         buffer + dram loops, a bypassed operand's; 2: dram loops, the buffer tile's), for
-        Y = energy (pJ), then read and write bits of every memory in :attr:`mems`."""
+        Y = energy (pJ), then read and write bits of every memory in :attr:`mems` (rows last:
+        :meth:`values` gathers the rows of a chunk from contiguous columns); the compute cycles
+        (n,) and ``used`` (Y, G, 3): the columns of C not all zero."""
         nest, arch = self.nest, self.arch
         S, R, B, M = (T[k].astype(np.float64) for k in ("S", "R", "B", "M"))
         n = len(R)
-        totM = np.prod(M, axis=1)
-        totBM = np.prod(B, axis=1) * totM
-        totRBM = np.prod(R, axis=1) * totBM
+        totM = _row_product(M)
+        totBM = _row_product(B) * totM
+        totRBM = _row_product(R) * totBM
         f_sp, f_arr, f_buf = S, S * R, S * R * B
         full = f_buf * M
-        pes = np.prod(S, axis=1)
+        pes = _row_product(S)
         gated = arch.zero != "none"
         executed = nest.points * (nest.density if gated else 1.0)
         nY = 1 + 2 * len(self.mems)
@@ -868,9 +874,10 @@ class _Search:
         pe_bits = nest.pe_bits()
         K0[0] += sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
                      for k, v in nest.ops.items())
-        K0, C = K0.T, np.moveaxis(C, -1, 0)
-        compute = np.prod(R * B * M, axis=1) * (nest.density if arch.zero == "skip" else 1.0)
-        return K0, C, compute, C.any(axis=0)
+        # every factor is an integer (and so is every product below 2**53): totRBM is exactly
+        # the product of the temporal bounds
+        compute = totRBM * (nest.density if arch.zero == "skip" else 1.0)
+        return K0, C, compute, C.reshape(-1, n).any(axis=1).reshape(C.shape[:-1])
 
     def _need(self, objective: str) -> list[int]:
         if objective == "energy":
@@ -894,9 +901,10 @@ class _Search:
         which skip invalid (non-representative) orders: they repeat a valid order's counts."""
         n, Q, G = (0 if rows is None else len(rows)), self.Q, self.G
 
+        at = {level: t["inv"] if rows is None else t["inv"][rows] for level, t in lv.items()}
+
         def get(level, what):           # one level table of these rows (rho, pas, valid, best)
-            t = lv[level]
-            return t[what][t["inv"] if rows is None else t["inv"][rows]]
+            return lv[level][what][at[level]]
         xr, xb = get("R", "best"), get("B", "best")
         if mode == "loose":
             d = get("M", "best")[:, :, 0]                                        # (n, G)
@@ -920,20 +928,21 @@ class _Search:
         shape = np.broadcast_shapes(d.shape, bd.shape, rbd.shape)[:-1]
         inv = (1.0 / bd, 1.0 / rbd, 1.0 / d)
         K0, C, compute, used = coef
-        need = self._need(objective)
         if rows is None:
-            n = len(K0)
-            K0, C, used = K0[:, need], C[:, need], used[need]
+            n = K0.shape[1]
         else:
-            K0, C, compute, used = K0[rows][:, need], C[rows][:, need], compute[rows], used[need]
+            compute = compute[rows]
+
+        def column(a):                  # a coefficient column (n,) of these rows, broadcastable
+            return (a if rows is None else a[rows])[lead]
         lead = (slice(None),) + (None,) * (len(shape) - 1)
         Y = []
-        for yi in range(len(need)):
-            acc = np.broadcast_to(K0[(slice(None), yi) + lead[1:]], shape)
+        for y in self._need(objective):
+            acc = np.broadcast_to(column(K0[y]), shape)
             for g in range(G):
                 for k in range(3):
-                    if used[yi, g, k]:
-                        acc = acc + C[(slice(None), yi, g, k) + lead[1:]] * inv[k][..., g]
+                    if used[y, g, k]:
+                        acc = acc + column(C[y, g, k]) * inv[k][..., g]
             Y.append(acc.reshape(n, -1))
         if objective == "energy":
             value = Y[0]
@@ -1029,6 +1038,15 @@ def _qmax(rho: np.ndarray, mask) -> np.ndarray:
     out = np.zeros((rho.shape[0], rho.shape[2]))
     for q in range(rho.shape[1]):
         out = np.maximum(out, rho[:, q] if mask is True else np.where(mask[:, q], rho[:, q], 0.0))
+    return out
+
+
+def _row_product(X: np.ndarray) -> np.ndarray:
+    """Product over the columns of X (n x D), column by column (numpy's reduction along a short
+    last axis is slow)."""
+    out = X[:, 0].copy()
+    for j in range(1, X.shape[1]):
+        out *= X[:, j]
     return out
 
 

@@ -707,21 +707,28 @@ class _Search:
         vectors whose buffer tiles fit) and its bypass-independent rules are built once; both the
         divisibility and the activity of a buffer loop are separable per dim, so each dim
         contributes a table over (its rf divisor, dram vector), gathered by the rf vectors' divisor
-        index. Each bypass set then filters the surviving pairs. Returns the bypass set index (n,)
-        and R, B, M (n x D) of every tiling: bypass set by bypass set, each in the pair matrix's
-        row-major order."""
-        cap = self.arch.rf_bits
+        index. Each bypass set then filters the surviving pairs.
+
+        Returns the bypass set (n,) and pair index (n,) of every tiling (bypass set by bypass set,
+        each in the pair matrix's row-major order) and R, B, M (p x D) of the pairs some bypass
+        set keeps."""
+        cap = int(self.arch.rf_bits)
         ops = self.ops_
         divs = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
         Rall = self._products(divs)
         Mset, movable = self.dram_table(s, P, Rall)
-        bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops])          # (O, nr)
+        # RF bits (integers) of every operand's RF tile and of every bypass set's kept ones
+        bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops]).astype(np.int64)  # (O, nr)
         keeps = np.array([[o.name not in byp for o in ops] for byp in byps])           # (nb, O)
-        inners = np.array([(~self.rel[k].any(axis=0) & self.rel[~k].all(axis=0)) if (~k).any()
-                           else np.zeros(self.D, dtype=bool) for k in keeps])          # (nb, D)
-        KW = keeps.astype(np.float64)
-        bits_r = KW @ bits_op                                                          # (nb, nr)
-        ok_r = (bits_r <= cap) & ~((Rall[None, :, :] > 1) & inners[:, None, :]).any(axis=2)
+        rel = self.rel.astype(np.int64)                                                # (O, D)
+        kept_rel, byp_rel = keeps @ rel > 0, ~keeps @ rel                              # (nb, D)
+        n_byp = (~keeps).sum(axis=1)[:, None]
+        # the dims no kept and every bypassed operand depends on (none without a bypassed one)
+        inners = ~kept_rel & (byp_rel == n_byp) & (n_byp > 0)                          # (nb, D)
+        byp_rel = byp_rel > 0
+        bits_r = keeps.astype(np.int64) @ bits_op                                      # (nb, nr)
+        rf_loops = (Rall > 1).astype(np.int64) @ inners.T.astype(np.int64)             # (nr, nb)
+        ok_r = (bits_r <= cap) & (rf_loops.T == 0)
         Rall_ok = ok_r.any(axis=0)                 # the union of every bypass set's rf vectors
         Rall, bits_op, bits_r, ok_r = Rall[Rall_ok], bits_op[:, Rall_ok], bits_r[:, Rall_ok], ok_r[:, Rall_ok]
         nr = len(Rall)
@@ -730,7 +737,17 @@ class _Search:
             doubled[j, :, j] *= 2
         doubled = doubled.reshape(-1, self.D)
         slope_op = np.stack([(self._elements_of(o, doubled) * o.bits).reshape(self.D, nr).T
-                             for o in ops]) - bits_op[:, :, None]                      # (O, nr, D)
+                             for o in ops]).astype(np.int64) - bits_op[:, :, None]     # (O, nr, D)
+        # RF tiles are multilinear in each rf factor: multiplying r_j by x adds (x - 1) * slope
+        # bits. room[set, r, j]: the largest x - 1 that still fits (at most top: every prime of
+        # a factor of P is at most top), for the sets the rule "no prime of the buffer factor of
+        # a dim no bypassed operand depends on fits in the RF" applies to (-1 elsewhere: x >= 2)
+        top = int(P.max())
+        slope = np.einsum("bo,ord->brd", keeps.astype(np.int64), slope_op)            # (nb, nr, D)
+        free = (cap - bits_r)[:, :, None]
+        room = np.where(slope > 0, free // np.maximum(slope, 1), np.where(free >= 0, top, -1))
+        room = np.minimum(room, top)
+        room[np.broadcast_to(byp_rel[:, None, :], room.shape)] = -1
         rest = P[None, :] // Mset                                   # (nm, D) = r * b
         div = np.ones((nr, len(Mset)), dtype=bool)
         busy = np.zeros((len(self.classes), nr, len(Mset)), dtype=bool)   # a buffer loop of class c
@@ -751,24 +768,16 @@ class _Search:
         ir, im = np.nonzero(div)
         Rp, Mp = Rall[ir], Mset[im]
         Bp = rest[im] // Rp
-        spf = smallest_primes(int(P.max()))
-        spf_b = spf[Bp] - 1
-        # every bypass set at once: (sets, pairs) masks
-        bits = bits_r[:, ir]                                                    # (nb, pairs)
-        ok = ok_r[:, ir]
-        byp_rel = np.array([self.rel[~k].any(axis=0) for k in keeps])          # (nb, D)
+        spf = smallest_primes(top)
+        # x - 1 for the smallest prime x of each buffer factor (top + 1: no buffer loop, no room)
+        step = np.where(Bp > 1, spf[Bp] - 1, top + 1)                          # (pairs, D)
+        ok = ok_r[:, ir]                                                        # (nb, pairs)
         for j in range(self.D):
-            sets = ~byp_rel[:, j]
-            if not sets.any():
-                continue
             # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
-            slope = (KW[sets] @ slope_op[:, :, j])[:, ir]                       # (sets, pairs)
-            ok[sets] &= ~((Bp[None, :, j] > 1) & (bits[sets] + slope * spf_b[None, :, j] <= cap))
-        sets, at = np.nonzero(ok)
-        return sets, Rp[at], Bp[at], Mp[at]
-
-    def _rf_bits(self, R, byp):
-        return sum(self._elements(o, R) * o.bits for o in self.ops_ if o.name not in byp)
+            ok &= step[None, :, j] > room[:, ir, j]
+        used = ok.any(axis=0)
+        sets, at = np.nonzero(ok[:, used])
+        return sets, at, Rp[used], Bp[used], Mp[used]
 
     def _buffer_ok(self, B, s):
         """Buffer tiles s * B (rf x buffer factors B) within every SRAM's capacity: its budget, or
@@ -785,37 +794,42 @@ class _Search:
         return ok
 
     def tiling_table(self):
-        """Every pruned tiling as arrays (one row each): S, R, B, M (n x D), bypass and spatial
-        option indices."""
+        """Every pruned tiling as arrays. A tiling is a pair (spatial option, rf and dram factors)
+        and a bypass set; the bypass sets share their pairs: ``S``, ``R``, ``B``, ``M`` (p x D)
+        per pair, ``pair``, ``byp`` (bypass set index) and ``sp`` (spatial option index), (n,)
+        per tiling."""
         nest, arch = self.nest, self.arch
-        out = {k: [] for k in ("S", "R", "B", "M", "byp", "sp")}
+        out = {k: [] for k in ("S", "R", "B", "M", "pair", "byp", "sp")}
         sps = spatial_options(nest, arch)
         byps = _bypass_sets(nest)
+        pairs = 0
         for si, sp in enumerate(sps):
             sd = spatial_factors(nest, sp)
             s = np.array([sd[d] for d in self.dims], dtype=np.int64)
             P = np.array([temporal_extent(nest, sd)[d] for d in self.dims], dtype=np.int64)
-            sets, R, B, M = self.tilings(s, P, byps)
+            sets, at, R, B, M = self.tilings(s, P, byps)
             out["S"].append(np.repeat(s[None, :], len(R), axis=0))
             out["R"].append(R); out["B"].append(B); out["M"].append(M)
-            out["byp"].append(sets); out["sp"].append(np.full(len(R), si))
-        if not sum(len(R) for R in out["R"]):
+            out["pair"].append(pairs + at); out["byp"].append(sets); out["sp"].append(np.full(len(at), si))
+            pairs += len(R)
+        if not pairs:
             raise NoMapping("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
         return {k: np.concatenate(v) for k, v in out.items()}, sps, byps
 
     # -- scoring -----------------------------------------------------------------------------
     def coefficients(self, T: dict, byps):
         """Every count of a tiling is linear in the fills of its operands' tiles, and a fill is
-        (product of the bounds above) / (run of the group's irrelevant loops). Per row: the
-        order-independent part ``K0`` (Y, n) and the coefficients ``C`` (Y, G, 3, n) of the
-        reciprocal runs of each group (0: buffer + dram loops, the RF tile's fills; 1: rf +
-        buffer + dram loops, a bypassed operand's; 2: dram loops, the buffer tile's), for
-        Y = energy (pJ), then read and write bits of every memory in :attr:`mems` (rows last:
-        :meth:`values` gathers the rows of a chunk from contiguous columns); the compute cycles
-        (n,) and ``used`` (Y, G, 3): the columns of C not all zero."""
+        (product of the bounds above) / (run of the group's irrelevant loops). Per tiling: the
+        order-independent part ``K0`` (Y, n) and the coefficients ``C`` of the reciprocal runs
+        of each group (0: buffer + dram loops, the RF tile's fills; 1: rf + buffer + dram loops, a
+        bypassed operand's; 2: dram loops, the buffer tile's), for Y = energy (pJ), then read and
+        write bits of every memory in :attr:`mems`: a dict (y, g, k) -> column (n,) of the columns
+        not all zero (:meth:`values` gathers a chunk's rows from them); the compute cycles (n,).
+        Tile sizes are computed per pair (:meth:`tiling_table`) and gathered per tiling."""
         nest, arch = self.nest, self.arch
-        S, R, B, M = (T[k].astype(np.float64) for k in ("S", "R", "B", "M"))
-        n = len(R)
+        S, R, B, M = (T[k].astype(np.float64) for k in ("S", "R", "B", "M"))     # (p, D)
+        pair = T["pair"]
+        n = len(pair)
         totM = _row_product(M)
         totBM = _row_product(B) * totM
         totRBM = _row_product(R) * totBM
@@ -834,50 +848,52 @@ class _Search:
             if mem != "rf":
                 terms.setdefault((self.ymap[(mem, action)],) + key, []).append((float(o.bits), amount))
 
-        for i, o in enumerate(self.ops_):
+        for i, o in enumerate(self.ops_):       # amounts per tiling (kept or bypassed: 1.0 or 0.0)
             g = self.group_of[i]
             byp = bypassed[i][T["byp"]]
             kf = (~byp).astype(np.float64)
-            dmoved = self._elements(o, f_buf) * totM
+            dmoved = (self._elements(o, f_buf) * totM)[pair]
             if not o.is_output:
                 arr = self._elements(o, f_arr) * totBM
-                charge(o, g, "rf", "write", 0, kf * self._elements(o, R) * pes * totBM)
+                charge(o, g, "rf", "write", 0, kf * (self._elements(o, R) * pes * totBM)[pair])
                 charge(o, g, "rf", "read", None, kf * executed)
-                charge(o, g, o.memory, "read", 0, kf * arr)
+                charge(o, g, o.memory, "read", 0, kf * arr[pair])
                 if byp.any():
-                    charge(o, g, o.memory, "read", 1, byp * self._elements(o, f_sp) * totRBM)
+                    charge(o, g, o.memory, "read", 1, byp * (self._elements(o, f_sp) * totRBM)[pair])
                 if o.spilled:
                     charge(o, g, arch.dram, "read", 2, dmoved)
                     charge(o, g, o.memory, "write", 2, dmoved)
             else:                     # the output: never bypassed
-                arr = self._elements(o, f_arr) * totBM
+                arr = (self._elements(o, f_arr) * totBM)[pair]
                 charge(o, g, "rf", "read", None, np.full(n, executed))
                 charge(o, g, "rf", "write", None, np.full(n, executed))
                 charge(o, g, o.memory, "write", 0, arr)
                 charge(o, g, o.memory, "read", 0, arr)
                 if o.role == "write":
-                    charge(o, g, o.memory, "read", None, -self._first(o, f_arr, full))
+                    charge(o, g, o.memory, "read", None, -self._first(o, f_arr, full)[pair])
                 if o.spilled:
                     for mem, action in ((arch.dram, "write"), (arch.dram, "read"), (o.memory, "read"),
                                         (o.memory, "write")):
                         charge(o, g, mem, action, 2, dmoved)
                     if o.role == "write":
-                        dfirst = self._first(o, f_buf, full)
+                        dfirst = self._first(o, f_buf, full)[pair]
                         charge(o, g, arch.dram, "read", None, -dfirst)
                         charge(o, g, o.memory, "write", None, -dfirst)
-        C = np.zeros((nY, self.G, 3, n))
+        C: dict[tuple, np.ndarray] = {}
         K0 = np.zeros((nY, n))
         for (y, g, k), parts in terms.items():
-            col = K0[y] if g is None else C[y, g, k]
+            col = K0[y] if g is None else np.zeros(n)
             for factor, amount in parts:
                 col += factor * amount
+            if g is not None and col.any():
+                C[(y, g, k)] = col
         pe_bits = nest.pe_bits()
         K0[0] += sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
                      for k, v in nest.ops.items())
         # every factor is an integer (and so is every product below 2**53): totRBM is exactly
         # the product of the temporal bounds
-        compute = totRBM * (nest.density if arch.zero == "skip" else 1.0)
-        return K0, C, compute, C.reshape(-1, n).any(axis=1).reshape(C.shape[:-1])
+        compute = totRBM[pair] * (nest.density if arch.zero == "skip" else 1.0)
+        return K0, C, compute
 
     def _need(self, objective: str) -> list[int]:
         if objective == "energy":
@@ -927,7 +943,7 @@ class _Search:
                 rbd = bd                                      # unused: no bypassed operand
         shape = np.broadcast_shapes(d.shape, bd.shape, rbd.shape)[:-1]
         inv = (1.0 / bd, 1.0 / rbd, 1.0 / d)
-        K0, C, compute, used = coef
+        K0, C, compute = coef
         if rows is None:
             n = K0.shape[1]
         else:
@@ -941,8 +957,8 @@ class _Search:
             acc = np.broadcast_to(column(K0[y]), shape)
             for g in range(G):
                 for k in range(3):
-                    if used[y, g, k]:
-                        acc = acc + column(C[y, g, k]) * inv[k][..., g]
+                    if (y, g, k) in C:
+                        acc = acc + column(C[(y, g, k)]) * inv[k][..., g]
             Y.append(acc.reshape(n, -1))
         if objective == "energy":
             value = Y[0]
@@ -969,8 +985,10 @@ class _Search:
         they leave, until the next cheap bound reaches the best found (nothing later can beat it by
         more than the float noise :data:`TIE`)."""
         T, sps, byps = self.tiling_table()
-        n = len(T["R"])
+        n = len(T["pair"])
         lv = {k: self._level(T[k]) for k in ("R", "B", "M")}
+        for t in lv.values():                 # distinct row of each tiling (not of its pair)
+            t["inv"] = t["inv"][T["pair"]]
         coef = self.coefficients(T, byps)
         self.__dict__.pop("_elements_memo", None)
         lb = self.values(None, lv, coef, objective, "loose")[0]
@@ -1023,7 +1041,8 @@ class _Search:
     def candidate(self, T, sps, byps, at) -> Candidate:
         row, qr, qb, qd = at
         dims = self.dims
-        fac = {d: (int(T["R"][row, j]), int(T["B"][row, j]), int(T["M"][row, j])) for j, d in enumerate(dims)}
+        p = T["pair"][row]
+        fac = {d: (int(T["R"][p, j]), int(T["B"][p, j]), int(T["M"][p, j])) for j, d in enumerate(dims)}
         order = {}
         for lv, q in (("rf", qr), ("buffer", qb), ("dram", qd)):
             perm = self.perms[q]                 # classes innermost first

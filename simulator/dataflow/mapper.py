@@ -672,18 +672,24 @@ class _Search:
                 out = out * ((f[:, idx[a.dim]] - 1) * a.stride + f[:, idx[a.window]])
         return out
 
-    @staticmethod
-    def _products(cols: list) -> np.ndarray:
-        """Every vector (n x D) taking per dim j a value of ``cols[j]``, the last dim fastest."""
-        grids = np.meshgrid(*cols, indexing="ij")
-        return np.stack([g.reshape(-1) for g in grids], axis=1)
+    def _products(self, cols: list, keep) -> np.ndarray:
+        """The vectors (n x D) taking per dim j a value of ``cols[j]`` (ascending), in
+        lexicographic order (the last dim fastest), that ``keep`` accepts: built dim by dim,
+        ``keep(rows)`` (n x D, the dims not yet chosen at 1) must be False for every extension
+        of a rejected row (a monotone condition)."""
+        rows = np.ones((1, self.D), dtype=np.int64)
+        for j, c in enumerate(cols):
+            rows = np.repeat(rows, len(c), axis=0)
+            rows[:, j] = np.tile(c, len(rows) // len(c))
+            rows = rows[keep(rows)]
+        return rows
 
-    def dram_table(self, s: np.ndarray, P: np.ndarray, rows: np.ndarray):
-        """The dram factor vectors among ``rows`` (every divisor vector of P, n x D) with at most
+    def dram_table(self, s: np.ndarray, P: np.ndarray, divs: list):
+        """The dram factor vectors (nm x D, each factor a divisor of P: ``divs``) with at most
         ``max_dram`` factors > 1 whose buffer tiles (s * P / m, independent of the rf split) fit
-        the budgets, as (nm x D), and per dim (nm x D) whether moving the smallest prime of its
-        dram factor into the buffer still fits (False where the factor is 1)."""
-        rows = rows[np.sum(rows > 1, axis=1) <= self.max_dram]
+        the budgets, and per dim (nm x D) whether moving the smallest prime of its dram factor
+        into the buffer still fits (False where the factor is 1)."""
+        rows = self._products(divs, lambda m: np.sum(m > 1, axis=1) <= self.max_dram)
         rows = rows[self._buffer_ok(P[None, :] // rows, s)]
         spf = smallest_primes(int(P.max()))
         moved = np.repeat(rows[None], self.D, axis=0)                        # (D, nm, D)
@@ -715,8 +721,11 @@ class _Search:
         cap = int(self.arch.rf_bits)
         ops = self.ops_
         divs = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
-        Rall = self._products(divs)
-        Mset, movable = self.dram_table(s, P, Rall)
+        Mset, movable = self.dram_table(s, P, divs)
+        # every bypass set keeps the outputs: rf vectors whose output tiles overflow the RF are
+        # in none (RF tiles only grow with a factor)
+        outputs = [o for o in ops if o.is_output]
+        Rall = self._products(divs, lambda r: sum(self._elements_of(o, r) * o.bits for o in outputs) <= cap)
         # RF bits (integers) of every operand's RF tile and of every bypass set's kept ones
         bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops]).astype(np.int64)  # (O, nr)
         keeps = np.array([[o.name not in byp for o in ops] for byp in byps])           # (nb, O)
@@ -774,7 +783,8 @@ class _Search:
         ok = ok_r[:, ir]                                                        # (nb, pairs)
         for j in range(self.D):
             # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
-            ok &= step[None, :, j] > room[:, ir, j]
+            if room[:, :, j].max(initial=-1) >= 1:
+                ok &= step[None, :, j] > room[:, :, j][:, ir]
         used = ok.any(axis=0)
         sets, at = np.nonzero(ok[:, used])
         return sets, at, Rp[used], Bp[used], Mp[used]
@@ -916,49 +926,75 @@ class _Search:
         (qr, qb, qd) argmin, valid combinations per row) -- the last two for the exact modes,
         which skip invalid (non-representative) orders: they repeat a valid order's counts."""
         n, Q, G = (0 if rows is None else len(rows)), self.Q, self.G
-
+        K0, C, compute = coef
+        need = self._need(objective)
+        terms = [(y, g, k) for y in need for g in range(G) for k in range(3) if (y, g, k) in C]
         at = {level: t["inv"] if rows is None else t["inv"][rows] for level, t in lv.items()}
 
         def get(level, what):           # one level table of these rows (rho, pas, valid, best)
             return lv[level][what][at[level]]
         xr, xb = get("R", "best"), get("B", "best")
         if mode == "loose":
-            d = get("M", "best")[:, :, 0]                                        # (n, G)
-            bd = np.maximum(xb[:, :, 1] * d, xb[:, :, 2])
-            rbd = np.maximum(xr[:, :, 1] * bd, xr[:, :, 2])
+            shape, bestM = (len(xr),), get("M", "best")
         elif mode == "dram":
-            d = get("M", "rho")                                                  # (n, Q, G)
-            bd = np.maximum(xb[:, None, :, 1] * d, xb[:, None, :, 2])
-            rbd = np.maximum(xr[:, None, :, 1] * bd, xr[:, None, :, 2])
+            shape, rd = (len(xr), Q), get("M", "rho")
         else:
+            shape = (len(xr), Q if mode == "bypass" else 1, Q, Q)
             rd, rb, pb = get("M", "rho"), get("B", "rho"), get("B", "pas")
-            d = rd[:, None, None, :, :]                                          # (n, 1, 1, Q, G)
-            bd = (rb[:, :, None, :] * np.where(pb[:, :, None, :], rd[:, None, :, :], 1.0))[:, None]
-            if mode == "bound":
-                rbd = np.maximum(xr[:, None, None, None, :, 1] * bd, xr[:, None, None, None, :, 2])
-            elif mode == "bypass":
+            if mode == "bypass":
                 rr, pr = get("R", "rho"), get("R", "pas")
-                rbd = rr[:, :, None, None, :] * np.where(pr[:, :, None, None, :], bd, 1.0)
+        runs: dict[tuple, np.ndarray] = {}
+
+        def run(g, k):
+            """Group g's run of the fills of coefficient k (0: buffer + dram, bd; 1: rf + buffer +
+            dram, rbd; 2: dram, d) under the orders of ``mode``, broadcastable to ``shape``."""
+            if (g, k) in runs:
+                return runs[(g, k)]
+            if k == 2:
+                if mode == "loose":
+                    out = bestM[:, g, 0]                                          # (n,)
+                elif mode == "dram":
+                    out = rd[:, :, g]                                             # (n, Q)
+                else:
+                    out = rd[:, None, None, :, g]                                 # (n, 1, 1, Q)
+            elif k == 0:
+                d = run(g, 2)
+                if mode in ("loose", "dram"):
+                    lead = (slice(None),) + (None,) * (d.ndim - 1)
+                    out = np.maximum(xb[(*lead, g, 1)] * d, xb[(*lead, g, 2)])
+                else:
+                    out = (rb[:, :, None, g] * np.where(pb[:, :, None, g], rd[:, None, :, g], 1.0))[:, None]
             else:
-                rbd = bd                                      # unused: no bypassed operand
-        shape = np.broadcast_shapes(d.shape, bd.shape, rbd.shape)[:-1]
-        inv = (1.0 / bd, 1.0 / rbd, 1.0 / d)
-        K0, C, compute = coef
+                bd = run(g, 0)
+                if mode in ("loose", "dram", "bound"):
+                    lead = (slice(None),) + (None,) * (bd.ndim - 1)
+                    out = np.maximum(xr[(*lead, g, 1)] * bd, xr[(*lead, g, 2)])
+                elif mode == "bypass":
+                    out = rr[:, :, None, None, g] * np.where(pr[:, :, None, None, g], bd, 1.0)
+                else:
+                    out = bd                                  # unused: no bypassed operand
+            runs[(g, k)] = out
+            return out
+        inv = {(g, k): 1.0 / run(g, k) for _, g, k in terms}
         if rows is None:
             n = K0.shape[1]
         else:
             compute = compute[rows]
+        lead = (slice(None),) + (None,) * (len(shape) - 1)
 
         def column(a):                  # a coefficient column (n,) of these rows, broadcastable
             return (a if rows is None else a[rows])[lead]
-        lead = (slice(None),) + (None,) * (len(shape) - 1)
         Y = []
-        for y in self._need(objective):
-            acc = np.broadcast_to(column(K0[y]), shape)
-            for g in range(G):
-                for k in range(3):
-                    if (y, g, k) in C:
-                        acc = acc + column(C[(y, g, k)]) * inv[k][..., g]
+        for y in need:
+            acc = None
+            for g, k in [(g, k) for yy, g, k in terms if yy == y]:
+                part = column(C[(y, g, k)]) * inv[(g, k)]
+                if acc is None:
+                    acc = np.add(column(K0[y]), part, out=np.empty(shape))
+                else:
+                    acc += part
+            if acc is None:
+                acc = np.broadcast_to(column(K0[y]), shape)
             Y.append(acc.reshape(n, -1))
         if objective == "energy":
             value = Y[0]

@@ -911,8 +911,21 @@ class _Search:
         traffic = list(range(1, 1 + 2 * len(self.mems)))
         return traffic if objective == "latency" else [0] + traffic
 
-    def values(self, rows, lv, coef, objective: str, mode: str):
-        """Objective of ``rows`` (tiling indices; None: every row) under loop orders, per ``mode``:
+    def for_objective(self, coef, objective: str) -> dict:
+        """The coefficients ``objective`` needs, stacked for :meth:`values` to gather a chunk's rows
+        in one step: ``K`` (len(need), n) the order-independent parts of the Y rows ``need``
+        (energy, or the read and write bits per memory, or both), ``C`` (len(terms), n) the
+        non-zero coefficient columns ``terms`` ((y, g, k), y outer), ``compute`` (n,) cycles."""
+        K0, C, compute = coef
+        need = self._need(objective)
+        terms = [(y, g, k) for y in need for g in range(self.G) for k in range(3) if (y, g, k) in C]
+        stacked = np.stack([C[t] for t in terms]) if terms else np.zeros((0, K0.shape[1]))
+        return {"objective": objective, "need": need, "terms": terms, "K": K0[need], "C": stacked,
+                "compute": compute}
+
+    def values(self, rows, lv, coef: dict, mode: str):
+        """Objective (``coef``: :meth:`for_objective`) of ``rows`` (tiling indices; None: every
+        row) under loop orders, per ``mode``:
 
         * ``loose``: every group its own best order at every level (its largest run);
         * ``dram``: the dram order shared, every group its own buffer and rf orders;
@@ -925,24 +938,16 @@ class _Search:
         least value; every objective is monotone in every count). Returns (min per row,
         (qr, qb, qd) argmin, valid combinations per row) -- the last two for the exact modes,
         which skip invalid (non-representative) orders: they repeat a valid order's counts."""
-        n, Q, G = (0 if rows is None else len(rows)), self.Q, self.G
-        K0, C, compute = coef
-        need = self._need(objective)
-        terms = [(y, g, k) for y in need for g in range(G) for k in range(3) if (y, g, k) in C]
+        Q, objective, terms = self.Q, coef["objective"], coef["terms"]
         at = {level: t["inv"] if rows is None else t["inv"][rows] for level, t in lv.items()}
+        n = len(at["R"])
+        tables: dict[tuple, np.ndarray] = {}
 
         def get(level, what):           # one level table of these rows (rho, pas, valid, best)
-            return lv[level][what][at[level]]
-        xr, xb = get("R", "best"), get("B", "best")
-        if mode == "loose":
-            shape, bestM = (len(xr),), get("M", "best")
-        elif mode == "dram":
-            shape, rd = (len(xr), Q), get("M", "rho")
-        else:
-            shape = (len(xr), Q if mode == "bypass" else 1, Q, Q)
-            rd, rb, pb = get("M", "rho"), get("B", "rho"), get("B", "pas")
-            if mode == "bypass":
-                rr, pr = get("R", "rho"), get("R", "pas")
+            if (level, what) not in tables:
+                tables[(level, what)] = lv[level][what][at[level]]
+            return tables[(level, what)]
+        shape = {"loose": (n,), "dram": (n, Q), "bypass": (n, Q, Q, Q)}.get(mode, (n, 1, Q, Q))
         runs: dict[tuple, np.ndarray] = {}
 
         def run(g, k):
@@ -952,49 +957,51 @@ class _Search:
                 return runs[(g, k)]
             if k == 2:
                 if mode == "loose":
-                    out = bestM[:, g, 0]                                          # (n,)
+                    out = get("M", "best")[:, g, 0]                               # (n,)
                 elif mode == "dram":
-                    out = rd[:, :, g]                                             # (n, Q)
+                    out = get("M", "rho")[:, :, g]                                # (n, Q)
                 else:
-                    out = rd[:, None, None, :, g]                                 # (n, 1, 1, Q)
+                    out = get("M", "rho")[:, None, None, :, g]                    # (n, 1, 1, Q)
             elif k == 0:
                 d = run(g, 2)
                 if mode in ("loose", "dram"):
+                    xb = get("B", "best")
                     lead = (slice(None),) + (None,) * (d.ndim - 1)
                     out = np.maximum(xb[(*lead, g, 1)] * d, xb[(*lead, g, 2)])
                 else:
+                    rd, rb, pb = get("M", "rho"), get("B", "rho"), get("B", "pas")
                     out = (rb[:, :, None, g] * np.where(pb[:, :, None, g], rd[:, None, :, g], 1.0))[:, None]
             else:
                 bd = run(g, 0)
                 if mode in ("loose", "dram", "bound"):
+                    xr = get("R", "best")
                     lead = (slice(None),) + (None,) * (bd.ndim - 1)
                     out = np.maximum(xr[(*lead, g, 1)] * bd, xr[(*lead, g, 2)])
                 elif mode == "bypass":
+                    rr, pr = get("R", "rho"), get("R", "pas")
                     out = rr[:, :, None, None, g] * np.where(pr[:, :, None, None, g], bd, 1.0)
                 else:
                     out = bd                                  # unused: no bypassed operand
             runs[(g, k)] = out
             return out
         inv = {(g, k): 1.0 / run(g, k) for _, g, k in terms}
-        if rows is None:
-            n = K0.shape[1]
-        else:
-            compute = compute[rows]
+        K, C, compute = coef["K"], coef["C"], coef["compute"]
+        if rows is not None:
+            K, C, compute = K[:, rows], C[:, rows], compute[rows]
         lead = (slice(None),) + (None,) * (len(shape) - 1)
-
-        def column(a):                  # a coefficient column (n,) of these rows, broadcastable
-            return (a if rows is None else a[rows])[lead]
         Y = []
-        for y in need:
+        for yi, y in enumerate(coef["need"]):
             acc = None
-            for g, k in [(g, k) for yy, g, k in terms if yy == y]:
-                part = column(C[(y, g, k)]) * inv[(g, k)]
+            for ti, (yy, g, k) in enumerate(terms):
+                if yy != y:
+                    continue
+                part = C[ti][lead] * inv[(g, k)]
                 if acc is None:
-                    acc = np.add(column(K0[y]), part, out=np.empty(shape))
+                    acc = np.add(K[yi][lead], part, out=np.empty(shape))
                 else:
                     acc += part
             if acc is None:
-                acc = np.broadcast_to(column(K0[y]), shape)
+                acc = np.broadcast_to(K[yi][lead], shape)
             Y.append(acc.reshape(n, -1))
         if objective == "energy":
             value = Y[0]
@@ -1025,9 +1032,9 @@ class _Search:
         lv = {k: self._level(T[k]) for k in ("R", "B", "M")}
         for t in lv.values():                 # distinct row of each tiling (not of its pair)
             t["inv"] = t["inv"][T["pair"]]
-        coef = self.coefficients(T, byps)
+        coef = self.for_objective(self.coefficients(T, byps), objective)
         self.__dict__.pop("_elements_memo", None)
-        lb = self.values(None, lv, coef, objective, "loose")[0]
+        lb = self.values(None, lv, coef, "loose")[0]
         order = np.argsort(lb, kind="stable")
         has_byp = np.array([bool(b) for b in byps])[T["byp"]]
         best_v, best_at, evaluated, start, step = np.inf, None, 0, 0, 16
@@ -1043,12 +1050,12 @@ class _Search:
             rows = rows[may_beat(lb[rows])]
             for mode, width in (("dram", self.Q), ("bound", self.Q ** 2)):
                 if self.Q > 1 and len(rows):
-                    lb2 = np.concatenate([self.values(c, lv, coef, objective, mode)[0]
+                    lb2 = np.concatenate([self.values(c, lv, coef, mode)[0]
                                           for c in _chunks(rows, CHUNK // width)])
                     rows = rows[may_beat(lb2)]
             for mode, sub in (("plain", rows[~has_byp[rows]]), ("bypass", rows[has_byp[rows]])):
                 for c in _chunks(sub, CHUNK // combos[mode]):
-                    v, (qr, qb, qd), nvalid = self.values(c, lv, coef, objective, mode)
+                    v, (qr, qb, qd), nvalid = self.values(c, lv, coef, mode)
                     evaluated += nvalid
                     k = int(np.argmin(v))
                     if v[k] < best_v or best_at is None:

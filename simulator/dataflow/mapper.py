@@ -593,29 +593,25 @@ class _Search:
         is the representative of the orders equal up to bound-1 loops: idle classes outermost in
         ascending id), and per fill group the classes multiplied into its run (``sel``) and
         whether the run passes the level (``pas``)."""
-        nc, Q, G = len(self.classes), self.Q, self.G
+        nc, nfree, perms = len(self.classes), self.nfree, self.perms
         npat = 1 << nc
-        valid = np.zeros((npat, Q), dtype=bool)
-        sel = np.zeros((npat, Q, G, nc), dtype=bool)
-        pas = np.zeros((npat, Q, G), dtype=bool)
-        for p in range(npat):
-            act = [bool(p >> c & 1) for c in range(nc)]
-            for q, perm in enumerate(self.perms):
-                free = [int(c) for c in perm[:self.nfree]]
-                flags = [act[c] for c in free]
-                first_idle = flags.index(False) if False in flags else len(flags)
-                idle = [c for c in free if not act[c]]
-                valid[p, q] = not any(flags[first_idle:]) and idle == sorted(idle)
-                for g in range(G):
-                    alive = True
-                    for c in perm:
-                        if not act[c]:
-                            continue
-                        if self.grel[g, c]:
-                            alive = False
-                            break
-                        sel[p, q, g, c] = True
-                    pas[p, q, g] = alive
+        act = (np.arange(npat)[:, None] >> np.arange(nc)) & 1 == 1               # (npat, nc)
+        # position i of a perm (innermost first): its class active / relevant to group g
+        on = act[:, perms]                                                        # (npat, Q, nc)
+        rel = self.grel[:, perms].transpose(1, 0, 2)                              # (Q, G, nc)
+        stop = on[:, :, None, :] & rel[None]                                      # (npat, Q, G, nc)
+        # the run goes on below position i: no active relevant class inner to it
+        going = ~np.logical_or.accumulate(np.concatenate(
+            [np.zeros(stop.shape[:-1] + (1,), dtype=bool), stop[..., :-1]], axis=-1), axis=-1)
+        sel_at = on[:, :, None, :] & ~rel[None] & going                           # by position
+        sel = np.take_along_axis(sel_at, np.argsort(perms, axis=1)[None, :, None, :], axis=-1)
+        pas = ~stop.any(axis=-1)                                                  # (npat, Q, G)
+        # representative: the idle free classes outermost (after every active one), ascending
+        flags = on[:, :, :nfree]
+        idle_from = np.logical_or.accumulate(~flags, axis=-1)
+        ascending = perms[:, :nfree - 1] < perms[:, 1:nfree] if nfree > 1 else np.ones((len(perms), 0), dtype=bool)
+        valid = (~(flags & idle_from).any(axis=-1)
+                 & (ascending[None] | flags[:, :, :-1] | flags[:, :, 1:]).all(axis=-1))   # (npat, Q)
         self.valid_t, self.pas_t = valid, pas
         self.sel_c = [np.ascontiguousarray(sel[..., c]) for c in range(nc)]
 

@@ -680,14 +680,16 @@ class _Search:
             rows = rows[keep(rows)]
         return rows
 
-    def dram_table(self, s: np.ndarray, P: np.ndarray, divs: list):
-        """The dram factor vectors (nm x D, each factor a divisor of P: ``divs``) with at most
-        ``max_dram`` factors > 1 whose buffer tiles (s * P / m, independent of the rf split) fit
-        the budgets, and per dim (nm x D) whether moving the smallest prime of its dram factor
-        into the buffer still fits (False where the factor is 1)."""
-        rows = self._products(divs, lambda m: np.sum(m > 1, axis=1) <= self.max_dram)
+    def dram_table(self, s: np.ndarray, P: np.ndarray, divs: list, spf: np.ndarray):
+        """The dram factor vectors (nm x D, each factor a divisor of P: ``divs``, ascending) with
+        at most ``max_dram`` factors > 1, in lexicographic order, whose buffer tiles (s * P / m,
+        independent of the rf split) fit the budgets, and per dim (nm x D) whether moving the
+        smallest prime (``spf``: table) of its dram factor into the buffer still fits (False
+        where the factor is 1)."""
+        looping = np.meshgrid(*[(d > 1).astype(np.int8) for d in divs], indexing="ij", sparse=True)
+        at = np.flatnonzero(sum(looping).reshape(-1) <= self.max_dram)        # in the full grid
+        rows = np.stack([d[i] for d, i in zip(divs, np.unravel_index(at, [len(d) for d in divs]))], axis=1)
         rows = rows[self._buffer_ok(P[None, :] // rows, s)]
-        spf = smallest_primes(int(P.max()))
         moved = np.repeat(rows[None], self.D, axis=0)                        # (D, nm, D)
         for j in range(self.D):
             moved[j, :, j] //= spf[rows[:, j]]
@@ -717,7 +719,9 @@ class _Search:
         cap = int(self.arch.rf_bits)
         ops = self.ops_
         divs = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
-        Mset, movable = self.dram_table(s, P, divs)
+        top = int(P.max())                    # every prime of a factor of P is at most top
+        spf = smallest_primes(top)
+        Mset, movable = self.dram_table(s, P, divs, spf)
         # every bypass set keeps the outputs: rf vectors whose output tiles overflow the RF are
         # in none (RF tiles only grow with a factor)
         outputs = [o for o in ops if o.is_output]
@@ -744,10 +748,9 @@ class _Search:
         slope_op = np.stack([(self._elements_of(o, doubled) * o.bits).reshape(self.D, nr).T
                              for o in ops]).astype(np.int64) - bits_op[:, :, None]     # (O, nr, D)
         # RF tiles are multilinear in each rf factor: multiplying r_j by x adds (x - 1) * slope
-        # bits. room[set, r, j]: the largest x - 1 that still fits (at most top: every prime of
-        # a factor of P is at most top), for the sets the rule "no prime of the buffer factor of
-        # a dim no bypassed operand depends on fits in the RF" applies to (-1 elsewhere: x >= 2)
-        top = int(P.max())
+        # bits. room[set, r, j]: the largest x - 1 that still fits (at most top), for the sets
+        # the rule "no prime of the buffer factor of a dim no bypassed operand depends on fits in
+        # the RF" applies to (-1 elsewhere: x >= 2)
         slope = np.einsum("bo,ord->brd", keeps.astype(np.int64), slope_op)            # (nb, nr, D)
         free = (cap - bits_r)[:, :, None]
         room = np.where(slope > 0, free // np.maximum(slope, 1), np.where(free >= 0, top, -1))
@@ -773,7 +776,6 @@ class _Search:
         ir, im = np.nonzero(div)
         Rp, Mp = Rall[ir], Mset[im]
         Bp = rest[im] // Rp
-        spf = smallest_primes(top)
         # x - 1 for the smallest prime x of each buffer factor (top + 1: no buffer loop, no room)
         step = np.where(Bp > 1, spf[Bp] - 1, top + 1)                          # (pairs, D)
         ok = ok_r[:, ir]                                                        # (nb, pairs)

@@ -341,12 +341,12 @@ def _symmetric(nest: Nest) -> bool:
 
 def _fills(op: Operand, seq) -> float:
     """Fills of a tile below the loops ``seq`` ((dim, bound) innermost first)."""
-    total, run, alive = 1, 1, True
+    total, run, alive, dims = 1, 1, True, op.dims
     for d, bound in seq:
         total *= bound
-        if alive and d not in op.dims:
+        if alive and d not in dims:
             run *= bound
-        elif d in op.dims and bound > 1:
+        elif d in dims and bound > 1:
             alive = False
     return total / run
 
@@ -550,7 +550,7 @@ class _Search:
         self.dims = nest.order
         self.D = len(self.dims)
         self.ops_ = nest.operands
-        rel = np.array([[d in o.dims for d in self.dims] for o in self.ops_], dtype=bool)   # (O, D)
+        rel = np.array([[d in dims for d in self.dims] for dims in (o.dims for o in self.ops_)], dtype=bool)  # (O, D)
         self.rel = rel
         sigs = [tuple(rel[:, j]) for j in range(self.D)]
         classes = []
@@ -621,15 +621,15 @@ class _Search:
         ``valid`` (u, Q) and ``best`` (u, G, 3): the largest rho over all perms / the perms passing
         the level / those stopping in it (0 when none)."""
         nc = len(self.classes)
-        cb = np.ones((len(F), nc), dtype=np.int64)
+        cb = np.ones((nc, len(F)), dtype=np.int64)                             # (nc, n)
         for j in range(self.D):
-            cb[:, self.dim_class[j]] *= F[:, j]
+            cb[self.dim_class[j]] *= F[:, j]
         # rows repeat their class bounds a lot: compute on the distinct ones, found by a
         # mixed-radix key of the class bounds (decoded back from the distinct keys)
-        radix = cb.max(axis=0) + 1
+        radix = cb.max(axis=1) + 1
         key = np.zeros(len(F), dtype=np.int64)
         for c in range(nc):
-            key = key * radix[c] + cb[:, c]
+            key = key * radix[c] + cb[c]
         key, inv = np.unique(key, return_inverse=True)
         cb = np.empty((len(key), nc))
         for c in reversed(range(nc)):
@@ -889,10 +889,11 @@ class _Search:
                         charge(o, g, o.memory, "write", None, -dfirst)
         C: dict[tuple, np.ndarray] = {}
         K0 = np.zeros((nY, n))
+        part = np.empty(n)
         for (y, g, k), parts in terms.items():
             col = K0[y] if g is None else np.zeros(n)
             for factor, amount in parts:
-                col += factor * amount
+                col += np.multiply(factor, amount, out=part)
             if g is not None and col.any():
                 C[(y, g, k)] = col
         pe_bits = nest.pe_bits()

@@ -753,7 +753,8 @@ class _Search:
         # the RF" applies to (-1 elsewhere: x >= 2)
         slope = np.einsum("bo,ord->brd", keeps.astype(np.int64), slope_op)            # (nb, nr, D)
         free = (cap - bits_r)[:, :, None]
-        room = np.where(slope > 0, free // np.maximum(slope, 1), np.where(free >= 0, top, -1))
+        # (floor of a float quotient of integers below 2**53: exact)
+        room = np.where(slope > 0, np.floor(free / np.maximum(slope, 1)), np.where(free >= 0, top, -1))
         room = np.minimum(room, top)
         room[np.broadcast_to(byp_rel[:, None, :], room.shape)] = -1
         rest = P[None, :] // Mset                                   # (nm, D) = r * b

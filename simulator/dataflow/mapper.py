@@ -758,9 +758,14 @@ class _Search:
         room = np.minimum(room, top)
         room[np.broadcast_to(byp_rel[:, None, :], room.shape)] = -1
         rest = P[None, :] // Mset                                   # (nm, D) = r * b
+        # per class c, the dram vectors with a prime of a class-c dram factor that fits into a
+        # buffer loop of class c; the pairs with such a buffer loop are dominated
+        movable_c = [movable[:, self.dim_class == c].any(axis=1) for c in range(len(self.classes))]
         div = np.ones((nr, len(Mset)), dtype=bool)
-        busy = np.zeros((len(self.classes), nr, len(Mset)), dtype=bool)   # a buffer loop of class c
+        busy = [np.zeros((nr, len(Mset)), dtype=bool) if m.any() else None for m in movable_c]
         for j in range(self.D):
+            if P[j] == 1:                     # every factor 1: divides, no loop
+                continue
             d_j = divs[j][:, None]                                                   # (nd, 1)
             at = np.searchsorted(d_j[:, 0], Rall[:, j])                              # (nr,)
             rest_j = rest[None, :, j]                                                # (1, nm)
@@ -768,12 +773,11 @@ class _Search:
             if not self.spilled_rel[j]:
                 table &= (Mset[None, :, j] == 1) | (d_j == rest_j)
             div &= table[at]
-            busy[self.dim_class[j]] |= (d_j != rest_j)[at]
-        for c in range(len(self.classes)):
-            # (a prime of the dram factor fits into the buffer loop of its class)
-            movable_c = movable[:, self.dim_class == c].any(axis=1)
-            if movable_c.any():
-                div &= ~(busy[c] & movable_c[None, :])
+            if busy[self.dim_class[j]] is not None:            # a buffer loop of dim j
+                busy[self.dim_class[j]] |= (d_j != rest_j)[at]
+        for b, m in zip(busy, movable_c):
+            if b is not None:
+                div &= ~(b & m[None, :])
         ir, im = np.nonzero(div)
         Rp, Mp = Rall[ir], Mset[im]
         Bp = rest[im] // Rp
@@ -782,7 +786,7 @@ class _Search:
         ok = ok_r[:, ir]                                                        # (nb, pairs)
         for j in range(self.D):
             # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
-            if room[:, :, j].max(initial=-1) >= 1:
+            if P[j] > 1 and room[:, :, j].max(initial=-1) >= 1:
                 ok &= step[None, :, j] > room[:, :, j][:, ir]
         used = ok.any(axis=0)
         sets, at = np.nonzero(ok[:, used])

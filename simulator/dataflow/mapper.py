@@ -714,8 +714,8 @@ class _Search:
         index. Each bypass set then filters the surviving pairs.
 
         Returns the bypass set (n,) and pair index (n,) of every tiling (bypass set by bypass set,
-        each in the pair matrix's row-major order) and R, B, M (p x D) of the pairs some bypass
-        set keeps."""
+        each in the pair matrix's row-major order); R, B, M (p x D) of the pairs some bypass set
+        keeps; the rf and dram vectors (nr x D, nm x D) and each pair's row in them (p,)."""
         cap = int(self.arch.rf_bits)
         ops = self.ops_
         divs = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
@@ -790,7 +790,7 @@ class _Search:
                 ok &= step[None, :, j] > room[:, :, j][:, ir]
         used = ok.any(axis=0)
         sets, at = np.nonzero(ok[:, used])
-        return sets, at, Rp[used], Bp[used], Mp[used]
+        return sets, at, Rp[used], Bp[used], Mp[used], (Rall, ir[used]), (Mset, im[used])
 
     def _buffer_ok(self, B, s):
         """Buffer tiles s * B (rf x buffer factors B) within every SRAM's capacity: its budget, or
@@ -810,21 +810,25 @@ class _Search:
         """Every pruned tiling as arrays. A tiling is a pair (spatial option, rf and dram factors)
         and a bypass set; the bypass sets share their pairs: ``S``, ``R``, ``B``, ``M`` (p x D)
         per pair, ``pair``, ``byp`` (bypass set index) and ``sp`` (spatial option index), (n,)
-        per tiling."""
+        per tiling; the rf and dram vectors of every spatial option (``R_vectors``,
+        ``M_vectors``, rows x D) and each pair's row in them (``R_of``, ``M_of``, (p,)): the
+        level tables are formed on these few rows (:meth:`search`)."""
         nest, arch = self.nest, self.arch
-        out = {k: [] for k in ("S", "R", "B", "M", "pair", "byp", "sp")}
+        out = {k: [] for k in ("S", "R", "B", "M", "pair", "byp", "sp", "R_vectors", "R_of", "M_vectors", "M_of")}
         sps = spatial_options(nest, arch)
         byps = _bypass_sets(nest)
-        pairs = 0
+        pairs, nr, nm = 0, 0, 0
         for si, sp in enumerate(sps):
             sd = spatial_factors(nest, sp)
             s = np.array([sd[d] for d in self.dims], dtype=np.int64)
             P = np.array([temporal_extent(nest, sd)[d] for d in self.dims], dtype=np.int64)
-            sets, at, R, B, M = self.tilings(s, P, byps)
+            sets, at, R, B, M, (Rv, r_of), (Mv, m_of) = self.tilings(s, P, byps)
             out["S"].append(np.repeat(s[None, :], len(R), axis=0))
             out["R"].append(R); out["B"].append(B); out["M"].append(M)
             out["pair"].append(pairs + at); out["byp"].append(sets); out["sp"].append(np.full(len(at), si))
-            pairs += len(R)
+            out["R_vectors"].append(Rv); out["R_of"].append(nr + r_of)
+            out["M_vectors"].append(Mv); out["M_of"].append(nm + m_of)
+            pairs, nr, nm = pairs + len(R), nr + len(Rv), nm + len(Mv)
         if not pairs:
             raise NoMapping("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
         return {k: np.concatenate(v) for k, v in out.items()}, sps, byps
@@ -1033,7 +1037,9 @@ class _Search:
         more than the float noise :data:`TIE`)."""
         T, sps, byps = self.tiling_table()
         n = len(T["pair"])
-        lv = {k: self._level(T[k]) for k in ("R", "B", "M")}
+        lv = {"R": self._level(T["R_vectors"]), "B": self._level(T["B"]), "M": self._level(T["M_vectors"])}
+        lv["R"]["inv"] = lv["R"]["inv"][T["R_of"]]
+        lv["M"]["inv"] = lv["M"]["inv"][T["M_of"]]
         for t in lv.values():                 # distinct row of each tiling (not of its pair)
             t["inv"] = t["inv"][T["pair"]]
         coef = self.for_objective(self.coefficients(T, byps), objective)

@@ -61,8 +61,10 @@ bypassed operand; a dim no kept operand but every bypassed one depends on has no
 How :func:`best` searches (vectorised, exact over the mapspace above):
 
 * Tilings: per spatial option the (rf, dram) pair matrix and its bypass-independent rules are built
-  once, over the union of every bypass set's rf vectors; each bypass set filters the pairs (RF
-  capacity, its own dominance rules), all sets at once.
+  once, over the union of every bypass set's rf vectors (divisibility and buffer-loop activity
+  from one table per dim: they are separable); each bypass set filters the pairs (RF capacity,
+  its own dominance rules), all sets at once. The bypass sets share the pairs: tile sizes and
+  loop-order tables are computed per pair (or per rf / dram vector) and gathered per tiling.
 * Fill groups: operands whose relevance to every dim class is the same (e.g. a fused S-TLLR/TESS
   weight gradient's input traces and spikes on the input window, its errors and output traces on
   the output) have the same fills under every loop order. Every count is linear in the fills, and

@@ -61,8 +61,10 @@ bypassed operand; a dim no kept operand but every bypassed one depends on has no
 How :func:`best` searches (vectorised, exact over the mapspace above):
 
 * Tilings: per spatial option the (rf, dram) pair matrix and its bypass-independent rules are built
-  once, over the union of every bypass set's rf vectors; each bypass set filters the pairs (RF
-  capacity, its own dominance rules), all sets at once.
+  once, over the union of every bypass set's rf vectors (divisibility and buffer-loop activity
+  from one table per dim: they are separable); each bypass set filters the pairs (RF capacity,
+  its own dominance rules), all sets at once. The bypass sets share the pairs: tile sizes and
+  loop-order tables are computed per pair (or per rf / dram vector) and gathered per tiling.
 * Fill groups: operands whose relevance to every dim class is the same (e.g. a fused S-TLLR/TESS
   weight gradient's input traces and spikes on the input window, its errors and output traces on
   the output) have the same fills under every loop order. Every count is linear in the fills, and
@@ -174,15 +176,21 @@ def objective_value(name: str, energy, cycles):
 # ----------------------------------------------------------------------------- helpers
 
 def divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+    """The divisors of n >= 1, ascending."""
+    low = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return low + [n // d for d in reversed(low) if d * d != n]
 
 
-def smallest_prime(n: int) -> int:
-    """Smallest prime factor of n >= 2 (n itself when prime)."""
-    for p in range(2, int(math.isqrt(n)) + 1):
-        if n % p == 0:
-            return p
-    return n
+def smallest_primes(top: int) -> np.ndarray:
+    """Smallest prime factor of 0..top (1 for 0 and 1), as a lookup table (a sieve)."""
+    spf = np.zeros(top + 1, dtype=np.int64)
+    for p in range(2, math.isqrt(top) + 1):
+        if spf[p] == 0:                       # p is prime: mark its multiples not yet marked
+            multiples = spf[p * p::p]
+            multiples[multiples == 0] = p
+    spf[spf == 0] = np.arange(top + 1)[spf == 0]
+    spf[:2] = 1
+    return spf
 
 
 def splits(n: int, parts: int) -> list[tuple[int, ...]]:
@@ -335,12 +343,12 @@ def _symmetric(nest: Nest) -> bool:
 
 def _fills(op: Operand, seq) -> float:
     """Fills of a tile below the loops ``seq`` ((dim, bound) innermost first)."""
-    total, run, alive = 1, 1, True
+    total, run, alive, dims = 1, 1, True, op.dims
     for d, bound in seq:
         total *= bound
-        if alive and d not in op.dims:
+        if alive and d not in dims:
             run *= bound
-        elif d in op.dims and bound > 1:
+        elif d in dims and bound > 1:
             alive = False
     return total / run
 
@@ -544,7 +552,7 @@ class _Search:
         self.dims = nest.order
         self.D = len(self.dims)
         self.ops_ = nest.operands
-        rel = np.array([[d in o.dims for d in self.dims] for o in self.ops_], dtype=bool)   # (O, D)
+        rel = np.array([[d in dims for d in self.dims] for dims in (o.dims for o in self.ops_)], dtype=bool)  # (O, D)
         self.rel = rel
         sigs = [tuple(rel[:, j]) for j in range(self.D)]
         classes = []
@@ -587,29 +595,25 @@ class _Search:
         is the representative of the orders equal up to bound-1 loops: idle classes outermost in
         ascending id), and per fill group the classes multiplied into its run (``sel``) and
         whether the run passes the level (``pas``)."""
-        nc, Q, G = len(self.classes), self.Q, self.G
+        nc, nfree, perms = len(self.classes), self.nfree, self.perms
         npat = 1 << nc
-        valid = np.zeros((npat, Q), dtype=bool)
-        sel = np.zeros((npat, Q, G, nc), dtype=bool)
-        pas = np.zeros((npat, Q, G), dtype=bool)
-        for p in range(npat):
-            act = [bool(p >> c & 1) for c in range(nc)]
-            for q, perm in enumerate(self.perms):
-                free = [int(c) for c in perm[:self.nfree]]
-                flags = [act[c] for c in free]
-                first_idle = flags.index(False) if False in flags else len(flags)
-                idle = [c for c in free if not act[c]]
-                valid[p, q] = not any(flags[first_idle:]) and idle == sorted(idle)
-                for g in range(G):
-                    alive = True
-                    for c in perm:
-                        if not act[c]:
-                            continue
-                        if self.grel[g, c]:
-                            alive = False
-                            break
-                        sel[p, q, g, c] = True
-                    pas[p, q, g] = alive
+        act = (np.arange(npat)[:, None] >> np.arange(nc)) & 1 == 1               # (npat, nc)
+        # position i of a perm (innermost first): its class active / relevant to group g
+        on = act[:, perms]                                                        # (npat, Q, nc)
+        rel = self.grel[:, perms].transpose(1, 0, 2)                              # (Q, G, nc)
+        stop = on[:, :, None, :] & rel[None]                                      # (npat, Q, G, nc)
+        # the run goes on below position i: no active relevant class inner to it
+        going = ~np.logical_or.accumulate(np.concatenate(
+            [np.zeros(stop.shape[:-1] + (1,), dtype=bool), stop[..., :-1]], axis=-1), axis=-1)
+        sel_at = on[:, :, None, :] & ~rel[None] & going                           # by position
+        sel = np.take_along_axis(sel_at, np.argsort(perms, axis=1)[None, :, None, :], axis=-1)
+        pas = ~stop.any(axis=-1)                                                  # (npat, Q, G)
+        # representative: the idle free classes outermost (after every active one), ascending
+        flags = on[:, :, :nfree]
+        idle_from = np.logical_or.accumulate(~flags, axis=-1)
+        ascending = perms[:, :nfree - 1] < perms[:, 1:nfree] if nfree > 1 else np.ones((len(perms), 0), dtype=bool)
+        valid = (~(flags & idle_from).any(axis=-1)
+                 & (ascending[None] | flags[:, :, :-1] | flags[:, :, 1:]).all(axis=-1))   # (npat, Q)
         self.valid_t, self.pas_t = valid, pas
         self.sel_c = [np.ascontiguousarray(sel[..., c]) for c in range(nc)]
 
@@ -619,15 +623,19 @@ class _Search:
         ``valid`` (u, Q) and ``best`` (u, G, 3): the largest rho over all perms / the perms passing
         the level / those stopping in it (0 when none)."""
         nc = len(self.classes)
-        cb = np.ones((len(F), nc))
+        cb = np.ones((nc, len(F)), dtype=np.int64)                             # (nc, n)
         for j in range(self.D):
-            cb[:, self.dim_class[j]] *= F[:, j]
-        # rows repeat their class bounds a lot: compute on the distinct ones
+            cb[self.dim_class[j]] *= F[:, j]
+        # rows repeat their class bounds a lot: compute on the distinct ones, found by a
+        # mixed-radix key of the class bounds (decoded back from the distinct keys)
+        radix = cb.max(axis=1) + 1
         key = np.zeros(len(F), dtype=np.int64)
         for c in range(nc):
-            key = key * (int(cb[:, c].max()) + 1) + cb[:, c].astype(np.int64)
-        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        cb = cb[first]
+            key = key * radix[c] + cb[c]
+        key, inv = np.unique(key, return_inverse=True)
+        cb = np.empty((len(key), nc))
+        for c in reversed(range(nc)):
+            key, cb[:, c] = np.divmod(key, radix[c])
         pat = (cb > 1).astype(np.int64) @ (1 << np.arange(nc, dtype=np.int64))
         rho = np.ones((len(cb), self.Q, self.G))
         for c in range(nc):
@@ -662,40 +670,35 @@ class _Search:
                 out = out * ((f[:, idx[a.dim]] - 1) * a.stride + f[:, idx[a.window]])
         return out
 
-    def _spf(self, top: int) -> np.ndarray:
-        """Smallest prime factor of 0..top (1 for 0 and 1), as a lookup table."""
-        t = self.__dict__.get("_spf_table")
-        if t is None or len(t) <= top:
-            t = np.array([1, 1] + [smallest_prime(v) for v in range(2, top + 1)], dtype=np.int64)
-            self._spf_table = t
-        return t
+    def _products(self, cols: list, keep) -> np.ndarray:
+        """The vectors (n x D) taking per dim j a value of ``cols[j]`` (ascending), in
+        lexicographic order (the last dim fastest), that ``keep`` accepts: built dim by dim,
+        ``keep(rows)`` (n x D, the dims not yet chosen at 1) must be False for every extension
+        of a rejected row (a monotone condition)."""
+        rows = np.ones((1, self.D), dtype=np.int64)
+        for j, c in enumerate(cols):
+            rows = np.repeat(rows, len(c), axis=0)
+            rows[:, j] = np.tile(c, len(rows) // len(c))
+            rows = rows[keep(rows)]
+        return rows
 
-    @staticmethod
-    def _products(P: np.ndarray, skip=None) -> np.ndarray:
-        """Every vector of divisors of P (n x D), dims in ``skip`` fixed to 1."""
-        cols = [np.array(divisors(int(p)) if skip is None or not skip[j] else [1], dtype=np.int64)
-                for j, p in enumerate(P)]
-        grids = np.meshgrid(*cols, indexing="ij")
-        return np.stack([g.reshape(-1) for g in grids], axis=1)
-
-    def dram_table(self, s: np.ndarray, P: np.ndarray):
-        """Every dram factor vector (n x D) with at most MAX_DRAM_DIMS factors > 1; whether the
-        buffer tiles it leaves (s * P / m, independent of the rf split) fit the budgets; and per
-        dim whether moving the smallest prime of its dram factor into the buffer still fits."""
-        rows = self._products(P)
-        rows = rows[np.sum(rows > 1, axis=1) <= self.max_dram]
-        ok = self._buffer_ok(P[None, :] // rows, s)
-        spf = self._spf(int(P.max()))
-        movable = np.zeros(rows.shape, dtype=bool)
+    def dram_table(self, s: np.ndarray, P: np.ndarray, divs: list, spf: np.ndarray):
+        """The dram factor vectors (nm x D, each factor a divisor of P: ``divs``, ascending) with
+        at most ``max_dram`` factors > 1, in lexicographic order, whose buffer tiles (s * P / m,
+        independent of the rf split) fit the budgets, and per dim (nm x D) whether moving the
+        smallest prime (``spf``: table) of its dram factor into the buffer still fits (False
+        where the factor is 1)."""
+        looping = np.meshgrid(*[(d > 1).astype(np.int8) for d in divs], indexing="ij", sparse=True)
+        at = np.flatnonzero(sum(looping).reshape(-1) <= self.max_dram)        # in the full grid
+        rows = np.stack([d[i] for d, i in zip(divs, np.unravel_index(at, [len(d) for d in divs]))], axis=1)
+        rows = rows[self._buffer_ok(P[None, :] // rows, s)]
+        moved = np.repeat(rows[None], self.D, axis=0)                        # (D, nm, D)
         for j in range(self.D):
-            mj = rows[:, j] > 1
-            if mj.any():
-                m2 = rows.copy()
-                m2[:, j] //= spf[rows[:, j]]
-                movable[:, j] = mj & self._buffer_ok(P[None, :] // m2, s)
-        return rows, ok, movable
+            moved[j, :, j] //= spf[rows[:, j]]
+        fits = self._buffer_ok(P[None, :] // moved.reshape(-1, self.D), s).reshape(self.D, -1)
+        return rows, (rows > 1) & fits.T
 
-    def tilings(self, s: np.ndarray, P: np.ndarray, byps, dram=None):
+    def tilings(self, s: np.ndarray, P: np.ndarray, byps):
         """Per bypass set of ``byps``: (R, B, M) rows of the pruned temporal factors for spatial
         ``s``: rf vectors x dram vectors whose product divides P, the buffer within its capacity
         (:meth:`_buffer_ok`), minus the rows a dominance rule removes:
@@ -706,66 +709,90 @@ class _Search:
         * a dim no kept and every bypassed operand depends on has no rf loop when the buffer is
           feasible without it (its loop is at least as good innermost at the buffer).
 
-        The (rf, dram) pair matrix and its bypass-independent rules are built once, over the
-        union of every bypass set's rf vectors; each bypass set then filters the surviving pairs."""
-        Mset, okset, movable = dram if dram is not None else self.dram_table(s, P)
-        cap = self.arch.rf_bits
+        The (rf, dram) pair matrix (nr x nm: the rf vectors some bypass set's RF holds x the dram
+        vectors whose buffer tiles fit) and its bypass-independent rules are built once; both the
+        divisibility and the activity of a buffer loop are separable per dim, so each dim
+        contributes a table over (its rf divisor, dram vector), gathered by the rf vectors' divisor
+        index. Each bypass set then filters the surviving pairs.
+
+        Returns the bypass set (n,) and pair index (n,) of every tiling (bypass set by bypass set,
+        each in the pair matrix's row-major order); R, B, M (p x D) of the pairs some bypass set
+        keeps; the rf and dram vectors (nr x D, nm x D) and each pair's row in them (p,)."""
+        cap = int(self.arch.rf_bits)
         ops = self.ops_
-        Rall = self._products(P)
-        bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops])          # (O, nr)
-        keeps = [np.array([o.name not in byp for o in ops]) for byp in byps]
-        inners = [(~self.rel[k].any(axis=0) & self.rel[~k].all(axis=0)) if (~k).any()
-                  else np.zeros(self.D, dtype=bool) for k in keeps]
-        Rall_ok = np.zeros(len(Rall), dtype=bool)
-        for k, inner in zip(keeps, inners):      # the union of every bypass set's rf vectors
-            Rall_ok |= (bits_op[k].sum(axis=0) <= cap) & np.all(Rall[:, inner] == 1, axis=1)
-        Rall, bits_op = Rall[Rall_ok], bits_op[:, Rall_ok]
-        slope_op = np.zeros(bits_op.shape + (self.D,))
+        divs = [np.array(divisors(int(p)), dtype=np.int64) for p in P]
+        top = int(P.max())                    # every prime of a factor of P is at most top
+        spf = smallest_primes(top)
+        Mset, movable = self.dram_table(s, P, divs, spf)
+        # every bypass set keeps the outputs: rf vectors whose output tiles overflow the RF are
+        # in none (RF tiles only grow with a factor)
+        outputs = [o for o in ops if o.is_output]
+        Rall = self._products(divs, lambda r: sum(self._elements_of(o, r) * o.bits for o in outputs) <= cap)
+        # RF bits (integers) of every operand's RF tile and of every bypass set's kept ones
+        bits_op = np.stack([self._elements(o, Rall) * o.bits for o in ops]).astype(np.int64)  # (O, nr)
+        keeps = np.array([[o.name not in byp for o in ops] for byp in byps])           # (nb, O)
+        rel = self.rel.astype(np.int64)                                                # (O, D)
+        kept_rel, byp_rel = keeps @ rel > 0, ~keeps @ rel                              # (nb, D)
+        n_byp = (~keeps).sum(axis=1)[:, None]
+        # the dims no kept and every bypassed operand depends on (none without a bypassed one)
+        inners = ~kept_rel & (byp_rel == n_byp) & (n_byp > 0)                          # (nb, D)
+        byp_rel = byp_rel > 0
+        bits_r = keeps.astype(np.int64) @ bits_op                                      # (nb, nr)
+        rf_loops = (Rall > 1).astype(np.int64) @ inners.T.astype(np.int64)             # (nr, nb)
+        ok_r = (bits_r <= cap) & (rf_loops.T == 0)
+        Rall_ok = ok_r.any(axis=0)                 # the union of every bypass set's rf vectors
+        Rall, bits_op, bits_r, ok_r = Rall[Rall_ok], bits_op[:, Rall_ok], bits_r[:, Rall_ok], ok_r[:, Rall_ok]
+        nr = len(Rall)
+        doubled = np.repeat(Rall[None], self.D, axis=0)                                # (D, nr, D)
         for j in range(self.D):
-            r2 = Rall.copy()
-            r2[:, j] *= 2
-            slope_op[:, :, j] = np.stack([self._elements(o, r2) * o.bits for o in ops]) - bits_op
+            doubled[j, :, j] *= 2
+        doubled = doubled.reshape(-1, self.D)
+        slope_op = np.stack([(self._elements_of(o, doubled) * o.bits).reshape(self.D, nr).T
+                             for o in ops]).astype(np.int64) - bits_op[:, :, None]     # (O, nr, D)
+        # RF tiles are multilinear in each rf factor: multiplying r_j by x adds (x - 1) * slope
+        # bits. room[set, r, j]: the largest x - 1 that still fits (at most top), for the sets
+        # the rule "no prime of the buffer factor of a dim no bypassed operand depends on fits in
+        # the RF" applies to (-1 elsewhere: x >= 2)
+        slope = np.einsum("bo,ord->brd", keeps.astype(np.int64), slope_op)            # (nb, nr, D)
+        free = (cap - bits_r)[:, :, None]
+        # (floor of a float quotient of integers below 2**53: exact)
+        room = np.where(slope > 0, np.floor(free / np.maximum(slope, 1)), np.where(free >= 0, top, -1))
+        room = np.minimum(room, top)
+        room[np.broadcast_to(byp_rel[:, None, :], room.shape)] = -1
         rest = P[None, :] // Mset                                   # (nm, D) = r * b
-        div = np.ones((len(Rall), len(Mset)), dtype=bool)
+        # per class c, the dram vectors with a prime of a class-c dram factor that fits into a
+        # buffer loop of class c; the pairs with such a buffer loop are dominated
+        movable_c = [movable[:, self.dim_class == c].any(axis=1) for c in range(len(self.classes))]
+        div = np.ones((nr, len(Mset)), dtype=bool)
+        busy = [np.zeros((nr, len(Mset)), dtype=bool) if m.any() else None for m in movable_c]
         for j in range(self.D):
-            r_j, rest_j = Rall[:, j, None], rest[None, :, j]
-            div &= rest_j % r_j == 0
+            if P[j] == 1:                     # every factor 1: divides, no loop
+                continue
+            d_j = divs[j][:, None]                                                   # (nd, 1)
+            at = np.searchsorted(d_j[:, 0], Rall[:, j])                              # (nr,)
+            rest_j = rest[None, :, j]                                                # (1, nm)
+            table = rest_j % d_j == 0                                                # (nd, nm)
             if not self.spilled_rel[j]:
-                div &= (Mset[None, :, j] == 1) | (r_j == rest_j)
-        div &= okset[None, :]
+                table &= (Mset[None, :, j] == 1) | (d_j == rest_j)
+            div &= table[at]
+            if busy[self.dim_class[j]] is not None:            # a buffer loop of dim j
+                busy[self.dim_class[j]] |= (d_j != rest_j)[at]
+        for b, m in zip(busy, movable_c):
+            if b is not None:
+                div &= ~(b & m[None, :])
         ir, im = np.nonzero(div)
         Rp, Mp = Rall[ir], Mset[im]
         Bp = rest[im] // Rp
-        active = np.zeros((len(ir), len(self.classes)), dtype=bool)
+        # x - 1 for the smallest prime x of each buffer factor (top + 1: no buffer loop, no room)
+        step = np.where(Bp > 1, spf[Bp] - 1, top + 1)                          # (pairs, D)
+        ok = ok_r[:, ir]                                                        # (nb, pairs)
         for j in range(self.D):
-            active[:, self.dim_class[j]] |= Bp[:, j] > 1
-        keep = ~np.any(movable[im] & active[:, self.dim_class], axis=1)
-        # (a prime of the dram factor fits into the buffer loop of its class)
-        ir, im, Rp, Mp, Bp = ir[keep], im[keep], Rp[keep], Mp[keep], Bp[keep]
-        spf = self._spf(int(P.max()))
-        spf_b = spf[Bp] - 1
-        # every bypass set at once: (sets, pairs) masks
-        KW = np.array(keeps, dtype=np.float64)                                  # (nb, O)
-        bits = KW @ bits_op[:, ir]                                              # (nb, pairs)
-        ok = bits <= cap
-        inner_m = np.array(inners, dtype=np.float64)                            # (nb, D)
-        ok &= (inner_m @ (Rp > 1).T.astype(np.float64)) == 0
-        byp_rel = np.array([self.rel[~k].any(axis=0) for k in keeps])          # (nb, D)
-        for j in range(self.D):
-            sets = ~byp_rel[:, j]
-            if not sets.any():
-                continue
             # a prime of the buffer factor of a dim no bypassed operand depends on fits in the RF
-            slope = KW[sets] @ slope_op[:, ir, j]                               # (sets, pairs)
-            ok[sets] &= ~((Bp[None, :, j] > 1) & (bits[sets] + slope * spf_b[None, :, j] <= cap))
-        out = []
-        for bi in range(len(byps)):
-            R, M = Rp[ok[bi]], Mp[ok[bi]]
-            out.append((R, P[None, :] // M // R, M))
-        return out
-
-    def _rf_bits(self, R, byp):
-        return sum(self._elements(o, R) * o.bits for o in self.ops_ if o.name not in byp)
+            if P[j] > 1 and room[:, :, j].max(initial=-1) >= 1:
+                ok &= step[None, :, j] > room[:, :, j][:, ir]
+        used = ok.any(axis=0)
+        sets, at = np.nonzero(ok[:, used])
+        return sets, at, Rp[used], Bp[used], Mp[used], (Rall, ir[used]), (Mset, im[used])
 
     def _buffer_ok(self, B, s):
         """Buffer tiles s * B (rf x buffer factors B) within every SRAM's capacity: its budget, or
@@ -782,43 +809,52 @@ class _Search:
         return ok
 
     def tiling_table(self):
-        """Every pruned tiling as arrays (one row each): S, R, B, M (n x D), bypass and spatial
-        option indices."""
+        """Every pruned tiling as arrays. A tiling is a pair (spatial option, rf and dram factors)
+        and a bypass set; the bypass sets share their pairs: ``S``, ``R``, ``B``, ``M`` (p x D)
+        per pair, ``pair``, ``byp`` (bypass set index) and ``sp`` (spatial option index), (n,)
+        per tiling; the rf and dram vectors of every spatial option (``R_vectors``,
+        ``M_vectors``, rows x D) and each pair's row in them (``R_of``, ``M_of``, (p,)): the
+        level tables are formed on these few rows (:meth:`search`)."""
         nest, arch = self.nest, self.arch
-        out = {k: [] for k in ("S", "R", "B", "M", "byp", "sp")}
+        out = {k: [] for k in ("S", "R", "B", "M", "pair", "byp", "sp", "R_vectors", "R_of", "M_vectors", "M_of")}
         sps = spatial_options(nest, arch)
         byps = _bypass_sets(nest)
+        pairs, nr, nm = 0, 0, 0
         for si, sp in enumerate(sps):
             sd = spatial_factors(nest, sp)
             s = np.array([sd[d] for d in self.dims], dtype=np.int64)
             P = np.array([temporal_extent(nest, sd)[d] for d in self.dims], dtype=np.int64)
-            for bi, (R, B, M) in enumerate(self.tilings(s, P, byps)):
-                if not len(R):
-                    continue
-                out["S"].append(np.repeat(s[None, :], len(R), axis=0))
-                out["R"].append(R); out["B"].append(B); out["M"].append(M)
-                out["byp"].append(np.full(len(R), bi)); out["sp"].append(np.full(len(R), si))
-        if not out["R"]:
+            sets, at, R, B, M, (Rv, r_of), (Mv, m_of) = self.tilings(s, P, byps)
+            out["S"].append(np.repeat(s[None, :], len(R), axis=0))
+            out["R"].append(R); out["B"].append(B); out["M"].append(M)
+            out["pair"].append(pairs + at); out["byp"].append(sets); out["sp"].append(np.full(len(at), si))
+            out["R_vectors"].append(Rv); out["R_of"].append(nr + r_of)
+            out["M_vectors"].append(Mv); out["M_of"].append(nm + m_of)
+            pairs, nr, nm = pairs + len(R), nr + len(Rv), nm + len(Mv)
+        if not pairs:
             raise NoMapping("no mapping fits: the RF cannot hold even unit tiles of the kept operands")
         return {k: np.concatenate(v) for k, v in out.items()}, sps, byps
 
     # -- scoring -----------------------------------------------------------------------------
     def coefficients(self, T: dict, byps):
         """Every count of a tiling is linear in the fills of its operands' tiles, and a fill is
-        (product of the bounds above) / (run of the group's irrelevant loops). Per row: the
-        order-independent part ``K0`` (n, Y) and the coefficients ``C`` (n, Y, G, 3) of the
-        reciprocal runs of each group (0: buffer + dram loops, the RF tile's fills; 1: rf +
-        buffer + dram loops, a bypassed operand's; 2: dram loops, the buffer tile's), for
-        Y = energy (pJ), then read and write bits of every memory in :attr:`mems`."""
+        (product of the bounds above) / (run of the group's irrelevant loops). Per tiling: the
+        order-independent part ``K0`` (Y, n) and the coefficients ``C`` of the reciprocal runs
+        of each group (0: buffer + dram loops, the RF tile's fills; 1: rf + buffer + dram loops, a
+        bypassed operand's; 2: dram loops, the buffer tile's), for Y = energy (pJ), then read and
+        write bits of every memory in :attr:`mems`: a dict (y, g, k) -> column (n,) of the columns
+        not all zero (:meth:`values` gathers a chunk's rows from them); the compute cycles (n,).
+        Tile sizes are computed per pair (:meth:`tiling_table`) and gathered per tiling."""
         nest, arch = self.nest, self.arch
-        S, R, B, M = (T[k].astype(np.float64) for k in ("S", "R", "B", "M"))
-        n = len(R)
-        totM = np.prod(M, axis=1)
-        totBM = np.prod(B, axis=1) * totM
-        totRBM = np.prod(R, axis=1) * totBM
+        S, R, B, M = (T[k].astype(np.float64) for k in ("S", "R", "B", "M"))     # (p, D)
+        pair = T["pair"]
+        n = len(pair)
+        totM = _row_product(M)
+        totBM = _row_product(B) * totM
+        totRBM = _row_product(R) * totBM
         f_sp, f_arr, f_buf = S, S * R, S * R * B
         full = f_buf * M
-        pes = np.prod(S, axis=1)
+        pes = _row_product(S)
         gated = arch.zero != "none"
         executed = nest.points * (nest.density if gated else 1.0)
         nY = 1 + 2 * len(self.mems)
@@ -831,49 +867,53 @@ class _Search:
             if mem != "rf":
                 terms.setdefault((self.ymap[(mem, action)],) + key, []).append((float(o.bits), amount))
 
-        for i, o in enumerate(self.ops_):
+        for i, o in enumerate(self.ops_):       # amounts per tiling (kept or bypassed: 1.0 or 0.0)
             g = self.group_of[i]
             byp = bypassed[i][T["byp"]]
             kf = (~byp).astype(np.float64)
-            dmoved = self._elements(o, f_buf) * totM
+            dmoved = (self._elements(o, f_buf) * totM)[pair]
             if not o.is_output:
                 arr = self._elements(o, f_arr) * totBM
-                charge(o, g, "rf", "write", 0, kf * self._elements(o, R) * pes * totBM)
+                charge(o, g, "rf", "write", 0, kf * (self._elements(o, R) * pes * totBM)[pair])
                 charge(o, g, "rf", "read", None, kf * executed)
-                charge(o, g, o.memory, "read", 0, kf * arr)
+                charge(o, g, o.memory, "read", 0, kf * arr[pair])
                 if byp.any():
-                    charge(o, g, o.memory, "read", 1, byp * self._elements(o, f_sp) * totRBM)
+                    charge(o, g, o.memory, "read", 1, byp * (self._elements(o, f_sp) * totRBM)[pair])
                 if o.spilled:
                     charge(o, g, arch.dram, "read", 2, dmoved)
                     charge(o, g, o.memory, "write", 2, dmoved)
             else:                     # the output: never bypassed
-                arr = self._elements(o, f_arr) * totBM
+                arr = (self._elements(o, f_arr) * totBM)[pair]
                 charge(o, g, "rf", "read", None, np.full(n, executed))
                 charge(o, g, "rf", "write", None, np.full(n, executed))
                 charge(o, g, o.memory, "write", 0, arr)
                 charge(o, g, o.memory, "read", 0, arr)
                 if o.role == "write":
-                    charge(o, g, o.memory, "read", None, -self._first(o, f_arr, full))
+                    charge(o, g, o.memory, "read", None, -self._first(o, f_arr, full)[pair])
                 if o.spilled:
                     for mem, action in ((arch.dram, "write"), (arch.dram, "read"), (o.memory, "read"),
                                         (o.memory, "write")):
                         charge(o, g, mem, action, 2, dmoved)
                     if o.role == "write":
-                        dfirst = self._first(o, f_buf, full)
+                        dfirst = self._first(o, f_buf, full)[pair]
                         charge(o, g, arch.dram, "read", None, -dfirst)
                         charge(o, g, o.memory, "write", None, -dfirst)
-        C = np.zeros((nY, self.G, 3, n))
+        C: dict[tuple, np.ndarray] = {}
         K0 = np.zeros((nY, n))
+        part = np.empty(n)
         for (y, g, k), parts in terms.items():
-            col = K0[y] if g is None else C[y, g, k]
+            col = K0[y] if g is None else np.zeros(n)
             for factor, amount in parts:
-                col += factor * amount
+                col += np.multiply(factor, amount, out=part)
+            if g is not None and col.any():
+                C[(y, g, k)] = col
         pe_bits = nest.pe_bits()
         K0[0] += sum(v * nest.points * (nest.density if gated else 1.0) * arch.price(("pe", k, pe_bits))
                      for k, v in nest.ops.items())
-        K0, C = K0.T, np.moveaxis(C, -1, 0)
-        compute = np.prod(R * B * M, axis=1) * (nest.density if arch.zero == "skip" else 1.0)
-        return K0, C, compute, C.any(axis=0)
+        # every factor is an integer (and so is every product below 2**53): totRBM is exactly
+        # the product of the temporal bounds
+        compute = totRBM[pair] * (nest.density if arch.zero == "skip" else 1.0)
+        return K0, C, compute
 
     def _need(self, objective: str) -> list[int]:
         if objective == "energy":
@@ -881,8 +921,21 @@ class _Search:
         traffic = list(range(1, 1 + 2 * len(self.mems)))
         return traffic if objective == "latency" else [0] + traffic
 
-    def values(self, rows, lv, coef, objective: str, mode: str):
-        """Objective of ``rows`` (tiling indices; None: every row) under loop orders, per ``mode``:
+    def for_objective(self, coef, objective: str) -> dict:
+        """The coefficients ``objective`` needs, stacked for :meth:`values` to gather a chunk's rows
+        in one step: ``K`` (len(need), n) the order-independent parts of the Y rows ``need``
+        (energy, or the read and write bits per memory, or both), ``C`` (len(terms), n) the
+        non-zero coefficient columns ``terms`` ((y, g, k), y outer), ``compute`` (n,) cycles."""
+        K0, C, compute = coef
+        need = self._need(objective)
+        terms = [(y, g, k) for y in need for g in range(self.G) for k in range(3) if (y, g, k) in C]
+        stacked = np.stack([C[t] for t in terms]) if terms else np.zeros((0, K0.shape[1]))
+        return {"objective": objective, "need": need, "terms": terms, "K": K0[need], "C": stacked,
+                "compute": compute}
+
+    def values(self, rows, lv, coef: dict, mode: str):
+        """Objective (``coef``: :meth:`for_objective`) of ``rows`` (tiling indices; None: every
+        row) under loop orders, per ``mode``:
 
         * ``loose``: every group its own best order at every level (its largest run);
         * ``dram``: the dram order shared, every group its own buffer and rf orders;
@@ -895,48 +948,70 @@ class _Search:
         least value; every objective is monotone in every count). Returns (min per row,
         (qr, qb, qd) argmin, valid combinations per row) -- the last two for the exact modes,
         which skip invalid (non-representative) orders: they repeat a valid order's counts."""
-        n, Q, G = (0 if rows is None else len(rows)), self.Q, self.G
+        Q, objective, terms = self.Q, coef["objective"], coef["terms"]
+        at = {level: t["inv"] if rows is None else t["inv"][rows] for level, t in lv.items()}
+        n = len(at["R"])
+        tables: dict[tuple, np.ndarray] = {}
 
         def get(level, what):           # one level table of these rows (rho, pas, valid, best)
-            t = lv[level]
-            return t[what][t["inv"] if rows is None else t["inv"][rows]]
-        xr, xb = get("R", "best"), get("B", "best")
-        if mode == "loose":
-            d = get("M", "best")[:, :, 0]                                        # (n, G)
-            bd = np.maximum(xb[:, :, 1] * d, xb[:, :, 2])
-            rbd = np.maximum(xr[:, :, 1] * bd, xr[:, :, 2])
-        elif mode == "dram":
-            d = get("M", "rho")                                                  # (n, Q, G)
-            bd = np.maximum(xb[:, None, :, 1] * d, xb[:, None, :, 2])
-            rbd = np.maximum(xr[:, None, :, 1] * bd, xr[:, None, :, 2])
-        else:
-            rd, rb, pb = get("M", "rho"), get("B", "rho"), get("B", "pas")
-            d = rd[:, None, None, :, :]                                          # (n, 1, 1, Q, G)
-            bd = (rb[:, :, None, :] * np.where(pb[:, :, None, :], rd[:, None, :, :], 1.0))[:, None]
-            if mode == "bound":
-                rbd = np.maximum(xr[:, None, None, None, :, 1] * bd, xr[:, None, None, None, :, 2])
-            elif mode == "bypass":
-                rr, pr = get("R", "rho"), get("R", "pas")
-                rbd = rr[:, :, None, None, :] * np.where(pr[:, :, None, None, :], bd, 1.0)
+            if (level, what) not in tables:
+                tables[(level, what)] = lv[level][what][at[level]]
+            return tables[(level, what)]
+        shape = {"loose": (n,), "dram": (n, Q), "bypass": (n, Q, Q, Q)}.get(mode, (n, 1, Q, Q))
+        runs: dict[tuple, np.ndarray] = {}
+
+        def run(g, k):
+            """Group g's run of the fills of coefficient k (0: buffer + dram, bd; 1: rf + buffer +
+            dram, rbd; 2: dram, d) under the orders of ``mode``, broadcastable to ``shape``."""
+            if (g, k) in runs:
+                return runs[(g, k)]
+            if k == 2:
+                if mode == "loose":
+                    out = get("M", "best")[:, g, 0]                               # (n,)
+                elif mode == "dram":
+                    out = get("M", "rho")[:, :, g]                                # (n, Q)
+                else:
+                    out = get("M", "rho")[:, None, None, :, g]                    # (n, 1, 1, Q)
+            elif k == 0:
+                d = run(g, 2)
+                if mode in ("loose", "dram"):
+                    xb = get("B", "best")
+                    lead = (slice(None),) + (None,) * (d.ndim - 1)
+                    out = np.maximum(xb[(*lead, g, 1)] * d, xb[(*lead, g, 2)])
+                else:
+                    rd, rb, pb = get("M", "rho"), get("B", "rho"), get("B", "pas")
+                    out = (rb[:, :, None, g] * np.where(pb[:, :, None, g], rd[:, None, :, g], 1.0))[:, None]
             else:
-                rbd = bd                                      # unused: no bypassed operand
-        shape = np.broadcast_shapes(d.shape, bd.shape, rbd.shape)[:-1]
-        inv = (1.0 / bd, 1.0 / rbd, 1.0 / d)
-        K0, C, compute, used = coef
-        need = self._need(objective)
-        if rows is None:
-            n = len(K0)
-            K0, C, used = K0[:, need], C[:, need], used[need]
-        else:
-            K0, C, compute, used = K0[rows][:, need], C[rows][:, need], compute[rows], used[need]
+                bd = run(g, 0)
+                if mode in ("loose", "dram", "bound"):
+                    xr = get("R", "best")
+                    lead = (slice(None),) + (None,) * (bd.ndim - 1)
+                    out = np.maximum(xr[(*lead, g, 1)] * bd, xr[(*lead, g, 2)])
+                elif mode == "bypass":
+                    rr, pr = get("R", "rho"), get("R", "pas")
+                    out = rr[:, :, None, None, g] * np.where(pr[:, :, None, None, g], bd, 1.0)
+                else:
+                    out = bd                                  # unused: no bypassed operand
+            runs[(g, k)] = out
+            return out
+        inv = {(g, k): 1.0 / run(g, k) for _, g, k in terms}
+        K, C, compute = coef["K"], coef["C"], coef["compute"]
+        if rows is not None:
+            K, C, compute = K[:, rows], C[:, rows], compute[rows]
         lead = (slice(None),) + (None,) * (len(shape) - 1)
         Y = []
-        for yi in range(len(need)):
-            acc = np.broadcast_to(K0[(slice(None), yi) + lead[1:]], shape)
-            for g in range(G):
-                for k in range(3):
-                    if used[yi, g, k]:
-                        acc = acc + C[(slice(None), yi, g, k) + lead[1:]] * inv[k][..., g]
+        for yi, y in enumerate(coef["need"]):
+            acc = None
+            for ti, (yy, g, k) in enumerate(terms):
+                if yy != y:
+                    continue
+                part = C[ti][lead] * inv[(g, k)]
+                if acc is None:
+                    acc = np.add(K[yi][lead], part, out=np.empty(shape))
+                else:
+                    acc += part
+            if acc is None:
+                acc = np.broadcast_to(K[yi][lead], shape)
             Y.append(acc.reshape(n, -1))
         if objective == "energy":
             value = Y[0]
@@ -963,11 +1038,15 @@ class _Search:
         they leave, until the next cheap bound reaches the best found (nothing later can beat it by
         more than the float noise :data:`TIE`)."""
         T, sps, byps = self.tiling_table()
-        n = len(T["R"])
-        lv = {k: self._level(T[k]) for k in ("R", "B", "M")}
-        coef = self.coefficients(T, byps)
+        n = len(T["pair"])
+        lv = {"R": self._level(T["R_vectors"]), "B": self._level(T["B"]), "M": self._level(T["M_vectors"])}
+        lv["R"]["inv"] = lv["R"]["inv"][T["R_of"]]
+        lv["M"]["inv"] = lv["M"]["inv"][T["M_of"]]
+        for t in lv.values():                 # distinct row of each tiling (not of its pair)
+            t["inv"] = t["inv"][T["pair"]]
+        coef = self.for_objective(self.coefficients(T, byps), objective)
         self.__dict__.pop("_elements_memo", None)
-        lb = self.values(None, lv, coef, objective, "loose")[0]
+        lb = self.values(None, lv, coef, "loose")[0]
         order = np.argsort(lb, kind="stable")
         has_byp = np.array([bool(b) for b in byps])[T["byp"]]
         best_v, best_at, evaluated, start, step = np.inf, None, 0, 0, 16
@@ -983,12 +1062,12 @@ class _Search:
             rows = rows[may_beat(lb[rows])]
             for mode, width in (("dram", self.Q), ("bound", self.Q ** 2)):
                 if self.Q > 1 and len(rows):
-                    lb2 = np.concatenate([self.values(c, lv, coef, objective, mode)[0]
+                    lb2 = np.concatenate([self.values(c, lv, coef, mode)[0]
                                           for c in _chunks(rows, CHUNK // width)])
                     rows = rows[may_beat(lb2)]
             for mode, sub in (("plain", rows[~has_byp[rows]]), ("bypass", rows[has_byp[rows]])):
                 for c in _chunks(sub, CHUNK // combos[mode]):
-                    v, (qr, qb, qd), nvalid = self.values(c, lv, coef, objective, mode)
+                    v, (qr, qb, qd), nvalid = self.values(c, lv, coef, mode)
                     evaluated += nvalid
                     k = int(np.argmin(v))
                     if v[k] < best_v or best_at is None:
@@ -1017,7 +1096,8 @@ class _Search:
     def candidate(self, T, sps, byps, at) -> Candidate:
         row, qr, qb, qd = at
         dims = self.dims
-        fac = {d: (int(T["R"][row, j]), int(T["B"][row, j]), int(T["M"][row, j])) for j, d in enumerate(dims)}
+        p = T["pair"][row]
+        fac = {d: (int(T["R"][p, j]), int(T["B"][p, j]), int(T["M"][p, j])) for j, d in enumerate(dims)}
         order = {}
         for lv, q in (("rf", qr), ("buffer", qb), ("dram", qd)):
             perm = self.perms[q]                 # classes innermost first
@@ -1032,6 +1112,15 @@ def _qmax(rho: np.ndarray, mask) -> np.ndarray:
     out = np.zeros((rho.shape[0], rho.shape[2]))
     for q in range(rho.shape[1]):
         out = np.maximum(out, rho[:, q] if mask is True else np.where(mask[:, q], rho[:, q], 0.0))
+    return out
+
+
+def _row_product(X: np.ndarray) -> np.ndarray:
+    """Product over the columns of X (n x D), column by column (numpy's reduction along a short
+    last axis is slow)."""
+    out = X[:, 0].copy()
+    for j in range(1, X.shape[1]):
+        out *= X[:, j]
     return out
 
 

@@ -24,10 +24,10 @@ from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.activity import measure_activity
 from tess_sim.simulator.atomic import atomic_output
 from tess_sim.simulator.functional.checkpoint import load_checkpoint, save_checkpoint
-from tess_sim.simulator.functional.data import FrameDataset, RateDataset, load_digits_spikes
+from tess_sim.simulator.functional.data import FrameDataset, RateDataset
 from tess_sim.simulator.functional.network import init_scheme
 from tess_sim.simulator.functional.train import History, train
-from tess_sim.simulator.measured.bridge import event_samples, load_samples, rule_params
+from tess_sim.simulator.measured.bridge import digits_of, event_samples, load_samples, rule_params
 from tess_sim.simulator.network import build_network
 from tess_sim.simulator.vocab import RULE_LABELS
 from tess_sim.simulator.workload import Workload
@@ -111,9 +111,7 @@ def training_data(wl: Workload, seed: int) -> TrainingData:
         raise UserError(where, "data", "tess-sim train needs a 'data' section (digits, an event data set, "
                         "synthetic recordings or a D.npz)")
     if d.format == "digits":
-        if tuple(wl.input.shape) != (64,):
-            raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
-        ds = load_digits_spikes(wl.input.T)
+        ds = digits_of(wl)
         ntr, nte = tr.train_samples or len(ds.y_train), tr.test_samples or len(ds.y_test)
         ds = RateDataset(ds.x_train[:ntr], ds.y_train[:ntr], ds.x_test[:nte], ds.y_test[:nte], ds.T, ds.test_seed)
         return TrainingData(ds, f"scikit-learn digits, {len(ds.y_train)} train / {len(ds.y_test)} test images, "

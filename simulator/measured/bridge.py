@@ -58,9 +58,7 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
         raise UserError(where, "data", "measured activity and training need a 'data' section "
                         "(or activity.data: a D.npz)")
     if d.format == "digits":
-        if tuple(wl.input.shape) != (64,):
-            raise UserError(where, "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
-        ds = load_digits_spikes(T)
+        ds = digits_of(wl)
         rng = np.random.default_rng(seed)
         idx = rng.choice(len(ds.y_test), size=min(n, len(ds.y_test)), replace=False)
         x = ds.encode(ds.x_test[idx], rng)
@@ -68,6 +66,14 @@ def load_samples(wl: Workload, n: int, seed: int, npz: str | None = None):
     if d.format == "npz":
         return load_samples(wl, n, seed, d.path)
     return event_samples(wl, n, seed)
+
+
+def digits_of(wl: Workload):
+    """The digits data set of a digits workload (its input must be the 64 pixels), rate coded
+    over the workload's T (:func:`~simulator.functional.data.load_digits_spikes`)."""
+    if tuple(wl.input.shape) != (64,):
+        raise UserError(wl.source or "<workload>", "input.shape", f"digits are 64 pixels, got {wl.input.shape}")
+    return load_digits_spikes(wl.input.T)
 
 
 def event_samples(wl: Workload, n: int, seed: int):

@@ -49,19 +49,26 @@ def _safe(net, weights, x) -> bool:
     return True
 
 
-def _fd_check(net, seed):
+def draw_safe(net, seed):
+    """Weights (random biases and standardisation gains), analog input (T = 4, batch 2) and
+    labels with every membrane and max-pool gap clear of the kinks (:func:`_safe`)."""
     rng = np.random.default_rng(seed)
     for attempt in range(50):
         w = init_weights(net, seed * 100 + attempt, np.float64)
         for k in w:
             if k.endswith(".bias"):
                 w[k] = rng.standard_normal(w[k].shape) * 0.1
-        x = rng.random((4, 2) + net.input_shape) * 1.5  # analog input, T=4, batch 2
+            elif k.endswith(".gain"):
+                w[k] = rng.uniform(0.6, 1.4, w[k].shape)
+        x = rng.random((4, 2) + net.input_shape) * 1.5
         labels = rng.integers(0, 3, 2)
         if _safe(net, w, x):
-            break
-    else:
-        pytest.fail("no draw in 50 keeps every membrane and pool gap clear of the kinks")
+            return w, x, labels
+    pytest.fail("no draw in 50 keeps every membrane and pool gap clear of the kinks")
+
+
+def _fd_check(net, seed):
+    w, x, labels = draw_safe(net, seed)
     grads, _ = bptt_gradients(net, w, x, labels, np.float64, smooth_forward=True)
     h = 1e-6
     worst = 0.0

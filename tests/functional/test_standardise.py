@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tess_sim.simulator.functional.network import forward, init_weights, weight_shapes
+from tess_sim.simulator.functional.network import forward, weight_shapes
 from tess_sim.simulator.functional.rules import RuleParams, bptt_loss, gradients
 from tess_sim.simulator.functional.standardise import WS_EPS, effective_weights, standardise, standardise_grad
 from tests.functional.nets import conv, linear, net_of, pool, readout
-from tests.functional.test_bptt_fd import _safe
+from tests.functional.test_bptt_fd import draw_safe
 
 H = 1e-6
 
@@ -78,27 +78,10 @@ def test_backward_equals_finite_differences(shape, gamma):
     assert abs(dw.reshape(shape[0], -1).sum(axis=1)).max() < 1e-10  # a shift of W[k] changes nothing
 
 
-def _draw(net, seed):
-    """Weights (random gains and biases), input and labels with every membrane clear of Psi's kinks."""
-    rng = np.random.default_rng(seed)
-    for attempt in range(50):
-        w = init_weights(net, seed * 100 + attempt, np.float64)
-        for k in w:
-            if k.endswith(".bias"):
-                w[k] = rng.standard_normal(w[k].shape) * 0.1
-            elif k.endswith(".gain"):
-                w[k] = rng.uniform(0.6, 1.4, w[k].shape)
-        x = rng.random((4, 2) + net.input_shape) * 1.5
-        labels = rng.integers(0, 3, 2)
-        if _safe(net, w, x):
-            return w, x, labels
-    pytest.fail("no draw in 50 keeps every membrane and pool gap clear of the kinks")
-
-
 def test_bptt_gradients_of_raw_w_and_gain_equal_finite_differences():
     net, _ = _nets()
     assert [b.standardised for b in net.blocks] == [True, True, True] and not net.readout.standardised
-    w, x, labels = _draw(net, 3)
+    w, x, labels = draw_safe(net, 3)
     grads, _ = gradients(net, "bptt", RuleParams(), w, x, labels, np.float64, smooth_forward=True)
     assert set(grads) == set(weight_shapes(net)) and {"c1.gain", "c2.gain", "f1.gain"} <= set(grads)
 
@@ -114,7 +97,7 @@ def test_bptt_gradients_of_raw_w_and_gain_equal_finite_differences():
 @pytest.mark.parametrize("rule", ["stllr", "tess", "readout"])
 def test_local_rules_carry_their_signal_through_the_standardisation(rule):
     net, plain = _nets()
-    w, x, labels = _draw(net, 5)
+    w, x, labels = draw_safe(net, 5)
     params = RuleParams(lambda_pre=0.5, lambda_post=0.2, alpha_pre=1.0, alpha_post=0.7, lsg_pool=(1, 1, 1))
     eff, _ = effective_weights(net, w)
     eff_plain = {k: v for k, v in eff.items() if not k.endswith(".gain")}

@@ -186,19 +186,20 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
 
     for li, (b, rec) in enumerate(zip(net.blocks, records)):
         m = signals[li]
-        tr_x = trace_sequence(rec.x, params.lambda_pre)
         e1 = m * rec.psi[w0:]
-        g = params.alpha_pre * block_corr(b, tr_x[w0:], e1)
+        # corr(tr_x, e1) summed over the window = corr(x, ẽ) summed over every step, with ẽ the
+        # reverse-time trace of e1 (ẽ[s] = Σ_{t ≥ s} λ_pre^(t−s) e1[t]): the causal and non-causal
+        # terms become one correlation with the kept im2col of x (no im2col of tr_x)
+        e = params.alpha_pre * _pad_window(e1, w0)
+        if params.lambda_pre != 0:
+            e = trace_sequence(e[::-1], params.lambda_pre)[::-1]
         tr_psi = None
         if params.alpha_post != 0:
             tr_psi = trace_sequence(rec.psi, params.lambda_post)
             tr_prev = np.concatenate([np.zeros_like(tr_psi[:1]), tr_psi[:-1]])[w0:]
             e2 = m * tr_prev
-            cols = None
-            if rec.cols is not None:
-                cols = rec.cols[w0 * (rec.cols.shape[0] // t_steps):]
-            g = g + params.alpha_post * block_corr(b, rec.x[w0:], e2, cols=cols)
-        grads[b.name] = g
+            e = e + params.alpha_post * _pad_window(e2, w0)
+        grads[b.name] = block_corr(b, rec.x, np.ascontiguousarray(e, dtype=rec.x.dtype), cols=rec.cols)
         if b.bias:
             tr1 = np.array([np.sum(params.lambda_pre ** np.arange(t + 1)) for t in range(t_steps)])
             gb = params.alpha_pre * np.tensordot(tr1[w0:].astype(dtype),
@@ -207,7 +208,7 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
                 gb = gb + params.alpha_post * e2.sum(axis=_bias_axes(e2))
             grads[b.name + ".bias"] = gb
         if trace:
-            info[b.name + ".tr_x"] = tr_x
+            info[b.name + ".tr_x"] = trace_sequence(rec.x, params.lambda_pre)
             info[b.name + ".tr_psi"] = (tr_psi if tr_psi is not None
                                         else np.zeros_like(rec.psi))
             info[b.name + ".m"] = _pad_window(m, w0)

@@ -3,7 +3,9 @@
 The network of workloads/dvs.yaml: 64C3-128C3-MP2-256C3-256C3-MP2-512C3-512C3-MP2-512C3-512C3-GAP-FC(11),
 LIF beta 0.5 theta 0.6, LSG pools [4,2,2,2,2,2,2,1] (its rules.tess).  FLOPs counted: forward convolutions + the two weight-gradient
 correlations of TESS (causal and non-causal term), 2 FLOP per MAC (readout and LSG ignored,
-they are < 0.1 %).  Ceiling: a 2048^3 float32 numpy matmul (best of 2) measured right before
+they are < 0.1 %): the work of the rule as defined. The engine computes both correlations as one
+(the causal term as the correlation of x with the reverse-time trace of the signal,
+simulator/functional/rules.py), so the rate is an effective one (counted FLOP / wall time).  Ceiling: a 2048^3 float32 numpy matmul (best of 2) measured right before
 each sample in the same run.
 
     python benchmarks/bench_functional_vgg.py [--samples 3] [--density 0.1]

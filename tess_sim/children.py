@@ -81,9 +81,9 @@ def _work(send, fn: Callable[..., Any], args: tuple, parent: int) -> None:
 class Background:
     """``fn(*args)`` computed in a forked child process while this one goes on; :meth:`result`
     waits for its value, or raises here the exception it raised (a :class:`UserError` stays one,
-    so the CLI still exits 2 with its line). Without fork (:data:`FORK`) :meth:`result` calls
-    ``fn`` itself (so does ``fork=False``), so both paths give the same value. Use it as a context manager: leaving the
-    block (an error, Ctrl-C) stops a child whose result was not collected."""
+    so the CLI still exits 2 with its line). Without fork (:data:`FORK`, or ``fork=False``)
+    :meth:`result` calls ``fn`` itself, so both paths give the same value. Use it as a context
+    manager: leaving the block (an error, Ctrl-C) stops a child whose result was not collected."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any, fork: bool | None = None):
         self.fn, self.args = fn, args
@@ -97,9 +97,12 @@ class Background:
             send.close()  # the child holds the only write end: its death is an EOF here
 
     def result(self) -> Any:
-        """The value of ``fn(*args)``, waiting for the child (call it once)."""
-        if self._proc is None:
+        """The value of ``fn(*args)``, waiting for the child (it runs once: a second call is an
+        error, not a second computation)."""
+        if self._recv is None:
             return self.fn(*self.args)
+        if self._proc is None:
+            raise RuntimeError("Background.result() was already called")
         proc, self._proc = self._proc, None
         try:
             ok, value, text = self._recv.recv()

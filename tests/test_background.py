@@ -55,6 +55,8 @@ def test_the_child_computes_what_the_caller_would():
     here, here_pid = Background(_square_sum, a, 3, fork=False).result()
     assert value == here == 3 * float((a ** 2).sum())
     assert pid != os.getpid() and here_pid == os.getpid()
+    with pytest.raises(RuntimeError, match="already called"):
+        job.result()
 
 
 @forking

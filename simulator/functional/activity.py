@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tess_sim.simulator.functional.network import forward
+from tess_sim.simulator.functional.network import forward, samples_per_chunk
 from tess_sim.simulator.network import Block, Net
 
 
@@ -41,7 +41,15 @@ def _events_ops(x: np.ndarray, fan: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 def measure_activity(net: Net, weights: dict, x: np.ndarray, dtype=np.float32) -> dict:
     """Forward ``x [T, B, *input_shape]`` and count, per block name: ``in_events``,
     ``syn_ops``, ``out_spikes`` (pre-pool), ``post_events`` (non-zero outputs after pools);
-    under the readout name: ``in_events`` and ``syn_ops``.  Each a float64 array ``[T]``."""
+    under the readout name: ``in_events`` and ``syn_ops``.  Each a float64 array ``[T]``, per
+    sample. The samples run in chunks whose records fit
+    :data:`~simulator.functional.network.CHUNK_BYTES` (the per-sample averages combined)."""
+    n = x.shape[1]
+    step = samples_per_chunk(net, x.shape[0])
+    if n > step:
+        parts = [(min(step, n - i), measure_activity(net, weights, x[:, i:i + step], dtype)) for i in range(0, n, step)]
+        return {name: {k: sum(m * got[name][k] for m, got in parts) / n for k in parts[0][1][name]}
+                for name in parts[0][1]}
     records, _ = forward(net, weights, x, dtype)
     out = {}
     for b, rec in zip(net.blocks, records):

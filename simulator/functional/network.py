@@ -245,6 +245,21 @@ def forward_online(net: Net, weights: dict, x: np.ndarray, dtype=np.float32):
     return [np.stack(s) for s in spikes], np.stack(ys)
 
 
+#: what the forward records of one chunk of samples may take (bytes): callers that only need a
+#: per-sample result (predictions, activity counts) run their samples in chunks under it
+CHUNK_BYTES = 2 ** 30
+
+
+def samples_per_chunk(net: Net, T: int, itemsize: int = 4, budget: int | None = None) -> int:
+    """How many samples one forward pass may take so that its records (per block: the input,
+    u, o, s, Psi, z, and an im2col copy of a conv input) stay under ``budget`` bytes."""
+    per = 0
+    for b in net.blocks:
+        cols = b.N_pre // b.pre_shape[0] * b.kernel ** 2 * b.in_shape[0] if b.kind == "conv" else 0
+        per += b.N_in + 4 * b.N_pre + b.N_post + cols
+    return max(1, (CHUNK_BYTES if budget is None else budget) // (T * per * itemsize))
+
+
 def readout_input(records: list[BlockRecord]) -> np.ndarray:
     """Flattened last block output ``h [T, B, F]``."""
     z = records[-1].z

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tess_sim.simulator.functional.network import forward, init_weights, weight_shapes
+from tess_sim.simulator.functional.network import forward, init_weights, samples_per_chunk, weight_shapes
 from tess_sim.simulator.functional.optim import make_optimizer
 from tess_sim.simulator.functional.rules import ALIASES, RuleParams, cross_entropy, gradients
 from tess_sim.simulator.network import Net
@@ -45,8 +45,10 @@ class Checkpoint:
 
 def predict(net: Net, weights: dict, x: np.ndarray, batch: int = 512,
             dtype=np.float32) -> np.ndarray:
-    """Class = argmax of the summed readout; ``x [T, N, *shape]`` -> ``[N]``."""
+    """Class = argmax of the summed readout; ``x [T, N, *shape]`` -> ``[N]`` (at most ``batch``
+    samples a forward pass, fewer where their records would not fit :data:`CHUNK_BYTES`)."""
     out = []
+    batch = min(batch, samples_per_chunk(net, x.shape[0]))
     for i in range(0, x.shape[1], batch):
         _, y = forward(net, weights, x[:, i: i + batch], dtype)
         out.append(y.sum(axis=0).argmax(axis=1))

@@ -11,6 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tess_sim.api import load
+from tess_sim.simulator.network import build_network
 from tess_sim.cli import main
 
 from .conftest import WORKLOADS
@@ -168,6 +170,12 @@ def test_run_dvs_on_synthetic_events_with_measured_activity(tmp_path):
     for layer, n in fwd.items():  # event-driven ACs are the measured synaptic operations
         assert n == pytest.approx(syn[layer])
     assert syn["conv1"] > 0 and (act[act.layer == "input"]["spikes"] > 0).all()
+    # the mean over every neuron, from activity.csv: all spikes per step / all neurons
+    net = build_network(load(WORKLOADS / "dvs.yaml"))
+    blocks = act[act.layer.isin([b.name for b in net.blocks])]
+    mean = blocks.groupby("step")["spikes"].sum().mean() / sum(b.N_pre for b in net.blocks)
+    line = next(x for x in r.output.splitlines() if x.startswith("spike rate per layer"))
+    assert line.endswith(f"; all {sum(b.N_pre for b in net.blocks):,} neurons {mean:.4g}"), line
 
 
 def test_run_set_bad_key_exit_2(tmp_path):

@@ -92,8 +92,11 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     click.echo(f"activity: {res.activity.description}")
     if res.activity.source in ("measured", "file"):
         rates = res.activity.rates(res.net)
+        neurons = {b.name: b.N_pre for b in res.net.blocks}
+        mean = sum(r * neurons[name] for name, r in rates.items()) / sum(neurons.values())
         click.echo("spike rate per layer (spikes / neuron / step): "
-                   + ", ".join(f"{name} {r:.4g}" for name, r in rates.items()))
+                   + ", ".join(f"{name} {r:.4g}" for name, r in rates.items())
+                   + f"; all {sum(neurons.values()):,} neurons {mean:.4g}")
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))

@@ -42,6 +42,7 @@ def train_cmd(workload, rules, epochs, seed, out_dir, restart, sets):
     out = check_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before 20 epochs, not after
     n_rules = len(rules) if rules else len(wl.rules.enabled()) + int(wl.training.control)
     n_epochs = epochs or wl.training.epochs
+    blocks = [b.name for b in build_network(wl).blocks]
     bars = {}
     log: dict[str, list] = {}  # rule -> its epoch rows; rows of rules not trained now are kept
     if (out / "training_log.csv").exists() and not restart:
@@ -63,7 +64,7 @@ def train_cmd(workload, rules, epochs, seed, out_dir, restart, sets):
 
     def on_epoch(rule, epoch, history):
         bars["bar"].set_postfix_str(f"{rule} epoch {epoch}: test {history.test_acc[-1]:.3f}")
-        log[rule] = epoch_rows(rule, history, wl)
+        log[rule] = epoch_rows(rule, history, blocks)
         write_text(out / "training_log.csv", pd.DataFrame([r for rows in log.values() for r in rows]).to_csv(index=False))
         kept.append("training_log.csv")
 
@@ -100,10 +101,9 @@ def train_cmd(workload, rules, epochs, seed, out_dir, restart, sets):
                + ", ".join(f"weights_{r}.npz" for r in res.histories))
 
 
-def epoch_rows(rule: str, history, wl) -> list[dict]:
+def epoch_rows(rule: str, history, names: list[str]) -> list[dict]:
     """training_log.csv rows of one rule: per epoch its accuracies, loss, seconds and the spike
-    rate of every block (spikes per neuron per step, training samples)."""
-    names = [b.name for b in build_network(wl).blocks]
+    rate of every block ``names`` (spikes per neuron per step, training samples)."""
     return [{"rule": rule, "epoch": e + 1, "train_acc": history.train_acc[e], "test_acc": history.test_acc[e],
              "loss": history.loss[e], "seconds": history.epoch_seconds[e],
              **{f"rate_{n}": r for n, r in zip(names, history.rates[e])}}

@@ -1,83 +1,125 @@
 """Convolution, its weight-gradient correlation and its transpose, by im2col + BLAS.
 
-All tensors are batch-first NCHW: ``x [N, C_in, H, W]``, ``w [C_out, C_in, k, k]``,
+All tensors are indexed batch-first NCHW: ``x [N, C_in, H, W]``, ``w [C_out, C_in, k, k]``,
 ``e [N, C_out, Ho, Wo]`` (an error / learning signal at the conv output).  N is any leading
-batch, the engine folds time into it (``N = T * batch``).  No Python loop runs over positions:
-the only loops are over the k*k kernel offsets in :func:`conv2d_transpose` (col2im).
+batch, the engine folds time into it (``N = T * batch``).
+
+Memory layout.  The maps are *stored* channels-last: what :func:`conv2d` and
+:func:`conv2d_transpose` return is the NCHW-indexed view ``a.transpose(0, 3, 1, 2)`` of a
+C-contiguous ``[N, H, W, C]`` array.  Then the GEMM's output ``[N*Ho*Wo, C_out]`` is the map
+itself (no transpose copy), the im2col gathers runs of C contiguous values, and the weight
+gradient reads the signal ``e`` in place as ``[N*Ho*Wo, C_out]``; elementwise numpy on these
+views keeps the layout (ufuncs allocate in the operands' memory order).  The functions take any
+layout (a C-contiguous NCHW ``x`` is gathered once).  No Python loop runs over positions: the
+only loops are over the kernel offsets (im2col, col2im).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from tess_sim.simulator.shapes import conv_out_hw
 
 
-def _pad(x: np.ndarray, p: int) -> np.ndarray:
-    if p == 0:
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+def channels_last(a: np.ndarray) -> np.ndarray:
+    """``[N, C, H, W]`` (any memory layout) -> the ``[N, H, W, C]`` view of the same array."""
+    return a.transpose(0, 2, 3, 1)
+
+
+def channels_first(a: np.ndarray) -> np.ndarray:
+    """``[N, H, W, C]`` -> its NCHW-indexed view ``[N, C, H, W]`` (no copy)."""
+    return a.transpose(0, 3, 1, 2)
+
+
+def kernel_matrix(w: np.ndarray) -> np.ndarray:
+    """``w [C_out, C_in, k, k]`` -> ``[C_out, k*k*C_in]``, columns in (i, j, c) order: the im2col
+    column order of :func:`im2col` (a copy of the small kernel)."""
+    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+
+
+def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` (2-D) as a C-contiguous array, run with the larger output dimension as the GEMM's
+    rows: OpenBLAS's sgemm is several times slower on the same work when the output has few
+    rows and many columns (e.g. 320 x 512 at K = 4608, or 128 x 576 at K = 20480;
+    benchmarks/README.md), so such a product is computed as ``(bᵀ aᵀ)ᵀ``."""
+    if a.shape[0] >= b.shape[1]:
+        return a @ b
+    return np.ascontiguousarray((b.T @ a.T).T)
+
+
+def _rows(e: np.ndarray) -> np.ndarray:
+    """``e [N, C, H, W]`` -> ``[N*H*W, C]`` (rows in (n, h, w) order); no copy when e is stored
+    channels-last."""
+    n, c, h, w = e.shape
+    return channels_last(e).reshape(n * h * w, c)
 
 
 def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> tuple[np.ndarray, int, int]:
-    """Receptive fields as rows: ``cols [N*Ho*Wo, C_in*k*k]`` (rows in (n, ho, wo) order, columns
-    in (c, i, j) order, matching ``w.reshape(C_out, -1)``), plus Ho, Wo."""
+    """Receptive fields as rows: ``cols [N*Ho*Wo, k*k*C_in]`` (rows in (n, ho, wo) order, columns
+    in (i, j, c) order, matching :func:`kernel_matrix`), plus Ho, Wo.
+
+    Channels-last, the k*C_in values of one kernel row i of one receptive field are contiguous
+    in the (padded) map, so the gather is k strided copies of runs of k*C_in values."""
     n, c, h, w = x.shape
     ho, wo = conv_out_hw(h, w, k, stride, padding)
-    v = sliding_window_view(_pad(x, padding), (k, k), axis=(2, 3))  # [N,C,H',W',k,k]
-    v = v[:, :, : (ho - 1) * stride + 1: stride, : (wo - 1) * stride + 1: stride]
-    cols = np.ascontiguousarray(v.transpose(0, 2, 3, 1, 4, 5)).reshape(n * ho * wo, c * k * k)
-    return cols, ho, wo
+    if padding:
+        xp = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dtype=x.dtype)
+        xp[:, padding: padding + h, padding: padding + w] = channels_last(x)
+    else:
+        xp = np.ascontiguousarray(channels_last(x))
+    cols = np.empty((n, ho, wo, k, k * c), dtype=x.dtype)
+    sn, sh, sw, sc = xp.strides
+    for i in range(k):
+        cols[:, :, :, i] = as_strided(xp[:, i:], shape=(n, ho, wo, k * c),
+                                      strides=(sn, stride * sh, stride * sw, sc), writeable=False)
+    return cols.reshape(n * ho * wo, k * k * c), ho, wo
 
 
 def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0,
            bias: np.ndarray | None = None, cols: np.ndarray | None = None) -> np.ndarray:
-    """Cross-correlation (PyTorch ``conv2d``): ``[N, C_in, H, W] -> [N, C_out, Ho, Wo]``."""
+    """Cross-correlation (PyTorch ``conv2d``): ``[N, C_in, H, W] -> [N, C_out, Ho, Wo]`` (stored
+    channels-last).  ``cols``: the :func:`im2col` of x, if already made."""
     n = x.shape[0]
     co, _, k, _ = w.shape
     if cols is None:
         cols, ho, wo = im2col(x, k, stride, padding)
     else:
         ho, wo = conv_out_hw(x.shape[2], x.shape[3], k, stride, padding)
-    out = cols @ w.reshape(co, -1).T  # [N*Ho*Wo, C_out]
+    out = gemm(cols, kernel_matrix(w).T)  # [N*Ho*Wo, C_out]: the map, channels-last
     if bias is not None:
         out += bias
-    return np.ascontiguousarray(out.reshape(n, ho, wo, co).transpose(0, 3, 1, 2))
-
-
-def _e_mat(e: np.ndarray) -> np.ndarray:
-    """``[N, C_out, Ho, Wo] -> [C_out, N*Ho*Wo]`` (columns in im2col row order)."""
-    co = e.shape[1]
-    return e.transpose(1, 0, 2, 3).reshape(co, -1)
+    return channels_first(out.reshape(n, ho, wo, co))
 
 
 def conv2d_weight_grad(x: np.ndarray, e: np.ndarray, k: int, stride: int = 1,
                        padding: int = 0, cols: np.ndarray | None = None) -> np.ndarray:
     """corr(x, e): ``dW[co,ci,i,j] = sum_{n,ho,wo} e[n,co,ho,wo] * xpad[n,ci,ho*s+i,wo*s+j]``,
-    i.e. the gradient of ``sum(e * conv2d(x, W))`` w.r.t. W, summed over N.  -> ``[C_out,C_in,k,k]``."""
+    i.e. the gradient of ``sum(e * conv2d(x, W))`` w.r.t. W, summed over N.  -> ``[C_out,C_in,k,k]``
+    (a view of the GEMM's ``[k, k, C_in, C_out]`` result: whoever uses it next, the
+    standardisation's backward or the optimiser, makes its one pass).  One GEMM ``colsᵀ · e``."""
     if cols is None:
         cols, _, _ = im2col(x, k, stride, padding)
-    co = e.shape[1]
-    return (_e_mat(e) @ cols).reshape(co, x.shape[1], k, k)
+    co, ci = e.shape[1], x.shape[1]
+    g = gemm(cols.T, _rows(e))  # [k*k*C_in, C_out]
+    return g.reshape(k, k, ci, co).transpose(3, 2, 0, 1)
 
 
 def conv2d_transpose(e: np.ndarray, w: np.ndarray, in_hw: tuple[int, int], stride: int = 1,
                      padding: int = 0) -> np.ndarray:
     """Transposed conv (gradient of ``sum(e * conv2d(x, w))`` w.r.t. x):
-    ``[N, C_out, Ho, Wo] -> [N, C_in, H, W]``.  One GEMM, then col2im over the k*k offsets."""
+    ``[N, C_out, Ho, Wo] -> [N, C_in, H, W]`` (stored channels-last).  One GEMM, then col2im
+    over the k*k offsets."""
     n, co, ho, wo = e.shape
     _, ci, k, _ = w.shape
     h, wd = in_hw
-    erows = e.transpose(0, 2, 3, 1).reshape(n * ho * wo, co)
-    dcols = (erows @ w.reshape(co, -1)).reshape(n, ho, wo, ci, k, k)
-    dxp = np.zeros((n, ci, h + 2 * padding, wd + 2 * padding), dtype=dcols.dtype)
-    dcols = dcols.transpose(0, 3, 4, 5, 1, 2)  # [N, C_in, k, k, Ho, Wo]
+    dcols = gemm(_rows(e), kernel_matrix(w)).reshape(n, ho, wo, k, k, ci)
+    dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, ci), dtype=dcols.dtype)
     for i in range(k):
         for j in range(k):
-            dxp[:, :, i: i + stride * (ho - 1) + 1: stride,
-                j: j + stride * (wo - 1) + 1: stride] += dcols[:, :, i, j]
-    return dxp[:, :, padding: padding + h, padding: padding + wd]
+            dxp[:, i: i + stride * (ho - 1) + 1: stride,
+                j: j + stride * (wo - 1) + 1: stride] += dcols[:, :, :, i, j]
+    return channels_first(dxp[:, padding: padding + h, padding: padding + wd])
 
 
 def linear(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:

@@ -161,17 +161,26 @@ def forward(net: Net, weights: dict, x: np.ndarray, dtype=np.float32,
     whose derivative is exactly Psi) while the reset keeps the Heaviside spike; this makes the
     BPTT gradient equal to the true derivative so it can be checked against finite differences.
     ``weights`` are the trained parameters: standardised blocks compute with their W_eff
-    (:mod:`~simulator.functional.standardise`).
+    (:mod:`~simulator.functional.standardise`).  The records' conv maps are stored channels-last
+    (:mod:`~simulator.functional.conv`); their indexing is ``[T, B, C, H, W]`` as documented.
     """
-    x = np.asarray(x, dtype=dtype)
     eff, _ = effective_weights(net, weights, dtype)
+    return forward_effective(net, eff, x, dtype, keep_cols, smooth_forward)
+
+
+def forward_effective(net: Net, eff: dict, x: np.ndarray, dtype=np.float32,
+                      keep_cols: bool = False, smooth_forward: bool = False):
+    """:func:`forward` with the effective weights already made (``eff``, the first result of
+    :func:`~simulator.functional.standardise.effective_weights`): the rules standardise once
+    per sample and reuse W_eff for the backward."""
+    x = np.asarray(x, dtype=dtype)
     records = []
     h = x
     for i, b in enumerate(net.blocks):
         if b.kind == "linear":
             h = h.reshape(h.shape[0], h.shape[1], -1)
         w = eff[b.name].astype(dtype, copy=False)
-        bias = weights[b.name + ".bias"].astype(dtype, copy=False) if b.bias else None
+        bias = eff[b.name + ".bias"].astype(dtype, copy=False) if b.bias else None
         cols = block_cols(b, h)
         cur = block_current(b, w, bias, h, cols=cols)
         o, u = lif_sequence(cur, b.neuron)
@@ -184,9 +193,9 @@ def forward(net: Net, weights: dict, x: np.ndarray, dtype=np.float32,
         h = z
     r = net.readout
     hf = h.reshape(h.shape[0], h.shape[1], -1)
-    y = hf @ weights[r.name].astype(dtype, copy=False).T
+    y = hf @ eff[r.name].astype(dtype, copy=False).T
     if r.bias:
-        y = y + weights[r.name + ".bias"].astype(dtype, copy=False)
+        y = y + eff[r.name + ".bias"].astype(dtype, copy=False)
     return records, y
 
 
@@ -268,4 +277,6 @@ def readout_input(records: list[BlockRecord]) -> np.ndarray:
 
 def spike_counts(records: list[BlockRecord]) -> np.ndarray:
     """Total pre-pool spikes per block per step over the batch: ``[n_blocks, T]``."""
-    return np.stack([r.o.reshape(r.o.shape[0], -1).sum(axis=1) for r in records])
+    # o is 0/1: counting is exact at any batch (a float32 sum would round past 2^24)
+    return np.stack([np.count_nonzero(r.o, axis=tuple(range(1, r.o.ndim))).astype(r.o.dtype)
+                     for r in records])

@@ -24,11 +24,20 @@ def reset_value(p: Neuron) -> float:
 
 
 def psi(u: np.ndarray, p: Neuron) -> np.ndarray:
-    """Surrogate derivative dH/du, the "secondary activation" of the traces."""
-    z = np.abs(u - p.theta)
+    """Surrogate derivative dH/du, the "secondary activation" of the traces (same shape, dtype
+    and memory layout as u; the arithmetic runs in place on one buffer)."""
+    z = np.subtract(u, p.theta)
+    np.abs(z, out=z)
     if p.psi.shape == "triangle":
-        return (p.psi.gamma * np.maximum(0.0, 1.0 - z / p.psi.width)).astype(u.dtype, copy=False)
-    return (1.0 / (p.psi.slope * z + 1.0) ** 2).astype(u.dtype, copy=False)
+        z /= p.psi.width
+        np.subtract(1.0, z, out=z)
+        np.maximum(0.0, z, out=z)
+        z *= p.psi.gamma
+        return z
+    z *= p.psi.slope
+    z += 1.0
+    z *= z
+    return np.divide(1.0, z, out=z)
 
 
 def psi_integral(u: np.ndarray, p: Neuron) -> np.ndarray:
@@ -63,12 +72,22 @@ def lif_step(u_plus: np.ndarray, current: np.ndarray, p: Neuron):
 
 
 def lif_sequence(current: np.ndarray, p: Neuron) -> tuple[np.ndarray, np.ndarray]:
-    """Run :func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``."""
+    """:func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``
+    (same arithmetic, written in place into the outputs, which keep the layout of I)."""
     o = np.empty_like(current)
     u = np.empty_like(current)
     state = np.zeros_like(current[0])
+    reset = reset_value(p)
     for t in range(current.shape[0]):
-        o[t], u[t], state = lif_step(state, current[t], p)
+        np.multiply(p.beta, state, out=u[t])
+        u[t] += current[t]
+        np.greater(u[t], p.theta, out=o[t])
+        if p.reset == "subtract":
+            np.multiply(reset, o[t], out=state)
+            np.subtract(u[t], state, out=state)
+        else:
+            np.subtract(1.0, o[t], out=state)
+            np.multiply(u[t], state, out=state)
     return o, u
 
 
@@ -77,11 +96,12 @@ def trace_step(trace: np.ndarray, x: np.ndarray, lam: float) -> np.ndarray:
     return lam * trace + x
 
 
-def trace_sequence(x: np.ndarray, lam: float) -> np.ndarray:
-    """Traces over the leading time axis (tr[-1] = 0), same shape as x."""
-    out = np.empty_like(x)
-    tr = np.zeros_like(x[0])
-    for t in range(x.shape[0]):
-        tr = trace_step(tr, x[t], lam)
-        out[t] = tr
+def trace_sequence(x: np.ndarray, lam: float, out: np.ndarray | None = None) -> np.ndarray:
+    """Traces over the leading time axis (tr[-1] = 0), same shape as x: tr[t] = lam*tr[t-1] + x[t]
+    (:func:`trace_step`).  ``out`` may be x itself (in place); default a new array in x's
+    layout."""
+    out = np.empty_like(x) if out is None else out
+    out[0] = x[0]
+    for t in range(1, x.shape[0]):
+        np.add(lam * out[t - 1], x[t], out=out[t])
     return out

@@ -6,51 +6,62 @@ the avg pool with window (H/s, W/s).  Windows and output sizes come from :mod:`s
 a block's pools are its ``Block.pools`` (:class:`simulator.network.Pool`, ``kind`` and ``size``).  Max backward routes each window's gradient to the FIRST
 maximal element in row-major order within the window (PyTorch semantics; with binary spikes
 ties are the rule).
+
+Layout: inputs of any memory layout; outputs are stored channels-last (NCHW-indexed views of
+``[N, H, W, C]`` arrays, as :mod:`~simulator.functional.conv` returns its maps), so a block's
+maps keep one layout from the convolution to the learning signal.  The only loops are over the
+kh*kw offsets of a window.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from tess_sim.simulator.functional.conv import channels_first, channels_last
 from tess_sim.simulator.shapes import pool_out_hw, pool_window
 
 
 def _windows(x: np.ndarray, kh: int, kw: int, ho: int, wo: int) -> np.ndarray:
-    """``[N,C,H,W] -> [N,C,Ho,Wo,kh*kw]`` (window elements in row-major order)."""
-    n, c = x.shape[:2]
-    v = x[:, :, : ho * kh, : wo * kw].reshape(n, c, ho, kh, wo, kw).transpose(0, 1, 2, 4, 3, 5)
-    return v.reshape(n, c, ho, wo, kh * kw)
+    """``[N,H,W,C] -> [N,Ho,kh,Wo,kw,C]`` (a view where the layout allows)."""
+    n, c = x.shape[0], x.shape[3]
+    return x[:, : ho * kh, : wo * kw].reshape(n, ho, kh, wo, kw, c)
 
 
 def pool_forward(x: np.ndarray, kind: str, size: int) -> tuple[np.ndarray, tuple]:
     """Pool ``x [N,C,H,W]`` (``kind`` max | avg | adaptive_avg, ``size``); returns (pooled
-    ``[N,C,Ho,Wo]``, cache for :func:`pool_backward`)."""
+    ``[N,C,Ho,Wo]``, cache for :func:`pool_backward`; for max the cache holds the row-major
+    window offset of each output's first maximum, ``[N,Ho,Wo,C]`` unsigned ints)."""
     h, w = x.shape[2], x.shape[3]
     kh, kw = pool_window(kind, size, h, w)
-    v = _windows(x, kh, kw, *pool_out_hw(kind, size, h, w))
+    v = _windows(channels_last(x), kh, kw, *pool_out_hw(kind, size, h, w))
     if kind == "max":
-        idx = np.argmax(v, axis=-1)  # first maximum, row-major in the window
-        out = np.take_along_axis(v, idx[..., None], axis=-1)[..., 0]
-        return out, (kind, x.shape, kh, kw, idx)
-    return v.mean(axis=-1), (kind, x.shape, kh, kw, None)
+        out = v[:, :, 0, :, 0].copy()
+        idx = np.zeros(out.shape, dtype=np.min_scalar_type(kh * kw - 1))
+        for q in range(1, kh * kw):  # strictly greater: the first maximum in row-major order wins
+            cand = v[:, :, q // kw, :, q % kw]
+            better = cand > out
+            np.copyto(out, cand, where=better)
+            idx[better] = q
+        return channels_first(out), (kind, x.shape, kh, kw, idx)
+    return channels_first(v.mean(axis=(2, 4))), (kind, x.shape, kh, kw, None)
 
 
 def pool_backward(g: np.ndarray, cache: tuple) -> np.ndarray:
-    """Gradient w.r.t. the pool input, ``[N,C,Ho,Wo] -> [N,C,H,W]``."""
+    """Gradient w.r.t. the pool input, ``[N,C,Ho,Wo] -> [N,C,H,W]`` (stored channels-last)."""
     kind, shape, kh, kw, idx = cache
     n, c, h, w = shape
     ho, wo = g.shape[2], g.shape[3]
+    gl = channels_last(g)
+    full = ho * kh == h and wo * kw == w
+    out = (np.empty if full else np.zeros)((n, h, w, c), dtype=g.dtype)
+    v = _windows(out, kh, kw, ho, wo)
     if kind == "max":
-        gv = np.zeros((n, c, ho, wo, kh * kw), dtype=g.dtype)
-        np.put_along_axis(gv, idx[..., None], g[..., None], axis=-1)
+        zero = np.zeros((), dtype=g.dtype)
+        for q in range(kh * kw):
+            np.copyto(v[:, :, q // kw, :, q % kw], np.where(idx == q, gl, zero))
     else:
-        gv = np.broadcast_to((g / (kh * kw))[..., None], (n, c, ho, wo, kh * kw))
-    gv = gv.reshape(n, c, ho, wo, kh, kw).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * kh, wo * kw)
-    if ho * kh == h and wo * kw == w:
-        return np.ascontiguousarray(gv)
-    out = np.zeros(shape, dtype=g.dtype)
-    out[:, :, : ho * kh, : wo * kw] = gv
-    return out
+        v[...] = (gl / (kh * kw))[:, :, None, :, None]
+    return channels_first(out)
 
 
 def pools_forward(x: np.ndarray, pools) -> tuple[np.ndarray, list]:

@@ -21,8 +21,8 @@ import numpy as np
 
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.functional.lsg import lsg_signal, onehot, softmax
-from tess_sim.simulator.functional.network import (block_corr, block_transpose, forward, readout_input,
-                                          spike_counts)
+from tess_sim.simulator.functional.network import (block_corr, block_transpose, forward,
+                                                   forward_effective, readout_input, spike_counts)
 from tess_sim.simulator.functional.neuron import trace_sequence
 from tess_sim.simulator.functional.pool import pools_backward
 from tess_sim.simulator.functional.standardise import effective_weights, raw_gradients
@@ -96,8 +96,14 @@ def bptt_gradients(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
     """Returns (grads, info) with info keys ``y``, ``spikes``, ``loss`` and, with trace, per block
     ``<name>.m`` (dL/d spike) and ``<name>.delta`` (dL/du), ``[T, B, *neuron]``.
     ``smooth_forward`` (test-only) as in :func:`~simulator.functional.network.forward`."""
+    eff, _ = effective_weights(net, weights, dtype)  # the rule's gradients are dL/dW_eff
+    return _bptt(net, eff, x, labels, dtype, trace, smooth_forward)
+
+
+def _bptt(net: Net, eff: dict, x, labels, dtype, trace: bool, smooth_forward: bool):
+    """:func:`bptt_gradients` with the effective weights ``eff`` already made."""
     labels = np.asarray(labels)
-    records, y = forward(net, weights, x, dtype, smooth_forward=smooth_forward)
+    records, y = forward_effective(net, eff, x, dtype, smooth_forward=smooth_forward)
     t_steps, batch, n_cls = y.shape
     r = net.readout
     gy = (softmax(y.sum(axis=0)) - onehot(labels, n_cls, dtype)) / batch  # [B, C]
@@ -107,20 +113,19 @@ def bptt_gradients(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
         grads[r.name + ".bias"] = t_steps * gy.sum(axis=0)
     info = {"y": y, "spikes": spike_counts(records),
             "loss": cross_entropy(y.sum(axis=0), labels)}
-    eff, _ = effective_weights(net, weights, dtype)  # the rule's gradients are dL/dW_eff
-    dh = np.broadcast_to(gy @ weights[r.name].astype(dtype, copy=False), h.shape)
+    dh = np.broadcast_to(gy @ eff[r.name].astype(dtype, copy=False), h.shape)
     dz = dh.reshape(records[-1].z.shape)
     for li in range(len(net.blocks) - 1, -1, -1):
         b, rec = net.blocks[li], records[li]
         p = b.neuron
         ds = _unfold(pools_backward(_fold(dz), rec.pool_caches), t_steps)
-        delta = np.empty_like(ds)
-        carry = np.zeros_like(ds[0])  # beta * dL/du[t+1]
-        for t in range(t_steps - 1, -1, -1):
-            keep = 1.0 if p.reset == "subtract" else (1.0 - rec.o[t])
-            d = ds[t] * rec.psi[t] + carry * keep
-            delta[t] = d
-            carry = p.beta * d
+        # dL/du[t] = dL/ds[t]·Psi[t] + beta·dL/du[t+1]·keep[t], keep = 1 (subtract) or 1 − o[t]
+        delta = np.multiply(ds, rec.psi)
+        for t in range(t_steps - 2, -1, -1):
+            carry = p.beta * delta[t + 1]
+            if p.reset != "subtract":
+                carry *= 1.0 - rec.o[t]
+            delta[t] += carry
         grads[b.name] = block_corr(b, rec.x, delta, cols=rec.cols)
         if b.bias:
             grads[b.name + ".bias"] = delta.sum(axis=_bias_axes(delta))
@@ -141,9 +146,16 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
     ``[T,B,*neuron]`` (zeros when alpha_post = 0), ``<name>.m [T,B,*neuron]`` (learning signal,
     zero outside the window) and for TESS ``<name>.p [T,B,n_classes]`` (local logits, zero
     outside the window)."""
+    eff, _ = effective_weights(net, weights, dtype)  # the rule's gradients are dL/dW_eff
+    return _local(net, rule, params, eff, x, labels, dtype, trace, where)
+
+
+def _local(net: Net, rule: str, params: RuleParams, eff: dict, x, labels, dtype,
+           trace: bool, where: str):
+    """:func:`local_gradients` with the effective weights ``eff`` already made."""
     rule = ALIASES.get(rule, rule)
     labels = np.asarray(labels)
-    records, y = forward(net, weights, x, dtype, keep_cols=rule != "readout")
+    records, y = forward_effective(net, eff, x, dtype, keep_cols=rule != "readout")
     t_steps, batch, n_cls = y.shape
     win = t_steps if params.window is None else int(params.window)
     if win < 1:
@@ -162,8 +174,7 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
     # learning signals m[l] over the window, [W, B, *neuron]
     signals: list = [None] * len(net.blocks)
     if rule == "stllr":
-        eff, _ = effective_weights(net, weights, dtype)  # the rule's gradients are dL/dW_eff
-        dz = (gy @ weights[r.name].astype(dtype, copy=False)).reshape(records[-1].z[w0:].shape)
+        dz = (gy @ eff[r.name].astype(dtype, copy=False)).reshape(records[-1].z[w0:].shape)
         for li in range(len(net.blocks) - 1, -1, -1):
             b, rec = net.blocks[li], records[li]
             caches = _window_caches(rec.pool_caches, w0 * batch)
@@ -189,17 +200,21 @@ def local_gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: n
         e1 = m * rec.psi[w0:]
         # corr(tr_x, e1) summed over the window = corr(x, ẽ) summed over every step, with ẽ the
         # reverse-time trace of e1 (ẽ[s] = Σ_{t ≥ s} λ_pre^(t−s) e1[t]): the causal and non-causal
-        # terms become one correlation with the kept im2col of x (no im2col of tr_x)
-        e = params.alpha_pre * _pad_window(e1, w0)
+        # terms become one correlation with the kept im2col of x (no im2col of tr_x).  e is
+        # built in place in the layout of the maps (zero before the window).
+        e = np.zeros_like(rec.psi)
+        np.multiply(params.alpha_pre, e1, out=e[w0:])
         if params.lambda_pre != 0:
-            e = trace_sequence(e[::-1], params.lambda_pre)[::-1]
+            trace_sequence(e[::-1], params.lambda_pre, out=e[::-1])
         tr_psi = None
         if params.alpha_post != 0:
             tr_psi = trace_sequence(rec.psi, params.lambda_post)
-            tr_prev = np.concatenate([np.zeros_like(tr_psi[:1]), tr_psi[:-1]])[w0:]
-            e2 = m * tr_prev
-            e = e + params.alpha_post * _pad_window(e2, w0)
-        grads[b.name] = block_corr(b, rec.x, np.ascontiguousarray(e, dtype=rec.x.dtype), cols=rec.cols)
+            # e2[t] = m[t]·tr_Psi[t−1] over the window (tr_Psi[−1] = 0)
+            e2 = np.zeros_like(m)
+            lo = 1 if w0 == 0 else 0
+            np.multiply(m[lo:], tr_psi[w0 + lo - 1: t_steps - 1], out=e2[lo:])
+            e[w0:] += params.alpha_post * e2
+        grads[b.name] = block_corr(b, rec.x, e.astype(rec.x.dtype, copy=False), cols=rec.cols)
         if b.bias:
             tr1 = np.array([np.sum(params.lambda_pre ** np.arange(t + 1)) for t in range(t_steps)])
             gb = params.alpha_pre * np.tensordot(tr1[w0:].astype(dtype),
@@ -234,10 +249,12 @@ def gradients(net: Net, rule: str, params: RuleParams, weights: dict, x: np.ndar
               labels: np.ndarray, dtype=np.float32, trace: bool = False,
               smooth_forward: bool = False) -> tuple[dict, dict]:
     """Dispatch on the rule name (bptt | stllr | tess | readout); gradients of the trained
-    parameters (a standardised block's raw W and gain, carried from the rule's dL/dW_eff)."""
+    parameters (a standardised block's raw W and gain, carried from the rule's dL/dW_eff).
+    Standardises once: the same W_eff serves the forward, the backward and the carry."""
     rule = ALIASES.get(rule, rule)
+    eff, caches = effective_weights(net, weights, dtype)
     if rule == "bptt":
-        grads, info = bptt_gradients(net, weights, x, labels, dtype, trace, smooth_forward)
+        grads, info = _bptt(net, eff, x, labels, dtype, trace, smooth_forward)
     else:
-        grads, info = local_gradients(net, rule, params, weights, x, labels, dtype, trace)
-    return raw_gradients(grads, effective_weights(net, weights, dtype)[1]), info
+        grads, info = _local(net, rule, params, eff, x, labels, dtype, trace, "rule")
+    return raw_gradients(grads, caches), info

@@ -33,13 +33,15 @@ WS_EPS = 1e-4
 @dataclass(frozen=True)
 class Standardised:
     """What the backward needs of one standardisation: centred weights ``wc [C_out, n]``,
-    ``s [C_out, 1]``, ``gain [C_out, 1]``, γ, and the weights' shape."""
+    ``s [C_out, 1]``, ``gain [C_out, 1]``, γ, the weights' shape and the standardised weights
+    ``what = wc / s [C_out, n]``."""
 
     wc: np.ndarray
     s: np.ndarray
     gain: np.ndarray
     gamma: float
     shape: tuple[int, ...]
+    what: np.ndarray
 
 
 def standardise(w: np.ndarray, gain: np.ndarray, gamma: float = 1.0,
@@ -51,23 +53,31 @@ def standardise(w: np.ndarray, gain: np.ndarray, gamma: float = 1.0,
     if n < 2:
         raise ValueError(f"weight standardisation needs a fan-in of at least 2, got {n}")
     wc = flat - flat.mean(axis=1, keepdims=True)
-    var = (wc * wc).sum(axis=1, keepdims=True) / (n - 1)
+    sq = wc * wc
+    var = sq.sum(axis=1, keepdims=True) / (n - 1)
     s = np.sqrt(var * n + eps)
     g = np.asarray(gain, dtype=w.dtype).reshape(-1, 1)
-    eff = (gamma * g) * (wc / s)
-    return eff.reshape(w.shape).astype(w.dtype, copy=False), Standardised(wc, s, g, float(gamma), w.shape)
+    what = np.divide(wc, s, out=sq)
+    eff = (gamma * g) * what
+    return (eff.reshape(w.shape).astype(w.dtype, copy=False),
+            Standardised(wc, s, g, float(gamma), w.shape, what))
 
 
 def standardise_grad(g_eff: np.ndarray, cache: Standardised) -> tuple[np.ndarray, np.ndarray]:
-    """(dL/dW ``[C_out, …]``, dL/dgain ``[C_out]``) from ``g_eff = dL/dW_eff``."""
+    """(dL/dW ``[C_out, …]``, dL/dgain ``[C_out]``) from ``g_eff = dL/dW_eff`` (any layout);
+    the arithmetic of the module docstring, in place on two buffers."""
     wc, s, gain = cache.wc, cache.s, cache.gain
     n = wc.shape[1]
-    G = cache.gamma * g_eff.reshape(wc.shape)
-    dgain = (G * (wc / s)).sum(axis=1)
-    H = gain * G
-    dwc = H / s - wc * ((H * wc).sum(axis=1, keepdims=True) * n / ((n - 1) * s ** 3))
-    dw = dwc - dwc.mean(axis=1, keepdims=True)
-    return dw.reshape(cache.shape), dgain
+    G = np.multiply(cache.gamma, g_eff.reshape(cache.shape), order="C").reshape(wc.shape)
+    tmp = np.multiply(G, cache.what)
+    dgain = tmp.sum(axis=1)
+    H = np.multiply(gain, G, out=G)
+    np.multiply(H, wc, out=tmp)
+    coef = tmp.sum(axis=1, keepdims=True) * n / ((n - 1) * s ** 3)
+    dwc = np.divide(H, s, out=H)
+    dwc -= np.multiply(wc, coef, out=tmp)
+    dwc -= dwc.mean(axis=1, keepdims=True)
+    return dwc.reshape(cache.shape), dgain
 
 
 def gain_key(name: str) -> str:

@@ -69,7 +69,8 @@ def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> tuple[np.ndarray
     else:
         xp = np.ascontiguousarray(channels_last(x))
     cols = np.empty((n, ho, wo, k, k * c), dtype=x.dtype)
-    sn, sh, sw, sc = xp.strides
+    sc = xp.itemsize  # C-contiguous strides (numpy may keep any stride on a size-1 axis)
+    sw, sh, sn = c * sc, xp.shape[2] * c * sc, xp.shape[1] * xp.shape[2] * c * sc
     for i in range(k):
         cols[:, :, :, i] = as_strided(xp[:, i:], shape=(n, ho, wo, k * c),
                                       strides=(sn, stride * sh, stride * sw, sc), writeable=False)

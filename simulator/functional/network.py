@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tess_sim.simulator.functional import conv as C
-from tess_sim.simulator.functional.neuron import lif_sequence, lif_step, psi, psi_integral
+from tess_sim.simulator.functional.neuron import lif_sequence, lif_step, psi_integral
 from tess_sim.simulator.functional.pool import pools_forward
 from tess_sim.simulator.functional.standardise import effective_weights, gain_key
 from tess_sim.simulator.network import Block, Net
@@ -183,8 +183,7 @@ def forward_effective(net: Net, eff: dict, x: np.ndarray, dtype=np.float32,
         bias = eff[b.name + ".bias"].astype(dtype, copy=False) if b.bias else None
         cols = block_cols(b, h)
         cur = block_current(b, w, bias, h, cols=cols)
-        o, u = lif_sequence(cur, b.neuron)
-        ps = psi(u, b.neuron)
+        o, u, ps = lif_sequence(cur, b.neuron, with_psi=True, in_place=True)
         s = psi_integral(u, b.neuron) if smooth_forward else o
         t = s.shape[0]
         z, caches = pools_forward(_fold(s), b.pools)

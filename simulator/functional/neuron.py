@@ -23,10 +23,10 @@ def reset_value(p: Neuron) -> float:
     return p.theta if p.v_reset is None else p.v_reset
 
 
-def psi(u: np.ndarray, p: Neuron) -> np.ndarray:
+def psi(u: np.ndarray, p: Neuron, out: np.ndarray | None = None) -> np.ndarray:
     """Surrogate derivative dH/du, the "secondary activation" of the traces (same shape, dtype
-    and memory layout as u; the arithmetic runs in place on one buffer)."""
-    z = np.subtract(u, p.theta)
+    and memory layout as u; the arithmetic runs in place on one buffer, ``out`` if given)."""
+    z = np.subtract(u, p.theta, out=out)
     np.abs(z, out=z)
     if p.psi.shape == "triangle":
         z /= p.psi.width
@@ -71,16 +71,20 @@ def lif_step(u_plus: np.ndarray, current: np.ndarray, p: Neuron):
     return o, u, u_new
 
 
-def lif_sequence(current: np.ndarray, p: Neuron) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``
-    (same arithmetic, written in place into the outputs, which keep the layout of I)."""
+def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
+                 in_place: bool = False) -> tuple[np.ndarray, ...]:
+    """:func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``,
+    and ``psi(u)`` as a third result with ``with_psi`` (each step's Psi made while its u is in
+    cache).  Same arithmetic as lif_step, written in place into the outputs, which keep the layout
+    of I; ``in_place``: u overwrites I (the caller no longer needs the currents)."""
     o = np.empty_like(current)
-    u = np.empty_like(current)
+    u = current if in_place else np.empty_like(current)
+    ps = np.empty_like(current) if with_psi else None
     state = np.zeros_like(current[0])
     reset = reset_value(p)
     for t in range(current.shape[0]):
-        np.multiply(p.beta, state, out=u[t])
-        u[t] += current[t]
+        np.multiply(p.beta, state, out=state)
+        np.add(state, current[t], out=u[t])  # u[t] = beta*u+[t-1] + I[t]
         np.greater(u[t], p.theta, out=o[t])
         if p.reset == "subtract":
             np.multiply(reset, o[t], out=state)
@@ -88,7 +92,9 @@ def lif_sequence(current: np.ndarray, p: Neuron) -> tuple[np.ndarray, np.ndarray
         else:
             np.subtract(1.0, o[t], out=state)
             np.multiply(u[t], state, out=state)
-    return o, u
+        if with_psi:
+            psi(u[t], p, out=ps[t])
+    return (o, u, ps) if with_psi else (o, u)
 
 
 def trace_step(trace: np.ndarray, x: np.ndarray, lam: float) -> np.ndarray:

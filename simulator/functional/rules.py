@@ -197,30 +197,15 @@ def _local(net: Net, rule: str, params: RuleParams, eff: dict, x, labels, dtype,
 
     for li, (b, rec) in enumerate(zip(net.blocks, records)):
         m = signals[li]
-        e1 = m * rec.psi[w0:]
-        # corr(tr_x, e1) summed over the window = corr(x, ẽ) summed over every step, with ẽ the
-        # reverse-time trace of e1 (ẽ[s] = Σ_{t ≥ s} λ_pre^(t−s) e1[t]): the causal and non-causal
-        # terms become one correlation with the kept im2col of x (no im2col of tr_x).  e is
-        # built in place in the layout of the maps (zero before the window).
-        e = np.zeros_like(rec.psi)
-        np.multiply(params.alpha_pre, e1, out=e[w0:])
-        if params.lambda_pre != 0:
-            trace_sequence(e[::-1], params.lambda_pre, out=e[::-1])
-        tr_psi = None
-        if params.alpha_post != 0:
-            tr_psi = trace_sequence(rec.psi, params.lambda_post)
-            # e2[t] = m[t]·tr_Psi[t−1] over the window (tr_Psi[−1] = 0)
-            e2 = np.zeros_like(m)
-            lo = 1 if w0 == 0 else 0
-            np.multiply(m[lo:], tr_psi[w0 + lo - 1: t_steps - 1], out=e2[lo:])
-            e[w0:] += params.alpha_post * e2
+        tr_psi = (trace_sequence(rec.psi, params.lambda_post) if params.alpha_post != 0
+                  else None)
+        e, e1_sum, e2_sum = _eligibility_error(m, rec.psi, tr_psi, w0, params, b.bias)
         grads[b.name] = block_corr(b, rec.x, e.astype(rec.x.dtype, copy=False), cols=rec.cols)
         if b.bias:
             tr1 = np.array([np.sum(params.lambda_pre ** np.arange(t + 1)) for t in range(t_steps)])
-            gb = params.alpha_pre * np.tensordot(tr1[w0:].astype(dtype),
-                                                 e1.sum(axis=_bias_axes(e1)[1:]), axes=(0, 0))
+            gb = params.alpha_pre * np.tensordot(tr1[w0:].astype(dtype), e1_sum, axes=(0, 0))
             if tr_psi is not None:
-                gb = gb + params.alpha_post * e2.sum(axis=_bias_axes(e2))
+                gb = gb + params.alpha_post * e2_sum
             grads[b.name + ".bias"] = gb
         if trace:
             info[b.name + ".tr_x"] = trace_sequence(rec.x, params.lambda_pre)
@@ -228,6 +213,53 @@ def _local(net: Net, rule: str, params: RuleParams, eff: dict, x, labels, dtype,
                                         else np.zeros_like(rec.psi))
             info[b.name + ".m"] = _pad_window(m, w0)
     return grads, info
+
+
+def _eligibility_error(m: np.ndarray, ps: np.ndarray, tr_psi: np.ndarray | None, w0: int,
+                       params: RuleParams, bias: bool):
+    """The one signal ``e [T, B, *neuron]`` whose correlation with x (every step) is a block's
+    local weight gradient, both terms:
+
+        e1[t] = m[t]·Psi[t],   e2[t] = m[t]·tr_Psi[t−1]   (t ≥ w0, the window; tr_Psi[−1] = 0)
+        r[t]  = λ_pre·r[t+1] + α_pre·e1[t]                 (reverse-time trace, 0 before the window)
+        e[t]  = r[t] + α_post·e2[t]
+
+    corr(tr_x, e1) over the window equals corr(x, r) over every step, so the causal and the
+    non-causal term become one correlation with the kept im2col of x (no im2col of tr_x).  One
+    reverse pass over t, each step's operands in cache; e keeps the maps' layout.  ``m [W, B,
+    *neuron]`` over the window, ``ps`` and ``tr_psi`` (None when α_post = 0) over all T.  With
+    ``bias``, also the per-step channel sums of e1 and the total channel sum of e2 (the bias
+    gradients), else None."""
+    t_steps = ps.shape[0]
+    lam = params.lambda_pre
+    e = np.empty_like(ps)
+    r = np.zeros_like(ps[0])
+    tmp = np.empty_like(ps[0])
+    axes = tuple(i for i in range(ps.ndim - 1) if i != 1)  # all but the channel axis of a step
+    e1_sum = np.zeros((t_steps - w0, ps.shape[2]), dtype=ps.dtype) if bias else None
+    e2_sum = np.zeros(ps.shape[2], dtype=ps.dtype) if bias and tr_psi is not None else None
+    for t in range(t_steps - 1, -1, -1):
+        np.multiply(lam, r, out=r)
+        if t >= w0:
+            np.multiply(m[t - w0], ps[t], out=tmp)  # e1[t]
+            if bias:
+                e1_sum[t - w0] = tmp.sum(axis=axes)
+            np.multiply(params.alpha_pre, tmp, out=tmp)
+            if lam == 0:
+                r[...] = tmp
+            elif t == t_steps - 1:
+                r[...] = tmp
+            else:
+                r += tmp
+        if tr_psi is not None and t >= w0 and t >= 1:
+            np.multiply(m[t - w0], tr_psi[t - 1], out=tmp)  # e2[t]
+            if bias:
+                e2_sum += tmp.sum(axis=axes)
+            np.multiply(params.alpha_post, tmp, out=tmp)
+            np.add(r, tmp, out=e[t])
+        else:
+            e[t] = r
+    return e, e1_sum, e2_sum
 
 
 def _pad_window(a: np.ndarray, w0: int) -> np.ndarray:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from tess_sim.simulator.functional.parallel import parts, run_parts
 from tess_sim.simulator.shapes import conv_out_hw
 
 
@@ -63,17 +64,24 @@ def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> tuple[np.ndarray
     in the (padded) map, so the gather is k strided copies of runs of k*C_in values."""
     n, c, h, w = x.shape
     ho, wo = conv_out_hw(h, w, k, stride, padding)
-    if padding:
-        xp = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dtype=x.dtype)
-        xp[:, padding: padding + h, padding: padding + w] = channels_last(x)
-    else:
-        xp = np.ascontiguousarray(channels_last(x))
+    hp, wp = h + 2 * padding, w + 2 * padding
+    xp = np.zeros((n, hp, wp, c), dtype=x.dtype) if padding else None
     cols = np.empty((n, ho, wo, k, k * c), dtype=x.dtype)
-    sc = xp.itemsize  # C-contiguous strides (numpy may keep any stride on a size-1 axis)
-    sw, sh, sn = c * sc, xp.shape[2] * c * sc, xp.shape[1] * xp.shape[2] * c * sc
-    for i in range(k):
-        cols[:, :, :, i] = as_strided(xp[:, i:], shape=(n, ho, wo, k * c),
-                                      strides=(sn, stride * sh, stride * sw, sc), writeable=False)
+    sc = x.dtype.itemsize  # canonical C-contiguous strides (numpy may keep any stride on a size-1 axis)
+    strides = (hp * wp * c * sc, stride * wp * c * sc, stride * c * sc, sc)
+
+    def fill(part: slice) -> None:  # the receptive fields of samples `part`
+        if padding:
+            src = xp[part]
+            src[:, padding: padding + h, padding: padding + w] = channels_last(x[part])
+        else:
+            src = np.ascontiguousarray(channels_last(x[part]))
+        m = src.shape[0]
+        for i in range(k):
+            cols[part, :, :, i] = as_strided(src[:, i:], shape=(m, ho, wo, k * c),
+                                             strides=strides, writeable=False)
+
+    run_parts(fill, parts(n, ho * wo * k * k * c))
     return cols.reshape(n * ho * wo, k * k * c), ho, wo
 
 

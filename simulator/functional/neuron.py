@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tess_sim.simulator.functional.parallel import parts, run_parts, step_columns
 from tess_sim.simulator.workload import Neuron
 
 
@@ -76,10 +77,24 @@ def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
     """:func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``,
     and ``psi(u)`` as a third result with ``with_psi`` (each step's Psi made while its u is in
     cache).  Same arithmetic as lif_step, written in place into the outputs, which keep the layout
-    of I; ``in_place``: u overwrites I (the caller no longer needs the currents)."""
+    of I; ``in_place``: u overwrites I (the caller no longer needs the currents).  The neurons
+    are independent: large maps are split among threads (:mod:`~simulator.functional.parallel`)."""
     o = np.empty_like(current)
     u = current if in_place else np.empty_like(current)
     ps = np.empty_like(current) if with_psi else None
+    arrays = [current, o, u] + ([ps] if with_psi else [])
+    cols = step_columns(*arrays)
+    if cols is None:  # an unusual layout: one thread on the arrays as they are
+        cols, cut = arrays, [slice(None)]
+    else:
+        cut = parts(cols[0].shape[1], current.shape[0])
+    run_parts(lambda part: _lif_loop(*(c[:, part] for c in cols[:3]),
+                                     cols[3][:, part] if with_psi else None, p), cut)
+    return (o, u, ps) if with_psi else (o, u)
+
+
+def _lif_loop(current, o, u, ps, p: Neuron) -> None:
+    """The recurrence of :func:`lif_sequence` on one part of the neurons (views, written in place)."""
     state = np.zeros_like(current[0])
     reset = reset_value(p)
     for t in range(current.shape[0]):
@@ -92,9 +107,8 @@ def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
         else:
             np.subtract(1.0, o[t], out=state)
             np.multiply(u[t], state, out=state)
-        if with_psi:
+        if ps is not None:
             psi(u[t], p, out=ps[t])
-    return (o, u, ps) if with_psi else (o, u)
 
 
 def trace_step(trace: np.ndarray, x: np.ndarray, lam: float) -> np.ndarray:

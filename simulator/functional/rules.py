@@ -24,6 +24,7 @@ from tess_sim.simulator.functional.lsg import lsg_signal, onehot, softmax
 from tess_sim.simulator.functional.network import (block_corr, block_transpose, forward,
                                                    forward_effective, readout_input, spike_counts)
 from tess_sim.simulator.functional.neuron import trace_sequence
+from tess_sim.simulator.functional.parallel import parts, run_parts, step_columns
 from tess_sim.simulator.functional.pool import pools_backward
 from tess_sim.simulator.functional.standardise import effective_weights, raw_gradients
 from tess_sim.simulator.network import Net
@@ -197,9 +198,7 @@ def _local(net: Net, rule: str, params: RuleParams, eff: dict, x, labels, dtype,
 
     for li, (b, rec) in enumerate(zip(net.blocks, records)):
         m = signals[li]
-        tr_psi = (trace_sequence(rec.psi, params.lambda_post) if params.alpha_post != 0
-                  else None)
-        e, e1_sum, e2_sum = _eligibility_error(m, rec.psi, tr_psi, w0, params, b.bias)
+        e, tr_psi, e1_sum, e2_sum = _eligibility_error(m, rec.psi, w0, params, b.bias)
         grads[b.name] = block_corr(b, rec.x, e.astype(rec.x.dtype, copy=False), cols=rec.cols)
         if b.bias:
             tr1 = np.array([np.sum(params.lambda_pre ** np.arange(t + 1)) for t in range(t_steps)])
@@ -215,51 +214,67 @@ def _local(net: Net, rule: str, params: RuleParams, eff: dict, x, labels, dtype,
     return grads, info
 
 
-def _eligibility_error(m: np.ndarray, ps: np.ndarray, tr_psi: np.ndarray | None, w0: int,
-                       params: RuleParams, bias: bool):
+def _eligibility_error(m: np.ndarray, ps: np.ndarray, w0: int, params: RuleParams, bias: bool):
     """The one signal ``e [T, B, *neuron]`` whose correlation with x (every step) is a block's
     local weight gradient, both terms:
 
-        e1[t] = m[t]·Psi[t],   e2[t] = m[t]·tr_Psi[t−1]   (t ≥ w0, the window; tr_Psi[−1] = 0)
-        r[t]  = λ_pre·r[t+1] + α_pre·e1[t]                 (reverse-time trace, 0 before the window)
+        tr_Psi[t] = λ_post·tr_Psi[t−1] + Psi[t]              (tr_Psi[−1] = 0)
+        e1[t] = m[t]·Psi[t],   e2[t] = m[t]·tr_Psi[t−1]       (t ≥ w0, the window)
+        r[t]  = λ_pre·r[t+1] + α_pre·e1[t]                    (reverse-time trace, 0 before the window)
         e[t]  = r[t] + α_post·e2[t]
 
     corr(tr_x, e1) over the window equals corr(x, r) over every step, so the causal and the
-    non-causal term become one correlation with the kept im2col of x (no im2col of tr_x).  One
-    reverse pass over t, each step's operands in cache; e keeps the maps' layout.  ``m [W, B,
-    *neuron]`` over the window, ``ps`` and ``tr_psi`` (None when α_post = 0) over all T.  With
-    ``bias``, also the per-step channel sums of e1 and the total channel sum of e2 (the bias
-    gradients), else None."""
-    t_steps = ps.shape[0]
-    lam = params.lambda_pre
+    non-causal term become one correlation with the kept im2col of x (no im2col of tr_x).
+    ``m [W, B, *neuron]`` over the window, ``ps`` over all T.  Returns (e in the maps' layout,
+    tr_Psi or None when α_post = 0, and with ``bias`` the per-step channel sums of e1
+    ``[W, C]`` and the total channel sums of e2 ``[C]``, else None, None).  The neurons are
+    independent: without bias, large maps are split among threads."""
     e = np.empty_like(ps)
+    tr_psi = np.empty_like(ps) if params.alpha_post != 0 else None
+    cols = None if bias else step_columns(ps, e, *([tr_psi] if tr_psi is not None else []))
+    mcols = None if cols is None else step_columns(ps[w0:], m)
+    if cols is None or mcols is None:
+        sums = ((np.zeros((m.shape[0], ps.shape[2]), dtype=ps.dtype),
+                 np.zeros(ps.shape[2], dtype=ps.dtype)) if bias else None)
+        _eligibility_loop(m, ps, e, tr_psi, w0, params, sums)
+        return (e, tr_psi) + (sums if bias else (None, None))
+    m_cols = mcols[1]
+    run_parts(lambda part: _eligibility_loop(m_cols[:, part], cols[0][:, part], cols[1][:, part],
+                                             cols[2][:, part] if tr_psi is not None else None,
+                                             w0, params, None),
+              parts(cols[0].shape[1], ps.shape[0]))
+    return e, tr_psi, None, None
+
+
+def _eligibility_loop(m, ps, e, tr_psi, w0: int, params: RuleParams, sums) -> None:
+    """:func:`_eligibility_error` on one part of the neurons (views, written in place): the
+    forward trace of Psi, then one reverse pass over t, each step's operands in cache.  ``sums``
+    (e1 per step, e2 total; channel axis 1 of a step) are accumulated when given."""
+    t_steps, lam = ps.shape[0], params.lambda_pre
+    if tr_psi is not None:
+        trace_sequence(ps, params.lambda_post, out=tr_psi)
     r = np.zeros_like(ps[0])
     tmp = np.empty_like(ps[0])
     axes = tuple(i for i in range(ps.ndim - 1) if i != 1)  # all but the channel axis of a step
-    e1_sum = np.zeros((t_steps - w0, ps.shape[2]), dtype=ps.dtype) if bias else None
-    e2_sum = np.zeros(ps.shape[2], dtype=ps.dtype) if bias and tr_psi is not None else None
     for t in range(t_steps - 1, -1, -1):
         np.multiply(lam, r, out=r)
         if t >= w0:
             np.multiply(m[t - w0], ps[t], out=tmp)  # e1[t]
-            if bias:
-                e1_sum[t - w0] = tmp.sum(axis=axes)
+            if sums is not None:
+                sums[0][t - w0] = tmp.sum(axis=axes)
             np.multiply(params.alpha_pre, tmp, out=tmp)
-            if lam == 0:
-                r[...] = tmp
-            elif t == t_steps - 1:
+            if lam == 0 or t == t_steps - 1:
                 r[...] = tmp
             else:
                 r += tmp
         if tr_psi is not None and t >= w0 and t >= 1:
             np.multiply(m[t - w0], tr_psi[t - 1], out=tmp)  # e2[t]
-            if bias:
-                e2_sum += tmp.sum(axis=axes)
+            if sums is not None:
+                sums[1][...] += tmp.sum(axis=axes)
             np.multiply(params.alpha_post, tmp, out=tmp)
             np.add(r, tmp, out=e[t])
         else:
             e[t] = r
-    return e, e1_sum, e2_sum
 
 
 def _pad_window(a: np.ndarray, w0: int) -> np.ndarray:

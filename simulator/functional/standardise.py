@@ -53,11 +53,10 @@ def standardise(w: np.ndarray, gain: np.ndarray, gamma: float = 1.0,
     if n < 2:
         raise ValueError(f"weight standardisation needs a fan-in of at least 2, got {n}")
     wc = flat - flat.mean(axis=1, keepdims=True)
-    sq = wc * wc
-    var = sq.sum(axis=1, keepdims=True) / (n - 1)
+    var = _row_dot(wc, wc) / (n - 1)
     s = np.sqrt(var * n + eps)
     g = np.asarray(gain, dtype=w.dtype).reshape(-1, 1)
-    what = np.divide(wc, s, out=sq)
+    what = wc / s
     eff = (gamma * g) * what
     return (eff.reshape(w.shape).astype(w.dtype, copy=False),
             Standardised(wc, s, g, float(gamma), w.shape, what))
@@ -69,15 +68,18 @@ def standardise_grad(g_eff: np.ndarray, cache: Standardised) -> tuple[np.ndarray
     wc, s, gain = cache.wc, cache.s, cache.gain
     n = wc.shape[1]
     G = np.multiply(cache.gamma, g_eff.reshape(cache.shape), order="C").reshape(wc.shape)
-    tmp = np.multiply(G, cache.what)
-    dgain = tmp.sum(axis=1)
+    dgain = _row_dot(G, cache.what)[:, 0]
     H = np.multiply(gain, G, out=G)
-    np.multiply(H, wc, out=tmp)
-    coef = tmp.sum(axis=1, keepdims=True) * n / ((n - 1) * s ** 3)
+    coef = _row_dot(H, wc) * n / ((n - 1) * s ** 3)
     dwc = np.divide(H, s, out=H)
-    dwc -= np.multiply(wc, coef, out=tmp)
+    dwc -= wc * coef
     dwc -= dwc.mean(axis=1, keepdims=True)
     return dwc.reshape(cache.shape), dgain
+
+
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Σ_i a[k, i]·b[k, i]`` per row, ``[C_out, 1]`` (one pass, no temporary)."""
+    return np.einsum("ki,ki->k", a, b)[:, None]
 
 
 def gain_key(name: str) -> str:
@@ -93,8 +95,21 @@ def effective_weights(net: Net, weights: dict, dtype=None) -> tuple[dict, dict[s
     for b in net.blocks:
         if b.standardised:
             w = weights[b.name] if dtype is None else weights[b.name].astype(dtype, copy=False)
-            out[b.name], caches[b.name] = standardise(w, weights[gain_key(b.name)], b.ws_gamma)
+            eff, caches[b.name] = standardise(_kernel_order(w), weights[gain_key(b.name)],
+                                              b.ws_gamma)
+            out[b.name] = _kernel_order(eff, back=True)
     return out, caches
+
+
+def _kernel_order(w: np.ndarray, back: bool = False) -> np.ndarray:
+    """Conv kernels are standardised in the channels-last order ``[C_out, k, k, C_in]`` of the
+    engine's im2col (:func:`~simulator.functional.conv.kernel_matrix`), so that W_eff and the
+    rule's gradient need no reordering; the fan-in statistics are the same sums in another
+    order.  ``back``: the ``[C_out, C_in, k, k]``-indexed view of such an array.  Other shapes
+    pass through."""
+    if w.ndim != 4:
+        return w
+    return w.transpose(0, 3, 1, 2) if back else w.transpose(0, 2, 3, 1)
 
 
 def raw_gradients(grads: dict, caches: dict[str, Standardised]) -> dict:
@@ -104,5 +119,6 @@ def raw_gradients(grads: dict, caches: dict[str, Standardised]) -> dict:
     out = dict(grads)
     for name, cache in caches.items():
         if name in grads:
-            out[name], out[gain_key(name)] = standardise_grad(grads[name], cache)
+            dw, out[gain_key(name)] = standardise_grad(_kernel_order(grads[name]), cache)
+            out[name] = np.ascontiguousarray(_kernel_order(dw, back=True))
     return out

@@ -18,7 +18,8 @@ the standardisation ignored, < 0.5 %):
 * bptt: F + one correlation + the transposed convs = 3F - F_1.
 
 Ceiling: a 2048^3 float32 numpy matmul (best of 2), measured right before each round; a round
-times every rule once (and the torch steps), so all see the same machine.  ``ratio`` = counted
+times every rule once (and the torch steps), each after a short rest, so all see the same
+machine.  ``ratio`` = counted
 FLOP / time / ceiling, the median over rounds of each round's ratio.  With torch: a plain PyTorch
 TESS step and BPTT step (benchmarks/torch_vgg.py) on the same weights and inputs, and our time
 as a fraction of theirs (> 1: we are slower).  BLAS threads as shipped.
@@ -41,6 +42,9 @@ from tess_sim.simulator.workload import load_workload
 
 WORKLOAD = "dvs"  # the shipped VGG-9 workload
 WS_GAMMA = 2.74
+#: seconds of rest before each timed step: the BLAS / OpenMP worker threads of the previous one
+#: (numpy's OpenBLAS, torch's) spin-wait a while before sleeping and would steal a core
+SETTLE = 0.3
 
 
 def conv_macs(net: Net) -> tuple[int, int]:
@@ -105,6 +109,7 @@ def bench_width(wm: float, rules: list[str], args) -> None:
         y = np.array([i % wl.input.classes])
         ceiling = matmul_ceiling()
         for c in cases:
+            time.sleep(SETTLE)
             t0 = time.perf_counter()
             if c == "torch tess":
                 out = ts.tess(x, y)

@@ -6,7 +6,9 @@ blocks (``in_shape``, ``pre_shape``, ``post_shape``, ``weight_shape``) and the c
 arithmetic from :mod:`tess_sim.simulator.shapes`.
 
 Modules (one job each):
-  conv      im2col convolution, weight-gradient correlation, transposed convolution (BLAS)
+  conv      im2col convolution, weight-gradient correlation, transposed convolution (BLAS;
+            maps stored channels-last)
+  parallel  elementwise / copy work split among threads (numpy releases the GIL)
   pool      max / avg / adaptive-avg pooling and their backward (max: first maximum, row-major)
   neuron    LIF and trace step functions with explicit state (a block's workload Neuron)
   network   weight_shapes, Kaiming init, forward over T (layer-major, time folded into the

@@ -176,3 +176,24 @@ def test_a_mapped_array_gates_at_the_dense_cycles_and_skips_at_the_density(case)
     # the elementwise ops (δo·Psi, the pool) take no mapped cycles
     np.testing.assert_allclose(skip, gate * prop / b.F, rtol=1e-12, atol=0)
     assert (skip == 0).all() == (not prop.any())
+
+
+def test_the_density_table_counts_what_the_runs_count(case):
+    """densities.csv's learning ops: with zeros skipped = a skip run's summary, executed = a none
+    run's; the signal densities are the operand columns over the neurons (and learning steps)."""
+    from tess_sim.densities import density_table
+
+    net, w, x, labels, act, silent = case
+    table = density_table(_wl("none"), net, act).set_index("layer")
+    skip, none = run(_wl("skip"), "analytical", activity=act), run(_wl("none"), "analytical", activity=act)
+    for rule in ("bptt", "stllr", "tess"):
+        assert table.loc["all", f"{rule}_learning_ops"] == pytest.approx(skip.summary.loc[rule, "ops_learning"], rel=1e-12)
+        assert table.loc["all", f"{rule}_learning_ops_dense"] == pytest.approx(none.summary.loc[rule, "ops_learning"],
+                                                                               rel=1e-12)
+    steps = np.arange(net.T) >= 1  # S-TLLR's window 3 of T = 4
+    for b in net.blocks:
+        ops = act[b.name].operands
+        assert table.loc[b.name, "bptt_signal"] == pytest.approx(ops["bptt_signal_nonzero"].mean() / b.N_pre)
+        assert table.loc[b.name, "stllr_signal"] == pytest.approx(ops["stllr_signal_nonzero"][steps].mean() / b.N_pre)
+        assert table.loc[b.name, "tess_trace"] == pytest.approx(ops["tess_trace_nonzero"].mean() / b.N_in)
+    assert (table.loc["c2", "bptt_signal"] == 0) == silent

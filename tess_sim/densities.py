@@ -21,6 +21,8 @@ import copy
 import numpy as np
 import pandas as pd
 
+from tess_sim.api import run
+from tess_sim.cost_models import cost_report
 from tess_sim.simulator.activity import ActivityProfile, dense
 from tess_sim.simulator.network import Net
 from tess_sim.simulator.rules import build_rules
@@ -89,9 +91,6 @@ def dense_bound(wl: Workload, net: Net, costs, models) -> pd.DataFrame:
     """Per cost model and rule (module docstring): ``total`` and ``dynamic`` energy per sample at
     the run's activity (``costs``: its cost report) and under the dense bound (``dense_total``,
     ``dense_dynamic``), in the model's ``unit``."""
-    from tess_sim.api import run
-    from tess_sim.cost_models import cost_report
-
     bound = cost_report(run(wl, "analytical", activity=dense(net)), models=models).summary
     cols = ["model", "rule", "unit", "total", "dynamic"]
     got = costs.summary[cols].merge(bound[["model", "rule", "total", "dynamic"]].rename(

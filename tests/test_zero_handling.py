@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from tess_sim.api import from_dict, mapper_of, run
+from tess_sim.densities import density_table
 from tess_sim.simulator.activity import ActivityProfile
 from tess_sim.simulator.engines.mapped import map_all
 from tess_sim.simulator.engines.rows import raw_ledger
@@ -181,8 +182,6 @@ def test_a_mapped_array_gates_at_the_dense_cycles_and_skips_at_the_density(case)
 def test_the_density_table_counts_what_the_runs_count(case):
     """densities.csv's learning ops: with zeros skipped = a skip run's summary, executed = a none
     run's; the signal densities are the operand columns over the neurons (and learning steps)."""
-    from tess_sim.densities import density_table
-
     net, w, x, labels, act, silent = case
     table = density_table(_wl("none"), net, act).set_index("layer")
     skip, none = run(_wl("skip"), "analytical", activity=act), run(_wl("none"), "analytical", activity=act)

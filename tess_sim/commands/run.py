@@ -55,8 +55,11 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     """Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy
     per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
     energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
-    complexity.png and, with the SimPy engine, timing.csv and placement.csv; with measured
-    learning operands densities.csv, and for any activity but dense energy_dense_bound.csv."""
+    complexity.png and, with the SimPy engine, timing.csv and placement.csv.
+
+    With measured (or recorded) activity also densities.csv (per layer: spike rate and the
+    learning operands' densities, when measured) and energy_dense_bound.csv (each rule's energy
+    beside the dense bound)."""
     wl = load(workload, hardware, overrides(sets))
     out = check_run_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
     engine = engine or wl.simulation.engine
@@ -71,7 +74,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
         costs = cost_report(res, models=models)
         check_finite(result_tables(res, costs), NOT_APPLICABLE)
         densities = density_table(wl, res.net, res.activity, wl.source or workload)
-        bound = dense_bound(wl, res.net, costs, models) if res.activity.source != "dense" else None
+        bound = dense_bound(wl, res.net, costs, models) if res.activity.source in ("measured", "file") else None
         files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
                  "energy.csv": costs.summary.to_csv(index=False),
                  "energy_breakdown.csv": costs.breakdown.to_csv(index=False),

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from tess_sim.simulator.errors import UserError
+from tess_sim.reports.densities import BOUND_NOTE, DENSITY_NOTE, dense_bound_display, density_display
 from tess_sim.reports.format import number, percent, ratio
 from tess_sim.reports.run_tables import (cycles_table, energy_tables, memory_table, placement_table, stall_table,
                                          timing_headline)
@@ -151,6 +152,9 @@ def run_page(folder: Path) -> Page:
         f"rules: {', '.join(summary['label'])}", f"hardware: {wl['hardware']['name']}",
         f"activity: {res['activity']['description']}"]]))
     page.sections.append(("Headline numbers", ["Per sample; MB = 2^20 bytes; (×) = ratio to BPTT.", _headline(summary)]))
+    if (folder / "densities.csv").exists():
+        page.sections.append(("Spike rates and learning-operand densities per layer", [
+            DENSITY_NOTE + ".", density_display(pd.read_csv(folder / "densities.csv"))]))
     page.sections.append(("Summary per sample", [
         "MB = 2^20 bytes; full memory at the hardware's bit widths; ops in millions; (×) = ratio to BPTT; "
         "the paper rows at four decimals, as tess-sim table paper prints them.",
@@ -175,6 +179,11 @@ def run_page(folder: Path) -> Page:
     models = res.get("cost_models") or []
     if models and (folder / "energy.csv").exists() and (folder / "energy_breakdown.csv").exists():
         blocks = energy_tables(models, pd.read_csv(folder / "energy.csv"), pd.read_csv(folder / "energy_breakdown.csv"))
+        if (folder / "energy_dense_bound.csv").exists():
+            blocks.append(Sub("At this activity and under the dense bound"))
+            blocks.append(BOUND_NOTE + ".")
+            for head, table in dense_bound_display(pd.read_csv(folder / "energy_dense_bound.csv")):
+                blocks += [Sub(head), table.reset_index(names="rule")]
         page.sections.append(("Energy per sample, per cost model", blocks))
     page.sections.append(("Plots", _figures(folder) or ["(no plots)"]))
     return page

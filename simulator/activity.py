@@ -9,6 +9,11 @@ T steps:
 - ``out_spikes``  spikes of the layer's neurons, before pooling (0 for the non-spiking readout)
 - ``post_events`` non-zero block outputs after pooling (what the next layer receives)
 
+and, when measured (or recorded), ``operands``: the learning phases' non-zero operands and the
+exact op counts of their contractions with a zero operand skipped (:data:`OPERAND_COLUMNS`); the
+rule programs count those ops under the hardware's ``pe.zero``. Without them every learning op is
+counted dense.
+
 Sources: ``dense`` (every element active every step, the paper's convention) and ``rates``
 (expected counts from firing rates, assuming spikes spread uniformly and independently over
 space: a k×k pooling window is active with probability 1 − (1 − r)^(k²)). Measured and recorded
@@ -17,7 +22,7 @@ activity fill the same profile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,14 +31,50 @@ from tess_sim.simulator.network import Block, Net
 from tess_sim.simulator.workload import DenseActivity, FileActivity, MeasuredActivity, RatesActivity
 
 
+#: The learning operands a measured profile carries per spiking block (float arrays [T], per
+#: sample), by column name: (what bounds it — ``neurons`` N_pre, ``inputs`` N_in, ``ops`` the
+#: dense op count F —, what it counts). ``*_nonzero`` are densities' numerators (elements ≠ 0);
+#: ``*_ops`` are exact op counts of a learning contraction with every zero-operand pair skipped
+#: (border-exact: padding is no operand). Prefixes name the rule whose operand it is; the local
+#: rules' traces have their own λ, so each its own columns. Which op each column counts:
+#: :mod:`simulator.rules` (docs/functional.md, Operand densities).
+OPERAND_COLUMNS: dict[str, tuple[str, str]] = {
+    "psi_nonzero": ("neurons", "neurons with Psi[t] ≠ 0 (every rule)"),
+    "bptt_signal_nonzero": ("neurons", "BPTT: δu[t] ≠ 0 (its bias gradient's adds)"),
+    "bptt_surrogate_ops": ("neurons", "BPTT: multiplies δo[t]·Psi[t] with δo ≠ 0 and Psi ≠ 0"),
+    "bptt_prop_ops": ("ops", "BPTT: MACs of Wᵀ·δu over δu ≠ 0 (border-exact fan-in; blocks after the first)"),
+    "bptt_wgrad_ops": ("ops", "BPTT: products of corr(x[t], δu[t]) with x ≠ 0 and δu ≠ 0"),
+}
+for _r, _R in (("stllr", "S-TLLR"), ("tess", "TESS")):
+    OPERAND_COLUMNS.update({
+        f"{_r}_trace_nonzero": ("inputs", f"{_R}: input traces tr_x[t] ≠ 0"),
+        f"{_r}_trace_psi_nonzero": ("neurons", f"{_R}: post traces tr_Psi[t] ≠ 0 (alpha_post ≠ 0)"),
+        f"{_r}_signal_nonzero": ("neurons", f"{_R}: learning signal m[t]·Psi[t] ≠ 0 (m ≠ 0 and Psi ≠ 0)"),
+        f"{_r}_post_nonzero": ("neurons", f"{_R}: m[t]·tr_Psi[t−1] ≠ 0 (alpha_post ≠ 0)"),
+        f"{_r}_causal_ops": ("ops", f"{_R}: products of corr(tr_x[t], m·Psi) with both ≠ 0"),
+        f"{_r}_noncausal_ops": ("ops", f"{_R}: products of corr(x[t], m·tr_Psi[t−1]) with both ≠ 0"),
+    })
+OPERAND_COLUMNS["stllr_prop_ops"] = ("ops", "S-TLLR: MACs of Wᵀ·(m·Psi) over m·Psi ≠ 0 (blocks after the first)")
+del _r, _R
+
+
 @dataclass(frozen=True)
 class LayerActivity:
-    """Per-step activity of one layer; every field is a float array of shape [T] (per sample)."""
+    """Per-step activity of one layer; every field is a float array of shape [T] (per sample).
+    ``operands``: the measured learning operands of :data:`OPERAND_COLUMNS` (empty: not measured,
+    every learning op counts dense)."""
 
     in_events: np.ndarray
     syn_ops: np.ndarray
     out_spikes: np.ndarray
     post_events: np.ndarray
+    operands: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def operand(self, column: str, when=1.0) -> np.ndarray | None:
+        """The measured ``column`` [T] times ``when`` (e.g. a learning mask), or None when not
+        measured (the rule then counts the op dense)."""
+        got = self.operands.get(column)
+        return None if got is None else got * np.asarray(when, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -53,13 +94,19 @@ class ActivityProfile:
         def flat(a: np.ndarray) -> np.ndarray:
             return np.full(T, float(np.mean(a)))
 
-        layers = {k: LayerActivity(flat(a.in_events), flat(a.syn_ops), flat(a.out_spikes), flat(a.post_events))
+        layers = {k: LayerActivity(flat(a.in_events), flat(a.syn_ops), flat(a.out_spikes), flat(a.post_events),
+                                   {c: flat(v) for c, v in a.operands.items()})
                   for k, a in self.layers.items()}
         return ActivityProfile(self.source, self.description, layers)
 
     def rates(self, net: Net) -> dict[str, float]:
         """Mean firing rate of every spiking block over the steps (spikes / neurons / step)."""
         return {b.name: float(self.layers[b.name].out_spikes.mean() / b.N_pre) for b in net.blocks}
+
+    @property
+    def measured_operands(self) -> bool:
+        """Whether some layer carries measured learning operands (:data:`OPERAND_COLUMNS`)."""
+        return any(a.operands for a in self.layers.values())
 
 
 def _pooled_rate(block: Block, rate: float) -> float:
@@ -127,30 +174,38 @@ def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile
 
 
 # --------------------------------------------------------------------------- recorded activity
-FILE_COLUMNS = ["layer", "step", "spikes", "in_events", "syn_ops", "post_events"]
+BASE_COLUMNS = ["layer", "step", "spikes", "in_events", "syn_ops", "post_events"]
+FILE_COLUMNS = BASE_COLUMNS + list(OPERAND_COLUMNS)
 """Activity CSV: one row per layer and step, per sample. ``layer`` is a spiking block name, the
 readout's name, or ``input`` (whose ``spikes`` are the input events; its other cells stay empty).
 Required: layer, step, spikes; the other columns are optional (``synops`` is accepted for ``syn_ops``) and, when
 absent, derived: ``in_events`` of a block = the previous block's ``post_events`` (the ``input`` row for the first); ``post_events`` = ``spikes``
 for a block without pools, else the independence estimate of :func:`_pooled_rate`; ``syn_ops`` =
 ``in_events`` × the layer's mean border-exact fan-out S / N_in (exact when events spread
-uniformly). Every cell is a finite number ≥ 0, at most what its layer can do in one step."""
+uniformly). The learning-operand columns of :data:`OPERAND_COLUMNS` (``psi_nonzero``,
+``bptt_prop_ops``, ...) are optional per column and per spiking block, never derived: where absent
+the rule programs count those learning ops dense. Every cell is a finite number ≥ 0, at most what
+its layer can do in one step (an operand column: its layer's neurons N_pre, inputs N_in or dense
+op count F, as :data:`OPERAND_COLUMNS` says)."""
 
 
 def write_activity_csv(profile: ActivityProfile, net: Net) -> str:
-    """The profile as an activity CSV (every column, an ``input`` row per step)."""
+    """The profile as an activity CSV (every base column, an ``input`` row per step, and the
+    operand columns some layer carries, empty where a layer has none)."""
     import io
 
     import pandas as pd
 
+    operands = [c for c in OPERAND_COLUMNS if any(c in profile[b.name].operands for b in net.layers)]
+    nan = [np.nan] * len(operands)
     first = profile[net.blocks[0].name]
-    rows = [("input", t, first.in_events[t], np.nan, np.nan, np.nan) for t in range(net.T)]
+    rows = [["input", t, first.in_events[t], np.nan, np.nan, np.nan] + nan for t in range(net.T)]
     for b in net.layers:
         a = profile[b.name]
-        rows += [(b.name, t, a.out_spikes[t], a.in_events[t], a.syn_ops[t], a.post_events[t])
-                 for t in range(net.T)]
+        rows += [[b.name, t, a.out_spikes[t], a.in_events[t], a.syn_ops[t], a.post_events[t]]
+                 + [a.operands[c][t] if c in a.operands else np.nan for c in operands] for t in range(net.T)]
     buf = io.StringIO()
-    pd.DataFrame(rows, columns=FILE_COLUMNS).to_csv(buf, index=False)
+    pd.DataFrame(rows, columns=BASE_COLUMNS + operands).to_csv(buf, index=False)
     return buf.getvalue()
 
 
@@ -160,6 +215,9 @@ def _limits(net: Net) -> dict[str, dict[str, tuple[int, str]]]:
     for b in net.layers:
         out[b.name] = {"spikes": (b.N_pre, "neurons"), "in_events": (b.N_in, "inputs"),
                        "syn_ops": (b.S, "dense synaptic operations"), "post_events": (b.N_post, "outputs")}
+        if b.spiking:
+            bound = {"neurons": (b.N_pre, "neurons"), "inputs": (b.N_in, "inputs"), "ops": (b.F, "dense ops")}
+            out[b.name].update({c: bound[kind] for c, (kind, _) in OPERAND_COLUMNS.items()})
     return out
 
 
@@ -231,6 +289,10 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
                 i = int(df.index.get_loc(e[~e].index[0]))
                 raise UserError(str(path), f"row {i + 2}.{col}", "the input rows give only spikes (the input "
                                 f"events); leave {col} empty")
+            if col in OPERAND_COLUMNS and col not in limits[layer] and not e.all():
+                i = int(df.index.get_loc(e[~e].index[0]))
+                raise UserError(str(path), f"row {i + 2}.{col}", f"layer '{layer}' does not learn through "
+                                f"this operand (only spiking blocks have {col}); leave it empty")
             if e.any() and not e.all():
                 i = int(df.index.get_loc(e[e].index[0]))
                 raise UserError(str(path), f"row {i + 2}.{col}", f"empty, but other rows of layer '{layer}' give "
@@ -271,6 +333,11 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
         post = column(b.name, "post_events")
         if post is None:
             post = spikes.copy() if not b.pools else np.array([_pooled_rate(b, s / b.N_pre) * b.N_post for s in spikes])
-        layers[b.name] = LayerActivity(in_events, syn, spikes, post if b.spiking else np.zeros(net.T))
+        operands = {}
+        for col in OPERAND_COLUMNS if b.spiking else ():
+            got = column(b.name, col)
+            if got is not None:
+                operands[col] = got
+        layers[b.name] = LayerActivity(in_events, syn, spikes, post if b.spiking else np.zeros(net.T), operands)
         prev_post = post
     return ActivityProfile("file", f"file: {where}", layers)

@@ -468,7 +468,9 @@ class PE(Strict):
     spatial: Literal["auto"] | dict[str, HwCount] = "auto"
     #: ``mapped``: register file per PE, bits
     rf_bits: Annotated[int, Field(ge=0, le=L.MAX_CAPACITY_BYTES)] = 256
-    #: ``mapped``: ops on a zero operand — executed (none), gated (no energy), skipped (no energy, no cycle)
+    #: ops on a zero operand — executed (none), gated (no energy), skipped (no energy, no cycle): a
+    #: ``mapped`` array's forward spikes, and on both dataflows the learning ops whose operands the
+    #: activity measured (docs/dataflow.md, Zeros)
     zero: Literal["none", "gate", "skip"] = "none"
 
     @field_validator("cycles_per_op")

@@ -146,9 +146,9 @@ def run(wl: Workload, engine: str = "analytical", granularity: str | None = None
         seconds = {rule: float(ms) / 1e3 for rule, ms in summary["latency_ms"].items()}
         return Results(wl, net, act, engine, sim.ledger, summary, sim.timing, sim.placement, seconds, SIMULATED,
                        sim.mappings, stats())
-    ledger, placement, mappings = run_placed(rules, act, wl.hardware, wl.input.batch, where, mapper)
+    ledger, placement, mappings, gated = run_placed(rules, act, wl.hardware, wl.input.batch, where, mapper)
     return Results(wl, net, act, engine, ledger, summarize(ledger, rules), placement=placement,
-                   seconds=estimate_seconds(ledger, wl.hardware), seconds_basis=ESTIMATE, mappings=mappings,
+                   seconds=estimate_seconds(ledger, wl.hardware, gated), seconds_basis=ESTIMATE, mappings=mappings,
                    mapper=stats())
 
 

@@ -154,11 +154,13 @@ def test_output_folders_have_the_usual_permissions(tmp_path, new):
 
 def test_run_dvs_on_synthetic_events_with_measured_activity(tmp_path):
     """Issue 7 end to end: synthetic DVS recordings in the real format → frames → functional
-    forward pass → measured counts → the ledger, with the per-layer spike rates printed."""
+    forward pass → measured counts → the ledger, with the per-layer spike rates printed; issue 13:
+    the learning operands' densities per layer and the energy beside the dense bound, printed,
+    written and on the report page."""
     out = tmp_path / "o"
     r = CliRunner().invoke(main, ["run", str(WORKLOADS / "dvs.yaml"), "--set", "activity.source=measured",
-                                  "--set", "activity.samples=2", "--engine", "analytical", "--no-plot",
-                                  "--out", str(out)])
+                                  "--set", "activity.samples=2", "--set", "network.width_multiplier=0.25",
+                                  "--engine", "analytical", "--no-plot", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "activity: measured: 2 samples of synthetic" in r.output
     assert "spike rate per layer (spikes / neuron / step): conv1 " in r.output
@@ -171,11 +173,26 @@ def test_run_dvs_on_synthetic_events_with_measured_activity(tmp_path):
         assert n == pytest.approx(syn[layer])
     assert syn["conv1"] > 0 and (act[act.layer == "input"]["spikes"] > 0).all()
     # the mean over every neuron, from activity.csv: all spikes per step / all neurons
-    net = build_network(load(WORKLOADS / "dvs.yaml"))
+    net = build_network(load(WORKLOADS / "dvs.yaml", overrides={"network.width_multiplier": 0.25}))
     blocks = act[act.layer.isin([b.name for b in net.blocks])]
     mean = blocks.groupby("step")["spikes"].sum().mean() / sum(b.N_pre for b in net.blocks)
     line = next(x for x in r.output.splitlines() if x.startswith("spike rate per layer"))
     assert line.endswith(f"; all {sum(b.N_pre for b in net.blocks):,} neurons {mean:.4g}"), line
+    # densities: Psi from activity.csv's own column; the dense learning ops are the summary's (edge: pe.zero none)
+    assert "learning operands per layer (the run's hardware, pe.zero none" in r.output
+    dens = pd.read_csv(out / "densities.csv").set_index("layer")
+    psi = blocks.groupby("layer")["psi_nonzero"].mean()
+    for b in net.blocks:
+        assert dens.loc[b.name, "psi"] == pytest.approx(psi[b.name] / b.N_pre, rel=1e-12)
+    summary = pd.read_csv(out / "summary.csv", index_col="rule")
+    for rule in ("bptt", "stllr", "tess"):
+        assert dens.loc["all", f"{rule}_learning_ops_dense"] == pytest.approx(summary.loc[rule, "ops_learning"],
+                                                                              rel=1e-12)
+        assert 0 < dens.loc["all", f"{rule}_learning_ops"] < dens.loc["all", f"{rule}_learning_ops_dense"]
+    bound = pd.read_csv(out / "energy_dense_bound.csv")
+    assert (bound["dense_total"] > bound["total"]).all() and "dense bound" in r.output
+    page = (out / "report.html").read_text()
+    assert "Spike rates and learning-operand densities per layer" in page and "dense bound" in page
 
 
 def test_run_set_bad_key_exit_2(tmp_path):

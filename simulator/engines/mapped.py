@@ -13,8 +13,9 @@ by (buffer kind, precision, term); every other count of the Work stands):
   nest of a forward Work gains the time dimension T (its runs' steps): the mapping is of the
   whole pass (weights can stay put over T) and its counts are spread evenly over those steps.
 - ops: dense (every point of the nest) under ``pe.zero: none`` and for ops on dense tensors;
-  the rule's own effective count (border-exact spike events × fan-out) for ops on a sparse
-  tensor under ``gate`` and ``skip``.
+  the rule's own effective count (border-exact spike events × fan-out, or the measured non-zero
+  operand pairs of a learning contraction) for ops on a sparse tensor under ``gate`` and ``skip``
+  (the rule's gated ops of these terms go with them: the mapping times the nest).
 - cycles: the mapping's compute cycles (temporal iterations, spatial padding included; under
   ``skip`` × the step's density of a sparse-only nest) as the Work's ``cycles``, its op Counts
   taking none of their own; memory cycles come from the accesses on each memory's ports.
@@ -115,16 +116,19 @@ def _weight_like(axes: tuple[str, ...]) -> bool:
 
 
 def _take(counts: list[Count], unit: str, action: str, prec: str, term: str, T: int) -> np.ndarray:
-    """Remove ``term``'s part of the Count (unit, action, prec) not yet placed; its per-step counts
-    (zeros when there is none)."""
+    """Remove ``term``'s part of the Count (unit, action, prec) not yet placed, and its gated ops
+    (the mapping times the nest, gated points included); its per-step counts (zeros when there is
+    none)."""
     for i, c in enumerate(counts):
         if (c.unit, c.action, c.prec) == (unit, action, prec) and not c.memory and c.cycles is None:
-            parts = dict(c.terms)
-            if term not in parts:
+            parts, gated = dict(c.terms), dict(c.gated)
+            if term not in parts and term not in gated:
                 continue
-            taken = np.asarray(parts.pop(term), dtype=float)
-            if parts:
-                counts[i] = replace(c, per_step=c.per_step - taken, terms=tuple(parts.items()))
+            taken = np.asarray(parts.pop(term, np.zeros(T)), dtype=float)
+            gated.pop(term, None)
+            if parts or gated:
+                counts[i] = replace(c, per_step=c.per_step - taken, terms=tuple(parts.items()),
+                                    gated=tuple(gated.items()))
             else:
                 counts.pop(i)
             return taken

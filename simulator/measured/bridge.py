@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from tess_sim.simulator.activity import ActivityProfile, LayerActivity
+from tess_sim.simulator.activity import OPERAND_COLUMNS, ActivityProfile, LayerActivity
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.events.loader import load_frames
 from tess_sim.simulator.functional.activity import measure_activity
 from tess_sim.simulator.functional.data import load_digits_spikes
 from tess_sim.simulator.functional.golden import load_data, load_weights
 from tess_sim.simulator.functional.network import init_scheme
+from tess_sim.simulator.functional.operands import OPERAND_RULES, measure_operands
 from tess_sim.simulator.functional.rules import RuleParams
 from tess_sim.simulator.network import Net, build_network
 from tess_sim.simulator.workload import MeasuredActivity, Workload
@@ -104,14 +105,28 @@ def load_or_init_weights(wl: Workload, net: Net, path: str | None, seed: int) ->
 
 
 def measured_profile(wl: Workload, net: Net, spec: MeasuredActivity, batch: int = 64) -> ActivityProfile:
-    """Per-layer, per-step counts averaged over ``spec.samples`` samples of a real forward pass."""
-    x, _, data_desc = load_samples(wl, spec.samples, spec.seed, spec.data)
+    """Per-layer, per-step counts averaged over ``spec.samples`` samples of a real forward pass,
+    and the learning operands of every enabled rule (:func:`profile_of`)."""
+    x, labels, data_desc = load_samples(wl, spec.samples, spec.seed, spec.data)
     weights, w_desc = load_or_init_weights(wl, net, spec.weights, spec.seed)
+    return profile_of(wl, net, weights, x, labels, f"measured: {x.shape[1]} samples of {data_desc}; {w_desc}", batch)
+
+
+def profile_of(wl: Workload, net: Net, weights: dict, x: np.ndarray, labels: np.ndarray, description: str,
+               batch: int = 64) -> ActivityProfile:
+    """The measured profile of inputs ``x [T, n, *input_shape]`` with ``labels [n]``: the forward
+    counts (:func:`~simulator.functional.activity.measure_activity`) and the learning operands of
+    the workload's enabled rules (:func:`~simulator.functional.operands.measure_operands`, the
+    labels drive their learning signals), averaged per sample over chunks of ``batch``."""
+    rules = [r for r in wl.rules.enabled() if r in OPERAND_RULES]
+    params = {r: rule_params(wl, r) for r in rules}
     n = x.shape[1]
     sums: dict[str, dict[str, np.ndarray]] = {}
     for i in range(0, n, batch):
         chunk = x[:, i:i + batch]
         got = measure_activity(net, weights, chunk)
+        for layer, counts in measure_operands(net, weights, chunk, labels[i:i + batch], params, rules).items():
+            got[layer] = {**got[layer], **counts}
         for layer, counts in got.items():
             acc = sums.setdefault(layer, {})
             for k, v in counts.items():
@@ -120,6 +135,8 @@ def measured_profile(wl: Workload, net: Net, spec: MeasuredActivity, batch: int 
     layers = {}
     for b in net.layers:
         c = sums[b.name]
+        operands = {k: v / n for k, v in c.items() if k in OPERAND_COLUMNS}
         layers[b.name] = LayerActivity(c["in_events"] / n, c["syn_ops"] / n,
-                                       c.get("out_spikes", zeros * n) / n, c.get("post_events", zeros * n) / n)
-    return ActivityProfile("measured", f"measured: {n} samples of {data_desc}; {w_desc}", layers)
+                                       c.get("out_spikes", zeros * n) / n, c.get("post_events", zeros * n) / n,
+                                       operands)
+    return ActivityProfile("measured", description, layers)

@@ -42,7 +42,7 @@ def schedule_of(name: str, params, workload_schedule: str) -> tuple[str, str]:
 
 def build_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]:
     """The workload's enabled rule programs, each having checked its parameters against ``net``
-    and taken its schedule (:func:`schedule_of`)."""
+    and taken its schedule (:func:`schedule_of`) and the hardware's zero handling (``pe.zero``)."""
     out = []
     for name, params in wl.rules.enabled().items():
         if getattr(params, "update", None) == "per_step" and any(b.standardised for b in net.blocks):
@@ -50,7 +50,7 @@ def build_rules(wl: Workload, net: Net, where: str = "<workload>") -> list[Rule]
                             "the standardisation's backward needs the layer's whole gradient (its per-channel "
                             "sums) before any weight changes (use per_sample or per_batch)")
         RULES[name].check(net, params, where)
-        out.append(RULES[name](net, params, *schedule_of(name, params, wl.schedule)))
+        out.append(RULES[name](net, params, *schedule_of(name, params, wl.schedule), zero=wl.hardware.pe.zero))
     return out
 
 

@@ -6,6 +6,11 @@ gradient of softmax(Σ_t y[t]) once, then per step the readout's back-projection
 gradient, and per block (last to first) the pool routing, δu[t] = δo[t]·Psi[t] + β·δu[t+1]
 (2 mul + 1 add per neuron), the error propagated to the block's input (F MACs, not for the first
 block) and the weight gradient corr(x[t], δu[t]) (ACs on the spikes, F MACs on analog input).
+
+With measured operands (:data:`simulator.activity.OPERAND_COLUMNS`) the ops on a zero operand
+follow ``pe.zero``: the multiply δo·Psi (``bptt_surrogate_ops``), the propagation Wᵀ·δu
+(``bptt_prop_ops``), the correlation (``bptt_wgrad_ops``) and the bias gradient's adds
+(``bptt_signal_nonzero``).
 """
 
 from __future__ import annotations
@@ -43,36 +48,42 @@ class BPTT(Rule):
         loss.read("errors", "gradient", ro.N_pre).write("errors", "gradient", ro.N_in)
         works.append(loss.nest(backprop_nest(ro, every, back)).build())
         works.append(readout_wgrad(r, net, act, every, history=True, direction="backward", policy=policy))
+        zero = self.zero
         for b in reversed(net.blocks):
             a = act[b.name]
             bwd = WorkBuilder(r, b.name, "bwd", T, "backward")
             bwd.term("δo[t] = pool_lᵀ(δz[t])").ops("gradient", **pool_backward_ops(b))
             if has_maxpool(b):
                 bwd.read("history", "spike", b.N_pre)
-            bwd.term("δu[t] = δo[t]·Psi[t] + β·δu[t+1]").ops("gradient", mul=2 * b.N_pre, add=b.N_pre)
+            # δo·Psi: a zero δo or Psi gates it; β·δu[t+1] (1 mul) and the add stay dense
+            bwd.term("δu[t] = δo[t]·Psi[t] + β·δu[t+1]").ops("gradient", mul=b.N_pre, add=b.N_pre)
+            bwd.sparse_ops("gradient", zero, mul=(b.N_pre, a.operand("bptt_surrogate_ops")))
             bwd.read("history", "gradient", b.N_pre)
             bwd.term("δo[t] = pool_lᵀ(δz[t])").read("errors", "gradient", b.N_post)
             bwd.term("δu[t] = δo[t]·Psi[t] + β·δu[t+1]").read("errors", "gradient", b.N_pre)
             bwd.write("errors", "gradient", b.N_pre)
             if b.index > 0:
                 prop = "error propagation Wᵀ·δu"
-                bwd.term(prop).ops("gradient", mac=b.F)
+                nonzero = a.operand("bptt_prop_ops")
+                bwd.term(prop).sparse_ops("gradient", zero, mac=(b.F, nonzero))
                 bwd.read("weights", "weight", b.params).write("errors", "gradient", b.N_in)
-                bwd.nest(backprop_nest(b, every, prop))
+                bwd.nest(backprop_nest(b, every, prop, sparse=nonzero is not None))
             works.append(bwd.build())
             corr = "corr(x[t], δu[t])"
             wg = WorkBuilder(r, b.name, "wgrad", T, "backward").term(corr)
+            nonzero = a.operand("bptt_wgrad_ops")
             if b.analog_input:
-                wg.ops("gradient", mac=b.F)
+                wg.sparse_ops("gradient", zero, mac=(b.F, nonzero))
             else:
-                wg.ops("gradient", ac=a.syn_ops)
+                wg.sparse_ops("gradient", zero, ac=(a.syn_ops, nonzero))
             if b.bias:
-                wg.term("bias gradient").ops("gradient", add=b.N_pre)
+                wg.term("bias gradient").sparse_ops("gradient", zero, add=(b.N_pre, a.operand("bptt_signal_nonzero")))
             wg.term(corr).read("history", input_prec(b), b.N_in)
             wg.read("errors", "gradient", b.N_pre)
             out_unit, out_term = accumulate(wg, b.params, every, policy)
-            pair = (("history", input_prec(b), corr, not b.analog_input), ("errors", "gradient", corr),
-                    "mac" if b.analog_input else "ac")
+            measured = nonzero is not None
+            pair = (("history", input_prec(b), corr, not b.analog_input or measured),
+                    ("errors", "gradient", corr, measured), "mac" if b.analog_input else "ac")
             works.append(wg.nest(correlation_nest(b, every, [pair], out_unit, out_term)).build())
         return works + update(r, net, self.params.optimizer, policy, every)
 

@@ -67,6 +67,17 @@ class Count:
     terms: tuple[tuple[str, np.ndarray], ...]
     memory: str = ""
     cycles: float | None = None
+    #: ops on a zero operand the PEs step over without executing them (``pe.zero: gate``), per
+    #: term ``(term, per-step counts)``: not in ``per_step`` (nor priced), but timed like an op of
+    #: this Count (:meth:`WorkBuilder.sparse_ops`); empty for every other Count
+    gated: tuple[tuple[str, np.ndarray], ...] = ()
+
+    @property
+    def gated_per_step(self) -> np.ndarray | None:
+        """[T] the gated ops of every term (None: none)."""
+        if not self.gated:
+            return None
+        return np.sum([n for _, n in self.gated], axis=0)
 
     def capped(self, E: float) -> list[tuple[str, float]]:
         """(term, Σ_t of its part of min(per_step[t], E)) for every term: a phase touching a
@@ -156,6 +167,12 @@ class Work:
     cycles: np.ndarray | None = None
     ideal_cycles: np.ndarray | None = None
 
+    @property
+    def gated(self) -> tuple[Count, ...]:
+        """The Counts with gated ops (``pe.zero: gate``), in count order: the engines time their
+        gated ops (:attr:`Count.gated`) like ops of that Count, and price none of them."""
+        return tuple(c for c in self.counts if c.gated)
+
     def total(self, batch: int) -> list[tuple[str, str, str, str, str, float]]:
         """(unit, action, prec, term, memory, count per sample) for every non-zero term of every
         count."""
@@ -199,6 +216,7 @@ class WorkBuilder:
         self._nests: list[Contraction] = []
         self._totals: dict[tuple[str, str, str], np.ndarray] = {}  # per (unit, action, prec), in call order
         self._terms: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
+        self._gated: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
 
     def term(self, label: str) -> "WorkBuilder":
         """Write the following counts under ``label`` (until the next call)."""
@@ -228,6 +246,29 @@ class WorkBuilder:
             self._add("pe", kind, prec, n)
         return self
 
+    def sparse_ops(self, prec: str, zero: str, **kinds) -> "WorkBuilder":
+        """PE operations with an operand that can be zero, each kind given as ``(dense, nonzero)``:
+        the count with zeros executed (what :meth:`ops` takes) and the measured count of ops whose
+        every operand is non-zero (:data:`simulator.activity.OPERAND_COLUMNS`; None: not measured).
+        Under the hardware's ``zero`` (``pe.zero``): ``none`` — or nothing measured — counts
+        ``dense``; ``skip`` counts ``nonzero`` (energy and cycles); ``gate`` counts ``nonzero``
+        and keeps the rest, ``dense − nonzero``, as the Count's gated ops (cycles, no energy)."""
+        for kind, (dense, nonzero) in kinds.items():
+            if nonzero is None or zero == "none":
+                self.ops(prec, **{kind: dense})
+                continue
+            self.ops(prec, **{kind: nonzero})
+            if zero == "gate":
+                rest = np.maximum(np.broadcast_to(np.asarray(dense, dtype=float), (self.T,)) - nonzero, 0.0)
+                if rest.any():
+                    assert self._term, f"{self.rule} {self.layer} {self.phase}: a count before any term()"
+                    key = ("pe", kind, prec)
+                    self._totals.setdefault(key, np.zeros(self.T))  # a Count even if every op is gated
+                    self._terms.setdefault(key, {})
+                    gated = self._gated.setdefault(key, {})
+                    gated[self._term] = gated.get(self._term, 0.0) + rest
+        return self
+
     def read(self, buffer: str, prec: str, n) -> "WorkBuilder":
         return self._add(buffer, "read", prec, n)
 
@@ -242,7 +283,8 @@ class WorkBuilder:
 
     def build(self) -> Work:
         # the sums in _totals and _terms are arrays of their own (0.0 + arr is a new array)
-        counts = tuple(Count(u, a, p, v, tuple(self._terms[(u, a, p)].items()))
+        counts = tuple(Count(u, a, p, v, tuple(self._terms[(u, a, p)].items()),
+                             gated=tuple(self._gated.get((u, a, p), {}).items()))
                        for (u, a, p), v in self._totals.items())
         return Work(self.rule, self.layer, self.phase, self.direction, counts, tuple(self._nests))
 

@@ -35,6 +35,6 @@ def readout_wgrad(rule: str, net: Net, act: ActivityProfile, when, history: bool
     wg.read(source, "spike", (ro.N_in if history else a.in_events) * when)
     wg.read("errors", "gradient", ro.N_pre * when)
     out_unit, out_term = accumulate(wg, ro.params, when, policy)
-    wg.nest(correlation_nest(ro, when, [((source, "spike", corr, True), ("errors", "gradient", corr), "ac")],
+    wg.nest(correlation_nest(ro, when, [((source, "spike", corr, True), ("errors", "gradient", corr, False), "ac")],
                              out_unit, out_term))
     return wg.build()

@@ -14,17 +14,21 @@ class Rule(ABC):
 
     ``params`` is the rule's validated workload section (e.g. ``TESSParams``); ``schedule`` the
     time-step schedule it runs (:func:`simulator.rules.schedule_of`: legal for the rule) and
-    ``schedule_note`` why.
+    ``schedule_note`` why; ``zero`` the hardware's zero handling (``pe.zero``: none | gate |
+    skip), which the learning ops with a zero operand follow where the activity carries their
+    measured counts (:meth:`~simulator.rules.program.WorkBuilder.sparse_ops`).
     """
 
     name = ""
     label = ""
 
-    def __init__(self, net: Net, params, schedule: str = "step_major", schedule_note: str = ""):
+    def __init__(self, net: Net, params, schedule: str = "step_major", schedule_note: str = "",
+                 zero: str = "none"):
         self.net = net
         self.params = params
         self.schedule = schedule
         self.schedule_note = schedule_note or schedule
+        self.zero = zero
 
     @classmethod
     def check(cls, net: Net, params, where: str) -> None:

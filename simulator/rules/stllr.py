@@ -5,7 +5,9 @@ Every step: forward pass and trace updates. At each learning step (the window): 
 per-step CE(y[t]); the readout's back-projection (in × C MACs) and weight gradient; per block,
 last to second, the surrogate product m ⊙ Psi (1 mul per neuron) and its propagation to the
 block's input (F MACs, transposed convolution) through the pools of the block below; then the
-local correlations of docs/math.md §3 for every block (:meth:`STLLR.wgrad`).
+local correlations of docs/math.md §3 for every block (:meth:`STLLR.wgrad`). With measured
+operands (:data:`simulator.activity.OPERAND_COLUMNS`) m ⊙ Psi and its propagation count their
+non-zero operands under ``pe.zero`` (``stllr_signal_nonzero``, ``stllr_prop_ops``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class STLLR(LocalRule):
     def works(self, act):
         net, T, r, p = self.net, self.net.T, self.name, self.params
         m = self.mask()
-        works = forward(r, net, act) + traces(r, net, act, p.alpha_post)
+        works = forward(r, net, act) + traces(r, net, act, p.alpha_post, self.zero)
         ro = net.readout
         sig = WorkBuilder(r, ro.name, "bwd", T)
         softmax(sig, net.classes, m)
@@ -46,11 +48,14 @@ class STLLR(LocalRule):
                 bwd.read("spikes", "spike", b.N_pre * m)
             bwd.read("errors", "gradient", b.N_post * m).write("errors", "gradient", b.N_pre * m)
             if b.index > 0:
-                bwd.term("surrogate product m·Psi").ops("gradient", mul=b.N_pre * m)
+                a = act[b.name]
+                bwd.term("surrogate product m·Psi").sparse_ops(
+                    "gradient", self.zero, mul=(b.N_pre * m, a.operand("stllr_signal_nonzero", m)))
                 prop = "error propagation Wᵀ·(m·Psi)"
-                bwd.term(prop).ops("gradient", mac=b.F * m)
+                nonzero = a.operand("stllr_prop_ops", m)
+                bwd.term(prop).sparse_ops("gradient", self.zero, mac=(b.F * m, nonzero))
                 bwd.read("weights", "weight", b.params * m).write("errors", "gradient", b.N_in * m)
-                bwd.nest(backprop_nest(b, m, prop))
+                bwd.nest(backprop_nest(b, m, prop, sparse=nonzero is not None))
             works.append(bwd.build())
         works += [self.wgrad(b, act) for b in net.blocks]
         return works + update(r, net, p.optimizer, p.update, m)
@@ -60,23 +65,28 @@ class STLLR(LocalRule):
         term (its m ⊙ Psi too for the first block; the blocks above computed it in their
         backward phase), the non-causal term when alpha_post ≠ 0 (ACs on the input events, or
         F MACs on an analog first layer), the bias, and one read-modify-write of the gradient
-        accumulator per weight."""
-        m, a = self.mask(), act[b.name]
-        wg = WorkBuilder(self.name, b.name, "wgrad", self.net.T).term("causal corr(tr_x, m·Psi)")
+        accumulator per weight. Ops on a zero operand follow ``pe.zero`` where measured
+        (``stllr_signal_nonzero``, ``_causal_ops``, ``_post_nonzero``, ``_noncausal_ops``)."""
+        m, a, zero, r = self.mask(), act[b.name], self.zero, self.name
+        wg = WorkBuilder(r, b.name, "wgrad", self.net.T).term("causal corr(tr_x, m·Psi)")
+        causal = a.operand(f"{r}_causal_ops", m)
         if b.index == 0:
-            wg.ops("gradient", mul=b.N_pre * m)
-        wg.ops("gradient", mac=b.F * m).read("traces", "trace", b.N_in * m)
+            wg.sparse_ops("gradient", zero, mul=(b.N_pre * m, a.operand(f"{r}_signal_nonzero", m)))
+        wg.sparse_ops("gradient", zero, mac=(b.F * m, causal)).read("traces", "trace", b.N_in * m)
         wg.term("learning signal m[t]").read("errors", "gradient", b.N_pre * m)
+        noncausal = a.operand(f"{r}_noncausal_ops", m) if self.params.alpha_post else None
         if self.params.alpha_post:
-            wg.term("non-causal corr(x, m·tr_Psi)").ops("gradient", mul=b.N_pre * m)
+            wg.term("non-causal corr(x, m·tr_Psi)")
+            wg.sparse_ops("gradient", zero, mul=(b.N_pre * m, a.operand(f"{r}_post_nonzero", m)))
             wg.read("traces", "trace", b.N_pre * m)
             if b.analog_input:
-                wg.ops("gradient", mac=b.F * m).read("spikes", "input", b.N_in * m)
+                wg.sparse_ops("gradient", zero, mac=(b.F * m, noncausal)).read("spikes", "input", b.N_in * m)
             else:
-                wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
+                wg.sparse_ops("gradient", zero, ac=(a.syn_ops * m, noncausal)).read("spikes", "spike", a.in_events * m)
         if b.bias:
-            wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
-        return drain_local_gradient(wg, b, m, self.params, input_prec(b))
+            wg.term("bias gradient").sparse_ops("gradient", zero, add=(b.N_pre * m, a.operand(f"{r}_signal_nonzero", m)))
+        measured = (causal is not None, noncausal is not None)
+        return drain_local_gradient(wg, b, m, self.params, input_prec(b), measured)
 
     def state(self):
         net = self.net

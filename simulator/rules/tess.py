@@ -59,7 +59,7 @@ class TESS(LocalRule):
     def works(self, act):
         net, T, r, p = self.net, self.net.T, self.name, self.params
         m = self.mask()
-        works = forward(r, net, act) + traces(r, net, act, p.alpha_post)
+        works = forward(r, net, act) + traces(r, net, act, p.alpha_post, self.zero)
         works += [self.lsg(b) for b in net.blocks]
         sig = WorkBuilder(r, net.readout.name, "lsg", T)
         works.append(softmax(sig, net.classes, m).build())
@@ -104,22 +104,28 @@ class TESS(LocalRule):
         term corr(tr_x, m ⊙ Psi) (N_pre muls, F MACs: the trace is analog), the non-causal term
         corr(x, m ⊙ tr_Psi[t−1]) when alpha_post ≠ 0 (N_pre muls, ACs on the input events,
         border-exact, or F MACs on an analog first layer), the bias, and one read-modify-write
-        of the gradient accumulator per weight."""
-        m, a = self.mask(), act[b.name]
-        wg = WorkBuilder(self.name, b.name, "wgrad", self.net.T)
-        wg.term("causal corr(tr_x, m·Psi)").ops("gradient", mul=b.N_pre * m)
-        wg.ops("gradient", mac=b.F * m).read("traces", "trace", b.N_in * m)
+        of the gradient accumulator per weight. Ops on a zero operand follow ``pe.zero`` where
+        measured (``tess_signal_nonzero``, ``_causal_ops``, ``_post_nonzero``, ``_noncausal_ops``);
+        the LSG's latent, projections and softmax stay dense."""
+        m, a, zero, r = self.mask(), act[b.name], self.zero, self.name
+        wg = WorkBuilder(r, b.name, "wgrad", self.net.T).term("causal corr(tr_x, m·Psi)")
+        causal = a.operand(f"{r}_causal_ops", m)
+        wg.sparse_ops("gradient", zero, mul=(b.N_pre * m, a.operand(f"{r}_signal_nonzero", m)))
+        wg.sparse_ops("gradient", zero, mac=(b.F * m, causal)).read("traces", "trace", b.N_in * m)
         wg.term("learning signal m[t]").read("errors", "gradient", b.N_pre * m)
+        noncausal = a.operand(f"{r}_noncausal_ops", m) if self.params.alpha_post else None
         if self.params.alpha_post:
-            wg.term("non-causal corr(x, m·tr_Psi)").ops("gradient", mul=b.N_pre * m)
+            wg.term("non-causal corr(x, m·tr_Psi)")
+            wg.sparse_ops("gradient", zero, mul=(b.N_pre * m, a.operand(f"{r}_post_nonzero", m)))
             wg.read("traces", "trace", b.N_pre * m)
             if b.analog_input:
-                wg.ops("gradient", mac=b.F * m).read("spikes", "input", b.N_in * m)
+                wg.sparse_ops("gradient", zero, mac=(b.F * m, noncausal)).read("spikes", "input", b.N_in * m)
             else:
-                wg.ops("gradient", ac=a.syn_ops * m).read("spikes", "spike", a.in_events * m)
+                wg.sparse_ops("gradient", zero, ac=(a.syn_ops * m, noncausal)).read("spikes", "spike", a.in_events * m)
         if b.bias:
-            wg.term("bias gradient").ops("gradient", add=b.N_pre * m)
-        return drain_local_gradient(wg, b, m, self.params, input_prec(b))
+            wg.term("bias gradient").sparse_ops("gradient", zero, add=(b.N_pre * m, a.operand(f"{r}_signal_nonzero", m)))
+        measured = (causal is not None, noncausal is not None)
+        return drain_local_gradient(wg, b, m, self.params, input_prec(b), measured)
 
     def state(self):
         net, p = self.net, self.params

@@ -15,7 +15,9 @@ from tess_sim.commands.plugins import plugin_modules_option
 from tess_sim.commands.report import write_report
 from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
 from tess_sim.outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder
+from tess_sim.densities import dense_bound, density_table
 from tess_sim.reports.complexity import plot_complexity
+from tess_sim.reports.densities import dense_bound_text, density_text
 from tess_sim.reports.energy import energy_text
 from tess_sim.reports.summary import schedule_text, summary_text
 from tess_sim.simulator.activity import write_activity_csv
@@ -53,7 +55,11 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     """Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy
     per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
     energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
-    complexity.png and, with the SimPy engine, timing.csv and placement.csv."""
+    complexity.png and, with the SimPy engine, timing.csv and placement.csv.
+
+    With measured (or recorded) activity also densities.csv (per layer: spike rate and the
+    learning operands' densities, when measured) and energy_dense_bound.csv (each rule's energy
+    beside the dense bound)."""
     wl = load(workload, hardware, overrides(sets))
     out = check_run_folder(Path(out_dir) if out_dir else Path("out") / wl.name)  # before the work
     engine = engine or wl.simulation.engine
@@ -67,11 +73,17 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
         res = run(wl, engine=engine, granularity=granularity, activity=act)
         costs = cost_report(res, models=models)
         check_finite(result_tables(res, costs), NOT_APPLICABLE)
+        densities = density_table(wl, res.net, res.activity, wl.source or workload)
+        bound = dense_bound(wl, res.net, costs, models) if res.activity.source in ("measured", "file") else None
         files = {"summary.csv": res.summary.to_csv(), "ledger.csv": res.ledger.to_csv(index=False),
                  "energy.csv": costs.summary.to_csv(index=False),
                  "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
                  "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
                  "activity.csv": write_activity_csv(res.activity, res.net)}
+        if densities is not None:
+            files["densities.csv"] = densities.to_csv(index=False)
+        if bound is not None:
+            files["energy_dense_bound.csv"] = bound.to_csv(index=False)
         if res.placement is not None:
             files["placement.csv"] = res.placement.to_csv(index=False)
         if res.timing is not None:
@@ -97,6 +109,8 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
         click.echo("spike rate per layer (spikes / neuron / step): "
                    + ", ".join(f"{name} {r:.4g}" for name, r in rates.items())
                    + f"; all {sum(neurons.values()):,} neurons {mean:.4g}")
+    if densities is not None:
+        click.echo(density_text(densities, wl.hardware.pe.zero))
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))
@@ -109,4 +123,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
         click.echo(res.mapper)
     click.echo("")
     click.echo(energy_text(costs))
+    if bound is not None:
+        click.echo("")
+        click.echo(dense_bound_text(bound))
     click.echo(f"wrote {out}/: {', '.join(files)}")

@@ -96,7 +96,8 @@ def test_synth_then_measured_run_end_to_end(tmp_path):
     wl["report"] = {"plots": False}                     # not the point here: keep it quick
     (tmp_path / "dvs_real.yaml").write_text(yaml.safe_dump(wl))
     r = cli("run", tmp_path / "dvs_real.yaml", "--engine", "analytical", "--out", tmp_path / "run",
-            "--set", "activity.source=measured", "--set", "activity.samples=2")
+            "--set", "activity.source=measured", "--set", "activity.samples=2",
+            "--set", "network.width_multiplier=0.25")  # the data path is the point, not the width
     assert r.returncode == 0, r.stderr
     assert f"measured: 2 samples of dvsgesture at {out}: 2 of 3 samples" in r.stdout
 

@@ -85,7 +85,9 @@ class WorkCosts:
     counts: its column of ``mem`` is zero and ``ports`` lists (instance, read bits [K], write bits
     [K], port) so that a piece's cycles there are ``port.cycles(reads, writes)``. A mapped Work
     (:mod:`simulator.engines.mapped`) has two more rows than counts (its ``cycles`` and
-    ``ideal_cycles``): ``pe`` is 1 and 0 on them, ``useful`` 0 and 1."""
+    ``ideal_cycles``): ``pe`` is 1 and 0 on them, ``useful`` 0 and 1. Before those, one row per
+    Count with gated ops (:attr:`~simulator.rules.program.Work.gated`, ``pe.zero: gate``): the PE
+    cycles of its ops, no memory traffic, no useful work."""
 
     pe: np.ndarray
     mem: np.ndarray
@@ -118,7 +120,8 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
     is the array utilisation of the Work's layer (:func:`simulator.mapping.array_utilisation`), applied to every PE
     op of the Work."""
     mapped = work.cycles is not None
-    K, M = len(work.counts) + (2 if mapped else 0), len(insts)
+    gated = work.gated
+    K, M = len(work.counts) + len(gated) + (2 if mapped else 0), len(insts)
     pe, mem, push = np.zeros(K), np.zeros((K, M)), np.zeros(K)
     index = {}
     for i, inst in enumerate(insts):
@@ -151,8 +154,13 @@ def work_costs(work: Work, hw: Hardware, insts: list[MemInstance], core: int,
             latency = max(latency, float(m.read_latency if c.action == "read" else m.write_latency))
     ports = tuple((i, r, w, port_of(insts[i].memory)) for i, (r, w) in directional.items() if r.any() or w.any())
     useful = None
+    for j, c in enumerate(gated):  # a gated op takes its PE's cycle, does no work
+        pe[len(work.counts) + j] = op_cycles(hw, c.action) / (hw.pe.units * util)
     if mapped:
         pe[-2] = 1.0
+    if mapped or gated:
         useful = pe * util
-        useful[-2:] = (0.0, 1.0)
+        useful[len(work.counts):len(work.counts) + len(gated)] = 0.0
+        if mapped:
+            useful[-2:] = (0.0, 1.0)
     return WorkCosts(pe, mem, push, latency, util, ports, useful)

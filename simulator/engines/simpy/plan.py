@@ -161,10 +161,12 @@ class Plan:
         return c
 
     def counts(self, t0: int, t1: int) -> np.ndarray:
-        """[K, t1 - t0] the Work's counts of steps t0 … t1 - 1 (a mapped Work: then its compute
-        and ideal cycles, split into pieces like a count)."""
+        """[K, t1 - t0] the Work's counts of steps t0 … t1 - 1, then the gated ops of its Counts
+        that have some (:attr:`Work.gated`: timed, not executed), then (a mapped Work) its compute
+        and ideal cycles, each split into pieces like a count."""
         w = self.work
         rows = [c.per_step[t0:t1] for c in w.counts]
+        rows += [c.gated_per_step[t0:t1] for c in w.gated]
         if w.cycles is not None:
             rows += [w.cycles[t0:t1], w.ideal_cycles[t0:t1]]
         if not rows:

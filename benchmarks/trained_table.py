@@ -1,0 +1,86 @@
+"""The tables of docs/trained-activity.md: VGG-9 trained with each rule, then profiled with its own
+measured activity. Reads the ``training.csv`` files of ``tess-sim train`` and the run folders of
+
+    tess-sim run workloads/dvs.yaml ... --set activity.weights=TRAIN/weights_<rule>.npz \\
+        --hardware workloads/hw/<hw>.yaml --out RUNS/<rule>_<hw>
+
+and prints (1) accuracy per rule, (2) per-layer spike rates of each rule's trained network,
+(3) per rule and hardware: cycles, energy at the measured activity and under the dense bound, and
+the learning ops with zero operands skipped against executed. A rule's row of a run folder is the
+rule's own (the run profiles every rule with one set of weights; only that rule's row is the
+rule's trained network).
+
+    python benchmarks/trained_table.py --train A/training.csv --train B/training.csv \\
+        --runs RUNS --hardware edge --hardware sata
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+RULES = ("bptt", "stllr", "tess")
+LABELS = {"bptt": "BPTT", "stllr": "S-TLLR", "tess": "TESS", "readout": "readout only (control)"}
+
+
+def accuracy(trainings: list[Path]) -> str:
+    df = pd.concat([pd.read_csv(p) for p in trainings]).set_index("rule")
+    rows = ["| rule | epochs | train accuracy | test accuracy | training seconds |", "|---|---:|---:|---:|---:|"]
+    for rule in [*RULES, "readout"]:
+        if rule in df.index:
+            r = df.loc[rule]
+            rows.append(f"| {LABELS[rule]} | {r['epochs']:.0f} | {r['train_acc']:.3f} | {r['test_acc']:.3f} | "
+                        f"{r['seconds']:,.0f} |")
+    return "\n".join(rows)
+
+
+def rates(runs: Path, hw: str) -> str:
+    """Per layer: spike rate, Psi ≠ 0 and the rule's own signal density, of each rule's network."""
+    cols, frames = [], {}
+    for rule in RULES:
+        d = pd.read_csv(runs / f"{rule}_{hw}" / "densities.csv").set_index("layer")
+        frames[rule] = d
+        cols.append(rule)
+    layers = list(frames[RULES[0]].index)
+    head = "| layer | " + " | ".join(f"{LABELS[r]}: rate / Psi≠0 / signal≠0" for r in cols) + " |"
+    rows = [head, "|---|" + "---:|" * len(cols)]
+    for layer in layers:
+        cells = []
+        for r in cols:
+            x = frames[r].loc[layer]
+            cells.append(f"{x['spike_rate']:.3f} / {x['psi']:.1%} / {x[f'{r}_signal']:.1%}")
+        rows.append(f"| {layer} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def costs(runs: Path, hardware: list[str]) -> str:
+    rows = ["| hardware | rule | cycles | energy, measured (µJ) | energy, dense bound (µJ) | measured / dense | "
+            "learning ops, zeros skipped / executed |", "|---|---|---:|---:|---:|---:|---:|"]
+    for hw in hardware:
+        for rule in RULES:
+            run = runs / f"{rule}_{hw}"
+            s = pd.read_csv(run / "summary.csv").set_index("rule").loc[rule]
+            e = pd.read_csv(run / "energy_dense_bound.csv")
+            e = e[e["rule"] == rule].iloc[0]
+            d = pd.read_csv(run / "densities.csv").set_index("layer").loc["all"]
+            ops = d[f"{rule}_learning_ops"] / d[f"{rule}_learning_ops_dense"]
+            rows.append(f"| {hw} | {LABELS[rule]} | {s['cycles']:,.0f} | {e['total'] / 1e6:,.0f} | "
+                        f"{e['dense_total'] / 1e6:,.0f} | {e['total'] / e['dense_total']:.3f} | {ops:.1%} |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--train", action="append", type=Path, required=True, help="a training.csv (repeatable)")
+    ap.add_argument("--runs", type=Path, required=True, help="folder of the <rule>_<hardware> run folders")
+    ap.add_argument("--hardware", action="append", required=True, help="hardware name (repeatable)")
+    a = ap.parse_args(argv)
+    print(accuracy(a.train), end="\n\n")
+    print(rates(a.runs, a.hardware[0]), end="\n\n")
+    print(costs(a.runs, a.hardware))
+
+
+if __name__ == "__main__":
+    main()

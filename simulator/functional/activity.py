@@ -51,6 +51,11 @@ def measure_activity(net: Net, weights: dict, x: np.ndarray, dtype=np.float32) -
         return {name: {k: sum(m * got[name][k] for m, got in parts) / n for k in parts[0][1][name]}
                 for name in parts[0][1]}
     records, _ = forward(net, weights, x, dtype)
+    return forward_counts(net, records)
+
+
+def forward_counts(net: Net, records) -> dict:
+    """The counts of :func:`measure_activity` from a forward pass's ``records`` (per sample)."""
     out = {}
     for b, rec in zip(net.blocks, records):
         t, bt = rec.o.shape[:2]

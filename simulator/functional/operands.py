@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.functional import conv as C
+from tess_sim.simulator.functional.activity import forward_counts
 from tess_sim.simulator.functional.network import forward, samples_per_chunk
 from tess_sim.simulator.functional.rules import ALIASES, RuleParams, gradients
 from tess_sim.simulator.network import Block, Net
@@ -87,8 +88,9 @@ def measure_operands(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
                      params: dict[str, RuleParams], rules=OPERAND_RULES, dtype=np.float32) -> dict:
     """Per block name, the operand columns (module docstring) of ``rules`` for inputs
     ``x [T, B, *input_shape]`` with ``labels [B]``; ``params``: rule name -> its RuleParams (a
-    rule missing takes the defaults). Each a float64 array ``[T]``, per sample. The samples run in
-    chunks whose forward records fit :data:`~simulator.functional.network.CHUNK_BYTES` (the
+    rule missing takes the defaults), beside the forward counts of
+    :func:`~simulator.functional.activity.measure_activity` (the same forward pass serves both).
+    Each a float64 array ``[T]``, per sample. The samples run in chunks whose forward records fit :data:`~simulator.functional.network.CHUNK_BYTES` (the
     gradients keep a few records more; the per-sample averages are combined)."""
     rules = [ALIASES.get(r, r) for r in rules]
     n = x.shape[1]
@@ -100,7 +102,9 @@ def measure_operands(net: Net, weights: dict, x: np.ndarray, labels: np.ndarray,
                 for name in parts[0][1]}
     labels = np.asarray(labels)
     records, _ = forward(net, weights, x, dtype)
-    out = {b.name: {"psi_nonzero": _per_step(rec.psi != 0)} for b, rec in zip(net.blocks, records)}
+    out = forward_counts(net, records)  # the forward pass's counts too: one forward serves both
+    for b, rec in zip(net.blocks, records):
+        out[b.name]["psi_nonzero"] = _per_step(rec.psi != 0)
     for rule in rules:
         p = params.get(rule, RuleParams())
         _, info = gradients(net, rule, p, weights, x, labels, dtype, trace=True)

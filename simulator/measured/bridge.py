@@ -124,9 +124,8 @@ def profile_of(wl: Workload, net: Net, weights: dict, x: np.ndarray, labels: np.
     sums: dict[str, dict[str, np.ndarray]] = {}
     for i in range(0, n, batch):
         chunk = x[:, i:i + batch]
-        got = measure_activity(net, weights, chunk)
-        for layer, counts in measure_operands(net, weights, chunk, labels[i:i + batch], params, rules).items():
-            got[layer] = {**got[layer], **counts}
+        got = (measure_operands(net, weights, chunk, labels[i:i + batch], params, rules) if rules
+               else measure_activity(net, weights, chunk))
         for layer, counts in got.items():
             acc = sums.setdefault(layer, {})
             for k, v in counts.items():

@@ -154,3 +154,16 @@ def test_chunks_combine_to_the_whole(measured, monkeypatch):
         assert chunked[name].keys() == got[name].keys()
         for k in got[name]:
             np.testing.assert_allclose(chunked[name][k], got[name][k], rtol=1e-12, atol=0)
+
+
+def test_forward_counts_equal_measure_activity(measured):
+    """The forward counts measure_operands returns (from its own forward pass) are
+    measure_activity's, for every layer and key, the readout included."""
+    from tess_sim.simulator.functional.activity import measure_activity
+
+    wl, net, w, x, labels, params, got, silent = measured
+    fwd = measure_activity(net, w, x)
+    assert set(fwd) == set(got)
+    for name, counts in fwd.items():
+        for k, v in counts.items():
+            np.testing.assert_array_equal(got[name][k], v)

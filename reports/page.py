@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from tess_sim.simulator.errors import UserError
+from tess_sim.reports.neurobench import neurobench_display
 from tess_sim.reports.densities import BOUND_NOTE, DENSITY_NOTE, dense_bound_display, density_display
 from tess_sim.reports.format import number, percent, ratio
 from tess_sim.reports.run_tables import (cycles_table, energy_tables, memory_table, placement_table, stall_table,
@@ -159,6 +160,11 @@ def run_page(folder: Path) -> Page:
         "MB = 2^20 bytes; full memory at the hardware's bit widths; ops in millions; (×) = ratio to BPTT; "
         "the paper rows at four decimals, as tess-sim table paper prints them.",
         summary_table(summary).reset_index(names="metric (per phase: full convention)")]))
+    if (folder / "neurobench.csv").exists():
+        page.sections.append(("NeuroBench metrics of the forward pass, per sample", [
+            "Under NeuroBench's names and definitions (docs/neurobench.md); every rule runs the same forward "
+            "pass. Effective_ACs + Effective_MACs are the ledger's forward synaptic ops.",
+            neurobench_display(pd.read_csv(folder / "neurobench.csv"))]))
     timing = folder / "timing.csv"
     if timing.exists() and "cycles" in summary:
         t = pd.read_csv(timing)

@@ -8,6 +8,8 @@ T steps:
                   fan-out (≤ the layer's dense border-exact count S)
 - ``out_spikes``  spikes of the layer's neurons, before pooling (0 for the non-spiking readout)
 - ``post_events`` non-zero block outputs after pooling (what the next layer receives)
+- ``membrane_updates`` (spiking blocks, when measured or recorded; else None) post-reset membranes
+                  that changed at step t, every neuron at t = 0: NeuroBench's ``MembraneUpdates``
 
 and, when measured (or recorded), ``operands``: the learning phases' non-zero operands and the
 exact op counts of their contractions with a zero operand skipped (:data:`OPERAND_COLUMNS`); the
@@ -62,13 +64,15 @@ del _r, _R
 class LayerActivity:
     """Per-step activity of one layer; every field is a float array of shape [T] (per sample).
     ``operands``: the measured learning operands of :data:`OPERAND_COLUMNS` (empty: not measured,
-    every learning op counts dense)."""
+    every learning op counts dense); ``membrane_updates``: see the module docstring (None: not
+    known — rates and files without the column)."""
 
     in_events: np.ndarray
     syn_ops: np.ndarray
     out_spikes: np.ndarray
     post_events: np.ndarray
     operands: dict[str, np.ndarray] = field(default_factory=dict)
+    membrane_updates: np.ndarray | None = None
 
     def operand(self, column: str, when=1.0) -> np.ndarray | None:
         """The measured ``column`` [T] times ``when`` (e.g. a learning mask), or None when not
@@ -95,7 +99,8 @@ class ActivityProfile:
             return np.full(T, float(np.mean(a)))
 
         layers = {k: LayerActivity(flat(a.in_events), flat(a.syn_ops), flat(a.out_spikes), flat(a.post_events),
-                                   {c: flat(v) for c, v in a.operands.items()})
+                                   {c: flat(v) for c, v in a.operands.items()},
+                                   None if a.membrane_updates is None else flat(a.membrane_updates))
                   for k, a in self.layers.items()}
         return ActivityProfile(self.source, self.description, layers)
 
@@ -107,6 +112,21 @@ class ActivityProfile:
     def measured_operands(self) -> bool:
         """Whether some layer carries measured learning operands (:data:`OPERAND_COLUMNS`)."""
         return any(a.operands for a in self.layers.values())
+
+
+def layer_from_counts(net: Net, counts: dict[str, dict[str, np.ndarray]]) -> dict[str, LayerActivity]:
+    """The layers of a measured or recorded profile from per-layer count dicts (the keys of
+    :func:`~simulator.functional.activity.forward_counts`, and :data:`OPERAND_COLUMNS`, each
+    ``[T]`` per sample); the readout's missing spikes and post events are zeros."""
+    zeros = np.zeros(net.T)
+    layers = {}
+    for b in net.layers:
+        c = counts[b.name]
+        layers[b.name] = LayerActivity(c["in_events"], c["syn_ops"], c.get("out_spikes", zeros),
+                                       c.get("post_events", zeros),
+                                       {k: v for k, v in c.items() if k in OPERAND_COLUMNS},
+                                       c.get("membrane_updates"))
+    return layers
 
 
 def _pooled_rate(block: Block, rate: float) -> float:
@@ -137,9 +157,15 @@ def from_rates(net: Net, input_rate: float, block_rates: dict[str, float], descr
 
 
 def dense(net: Net) -> ActivityProfile:
-    """Every element active every step: the upper bound the paper's counts use."""
-    return from_rates(net, 1.0, {b.name: 1.0 for b in net.blocks},
-                      "dense: every input element and neuron active every step", source="dense")
+    """Every element active every step: the upper bound the paper's counts use (every neuron's
+    membrane is updated every step)."""
+    from dataclasses import replace
+
+    p = from_rates(net, 1.0, {b.name: 1.0 for b in net.blocks},
+                   "dense: every input element and neuron active every step", source="dense")
+    for b in net.blocks:
+        p.layers[b.name] = replace(p.layers[b.name], membrane_updates=np.full(net.T, float(b.N_pre)))
+    return p
 
 
 def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile:
@@ -175,16 +201,26 @@ def build_activity(net: Net, spec, where: str = "<workload>") -> ActivityProfile
 
 # --------------------------------------------------------------------------- recorded activity
 BASE_COLUMNS = ["layer", "step", "spikes", "in_events", "syn_ops", "post_events"]
-FILE_COLUMNS = BASE_COLUMNS + list(OPERAND_COLUMNS)
+BLOCK_COLUMNS = {"membrane_updates": ("neurons", "post-reset membranes changed at step t (t = 0: every neuron)"),
+                 **OPERAND_COLUMNS}
+"""The optional per-spiking-block columns (never derived): NeuroBench's membrane updates and the
+learning operands."""
+FILE_COLUMNS = BASE_COLUMNS + list(BLOCK_COLUMNS)
+#: NeuroBench's metric names accepted as column names (docs/neurobench.md): each is the per-layer,
+#: per-step quantity whose sum over layers and steps is that NeuroBench metric
+NEUROBENCH_ALIASES = {"synops": "syn_ops", "SynapticOperations": "syn_ops", "Effective_ACs": "syn_ops",
+                      "Effective_MACs": "syn_ops", "MembraneUpdates": "membrane_updates"}
 """Activity CSV: one row per layer and step, per sample. ``layer`` is a spiking block name, the
 readout's name, or ``input`` (whose ``spikes`` are the input events; its other cells stay empty).
-Required: layer, step, spikes; the other columns are optional (``synops`` is accepted for ``syn_ops``) and, when
+Required: layer, step, spikes (or NeuroBench's ``ActivationSparsity``, the fraction of zeros:
+spikes = (1 − sparsity) × neurons); the other columns are optional (NeuroBench's names
+:data:`NEUROBENCH_ALIASES` are accepted; ``Dense``, when given, must equal the layer's S) and, when
 absent, derived: ``in_events`` of a block = the previous block's ``post_events`` (the ``input`` row for the first); ``post_events`` = ``spikes``
 for a block without pools, else the independence estimate of :func:`_pooled_rate`; ``syn_ops`` =
 ``in_events`` × the layer's mean border-exact fan-out S / N_in (exact when events spread
-uniformly). The learning-operand columns of :data:`OPERAND_COLUMNS` (``psi_nonzero``,
-``bptt_prop_ops``, ...) are optional per column and per spiking block, never derived: where absent
-the rule programs count those learning ops dense. Every cell is a finite number ≥ 0, at most what
+uniformly). ``membrane_updates`` and the learning-operand columns of :data:`OPERAND_COLUMNS`
+(``psi_nonzero``, ``bptt_prop_ops``, ...) are optional per column and per spiking block, never
+derived: where the operands are absent the rule programs count those learning ops dense. Every cell is a finite number ≥ 0, at most what
 its layer can do in one step (an operand column: its layer's neurons N_pre, inputs N_in or dense
 op count F, as :data:`OPERAND_COLUMNS` says)."""
 
@@ -196,14 +232,21 @@ def write_activity_csv(profile: ActivityProfile, net: Net) -> str:
 
     import pandas as pd
 
-    operands = [c for c in OPERAND_COLUMNS if any(c in profile[b.name].operands for b in net.layers)]
+    def cells(a: LayerActivity) -> dict[str, np.ndarray]:
+        got = dict(a.operands)
+        if a.membrane_updates is not None:
+            got["membrane_updates"] = a.membrane_updates
+        return got
+
+    per_layer = {b.name: cells(profile[b.name]) for b in net.layers}
+    operands = [c for c in BLOCK_COLUMNS if any(c in got for got in per_layer.values())]
     nan = [np.nan] * len(operands)
     first = profile[net.blocks[0].name]
     rows = [["input", t, first.in_events[t], np.nan, np.nan, np.nan] + nan for t in range(net.T)]
     for b in net.layers:
-        a = profile[b.name]
+        a, got = profile[b.name], per_layer[b.name]
         rows += [[b.name, t, a.out_spikes[t], a.in_events[t], a.syn_ops[t], a.post_events[t]]
-                 + [a.operands[c][t] if c in a.operands else np.nan for c in operands] for t in range(net.T)]
+                 + [got[c][t] if c in got else np.nan for c in operands] for t in range(net.T)]
     buf = io.StringIO()
     pd.DataFrame(rows, columns=BASE_COLUMNS + operands).to_csv(buf, index=False)
     return buf.getvalue()
@@ -217,7 +260,7 @@ def _limits(net: Net) -> dict[str, dict[str, tuple[int, str]]]:
                        "syn_ops": (b.S, "dense synaptic operations"), "post_events": (b.N_post, "outputs")}
         if b.spiking:
             bound = {"neurons": (b.N_pre, "neurons"), "inputs": (b.N_in, "inputs"), "ops": (b.F, "dense ops")}
-            out[b.name].update({c: bound[kind] for c, (kind, _) in OPERAND_COLUMNS.items()})
+            out[b.name].update({c: bound[kind] for c, (kind, _) in BLOCK_COLUMNS.items()})
     return out
 
 
@@ -236,6 +279,50 @@ def _numeric_cells(df, path, col: str):
     return vals, empty
 
 
+def _neurobench_columns(df, path, net: Net):
+    """NeuroBench's names to ours (:data:`NEUROBENCH_ALIASES`): two columns for one of ours is a
+    UserError; ``ActivationSparsity`` becomes ``spikes`` (× the layer's neurons, the input's
+    elements); ``Dense`` is checked against each layer's S and dropped."""
+    import pandas as pd
+
+    seen: dict[str, str] = {c: c for c in df.columns if c in FILE_COLUMNS}
+    for col in list(df.columns):
+        ours = NEUROBENCH_ALIASES.get(col)
+        if ours is None:
+            continue
+        if ours in seen:
+            raise UserError(str(path), col, f"a second column for {ours} (also '{seen[ours]}'): give one")
+        seen[ours] = col
+        df = df.rename(columns={col: ours})
+    if "ActivationSparsity" in df.columns:
+        if "spikes" in df.columns:
+            raise UserError(str(path), "ActivationSparsity", "give spikes or ActivationSparsity, not both")
+        size = {"input": net.blocks[0].N_in, **{b.name: b.N_pre for b in net.blocks}}
+        vals = pd.to_numeric(df["ActivationSparsity"].str.strip(), errors="coerce")
+        bad = ~((vals >= 0) & (vals <= 1))
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            raise UserError(str(path), f"row {i + 2}.ActivationSparsity",
+                            f"must be a fraction in 0..1, got {df['ActivationSparsity'].iloc[i]!r}")
+        n = df["layer"].str.strip().map(size)
+        df["spikes"] = [("" if pd.isna(k) else repr(float((1 - v) * k))) for v, k in zip(vals, n)]
+        df = df.drop(columns="ActivationSparsity")
+    if "Dense" in df.columns:
+        dense_s = {b.name: b.S for b in net.layers}
+        for i, (layer, cell) in enumerate(zip(df["layer"].str.strip(), df["Dense"].str.strip())):
+            if cell == "" or layer not in dense_s:
+                continue
+            try:
+                got = float(cell)
+            except ValueError:
+                got = float("nan")
+            if not got == dense_s[layer]:
+                raise UserError(str(path), f"row {i + 2}.Dense", f"{cell} is not layer '{layer}''s dense synaptic "
+                                f"operations per step ({dense_s[layer]}): the file is of another network")
+        df = df.drop(columns="Dense")
+    return df
+
+
 def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfile:
     """Read an activity CSV (see :data:`FILE_COLUMNS`) for ``net``; mistakes raise UserError
     naming the file, the row and column: every cell a finite number ≥ 0 and at most what its
@@ -252,7 +339,7 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
         raise UserError(str(path), "", "activity file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise UserError(str(path), "", f"not a readable CSV: {str(exc).splitlines()[0]}") from None
-    df = df.rename(columns={"synops": "syn_ops"})  # NeuroBench's spelling
+    df = _neurobench_columns(df, path, net)
     for col in ("layer", "step", "spikes"):
         if col not in df.columns:
             raise UserError(str(path), col, f"required column missing (columns: {', '.join(df.columns)})")
@@ -289,7 +376,7 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
                 i = int(df.index.get_loc(e[~e].index[0]))
                 raise UserError(str(path), f"row {i + 2}.{col}", "the input rows give only spikes (the input "
                                 f"events); leave {col} empty")
-            if col in OPERAND_COLUMNS and col not in limits[layer] and not e.all():
+            if col in BLOCK_COLUMNS and col not in limits[layer] and not e.all():
                 i = int(df.index.get_loc(e[~e].index[0]))
                 raise UserError(str(path), f"row {i + 2}.{col}", f"layer '{layer}' does not learn through "
                                 f"this operand (only spiking blocks have {col}); leave it empty")
@@ -338,6 +425,7 @@ def read_activity_csv(path, net: Net, where: str | None = None) -> ActivityProfi
             got = column(b.name, col)
             if got is not None:
                 operands[col] = got
-        layers[b.name] = LayerActivity(in_events, syn, spikes, post if b.spiking else np.zeros(net.T), operands)
+        mem = column(b.name, "membrane_updates") if b.spiking else None
+        layers[b.name] = LayerActivity(in_events, syn, spikes, post if b.spiking else np.zeros(net.T), operands, mem)
         prev_post = post
     return ActivityProfile("file", f"file: {where}", layers)

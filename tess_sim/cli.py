@@ -24,6 +24,8 @@ from tess_sim.version import __version__
 
 #: command -> (its click command, the first paragraph of its help, which ``tess-sim --help`` lists)
 COMMANDS: Table = {
+    "activity": ("tess_sim.commands.activity:activity",
+                 "Activity files: turn recorded spike tensors into an exact activity CSV (from-npz)."),
     "data": ("tess_sim.commands.data:data",
              "Event-camera data: inspect recordings and dataset folders (info), write synthetic datasets "
              "(synth), and write a workload's W.npz / D.npz for `tess-sim grad` (npz)."),

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # annotations only: writing a folder does not need pandas
 
 RUN_FILES = frozenset({"summary.csv", "ledger.csv", "energy.csv", "energy_breakdown.csv", "results.json",
                        "activity.csv", "placement.csv", "timing.csv", "mapping.csv", "complexity.png", "report.html",
-                       "report.md"})
+                       "report.md", "densities.csv", "energy_dense_bound.csv", "neurobench.csv"})
 
 
 def _os(call, path, *args):

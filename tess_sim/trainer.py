@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tess_sim.simulator.activity import ActivityProfile, LayerActivity
+from tess_sim.simulator.activity import ActivityProfile, layer_from_counts
 from tess_sim.simulator.rules import build_rules
 from tess_sim.simulator.summary import summarize
 from tess_sim.simulator.engines.analytical import run_analytical
@@ -137,12 +137,7 @@ def training_data(wl: Workload, seed: int) -> TrainingData:
 
 def measured_with(wl: Workload, net, weights: dict, x: np.ndarray, what: str) -> ActivityProfile:
     """Activity of ``weights`` on inputs ``x [T, N, *shape]``, per sample."""
-    got = measure_activity(net, weights, x)
-    zeros = np.zeros(net.T)
-    layers = {b.name: LayerActivity(got[b.name]["in_events"], got[b.name]["syn_ops"],
-                                    got[b.name].get("out_spikes", zeros), got[b.name].get("post_events", zeros))
-              for b in net.layers}
-    return ActivityProfile("measured", what, layers)
+    return ActivityProfile("measured", what, layer_from_counts(net, measure_activity(net, weights, x)))
 
 
 def fingerprint(wl: Workload, rule: str, seed: int) -> str:

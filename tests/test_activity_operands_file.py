@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tess_sim.simulator.activity import BASE_COLUMNS, OPERAND_COLUMNS, read_activity_csv, write_activity_csv
+from tess_sim.simulator.activity import BASE_COLUMNS, BLOCK_COLUMNS, read_activity_csv, write_activity_csv
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.measured.bridge import profile_of
 
@@ -27,8 +27,8 @@ def test_round_trip_keeps_every_operand(measured, tmp_path):
     net, act = measured
     text = write_activity_csv(act, net)
     header = text.splitlines()[0].split(",")
-    assert header[:len(BASE_COLUMNS)] == BASE_COLUMNS and set(header[len(BASE_COLUMNS):]) <= set(OPERAND_COLUMNS)
-    assert "bptt_prop_ops" in header and "tess_causal_ops" in header
+    assert header[:len(BASE_COLUMNS)] == BASE_COLUMNS and set(header[len(BASE_COLUMNS):]) <= set(BLOCK_COLUMNS)
+    assert "bptt_prop_ops" in header and "tess_causal_ops" in header and "membrane_updates" in header
     path = tmp_path / "activity.csv"
     path.write_text(text)
     back = read_activity_csv(path, net)
@@ -36,8 +36,10 @@ def test_round_trip_keeps_every_operand(measured, tmp_path):
         assert back[b.name].operands.keys() == act[b.name].operands.keys(), b.name
         for k, v in act[b.name].operands.items():
             np.testing.assert_array_equal(back[b.name].operands[k], v)  # floats written exactly
+        if b.spiking:
+            np.testing.assert_array_equal(back[b.name].membrane_updates, act[b.name].membrane_updates)
     assert "bptt_prop_ops" not in back["c1"].operands  # the first block propagates nothing: empty cells
-    assert not back["out"].operands  # the readout has none
+    assert not back["out"].operands and back["out"].membrane_updates is None  # the readout has none
 
 
 def test_a_file_without_operands_is_as_before(measured, tmp_path):

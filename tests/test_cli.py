@@ -26,7 +26,7 @@ def test_run_writes_summary_ledger_results_and_plot(tmp_path):
     assert res.exit_code == 0, res.output
     assert "paper #MAC (M)" in res.output and "TESS" in res.output
     assert sorted(p.name for p in out.iterdir()) == ["activity.csv", "complexity.png", "energy.csv",
-                                                     "energy_breakdown.csv", "ledger.csv", "placement.csv",
+                                                     "energy_breakdown.csv", "ledger.csv", "neurobench.csv", "placement.csv",
                                                      "report.html", "report.md", "results.json", "summary.csv"]
     ledger = pd.read_csv(out / "ledger.csv", keep_default_na=False)
     assert list(ledger.columns) == ["convention", "rule", "layer", "phase", "unit", "action", "count", "bits",

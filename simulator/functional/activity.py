@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.functional.network import forward, samples_per_chunk
+from tess_sim.simulator.functional.neuron import reset_value
 from tess_sim.simulator.network import Block, Net
 
 
@@ -54,8 +55,22 @@ def measure_activity(net: Net, weights: dict, x: np.ndarray, dtype=np.float32) -
     return forward_counts(net, records)
 
 
+def membrane_updates(u: np.ndarray, o: np.ndarray, p) -> np.ndarray:
+    """NeuroBench's ``MembraneUpdates`` per step, per sample: from the pre-reset membrane
+    ``u [T, B, ...]`` and spikes ``o``, the post-reset membrane u+[t]; at t = 0 every neuron
+    counts, at t ≥ 1 the neurons with u+[t] ≠ u+[t-1] (float64 ``[T]``)."""
+    t, b = u.shape[:2]
+    up = u - reset_value(p) * o if p.reset == "subtract" else u * (1 - o)
+    out = np.empty(t)
+    out[0] = up[0].size / b
+    if t > 1:
+        out[1:] = (up[1:] != up[:-1]).reshape(t - 1, -1).sum(axis=1) / b
+    return out
+
+
 def forward_counts(net: Net, records) -> dict:
-    """The counts of :func:`measure_activity` from a forward pass's ``records`` (per sample)."""
+    """The counts of :func:`measure_activity` from a forward pass's ``records`` (per sample);
+    per block also ``membrane_updates`` (:func:`membrane_updates`)."""
     out = {}
     for b, rec in zip(net.blocks, records):
         t, bt = rec.o.shape[:2]
@@ -66,6 +81,8 @@ def forward_counts(net: Net, records) -> dict:
             "out_spikes": rec.o.reshape(t, -1).sum(axis=1).astype(np.float64) / bt,
             "post_events": (rec.z != 0).reshape(t, -1).sum(axis=1).astype(np.float64) / bt,
         }
+        if rec.u is not None:  # a recording may come without membranes
+            out[b.name]["membrane_updates"] = membrane_updates(rec.u, rec.o, b.neuron)
     z = records[-1].z
     ev, ops = _events_ops(z.reshape(z.shape[0], z.shape[1], -1), fanout_map(net.readout))
     out[net.readout.name] = {"in_events": ev, "syn_ops": ops}

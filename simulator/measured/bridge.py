@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tess_sim.simulator.activity import OPERAND_COLUMNS, ActivityProfile, LayerActivity
+from tess_sim.simulator.activity import ActivityProfile, layer_from_counts
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.events.loader import load_frames
 from tess_sim.simulator.functional.activity import measure_activity
@@ -130,12 +130,5 @@ def profile_of(wl: Workload, net: Net, weights: dict, x: np.ndarray, labels: np.
             acc = sums.setdefault(layer, {})
             for k, v in counts.items():
                 acc[k] = acc.get(k, 0.0) + v * chunk.shape[1]
-    zeros = np.zeros(net.T)
-    layers = {}
-    for b in net.layers:
-        c = sums[b.name]
-        operands = {k: v / n for k, v in c.items() if k in OPERAND_COLUMNS}
-        layers[b.name] = LayerActivity(c["in_events"] / n, c["syn_ops"] / n,
-                                       c.get("out_spikes", zeros * n) / n, c.get("post_events", zeros * n) / n,
-                                       operands)
+    layers = layer_from_counts(net, {name: {k: v / n for k, v in c.items()} for name, c in sums.items()})
     return ActivityProfile("measured", description, layers)

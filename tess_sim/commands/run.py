@@ -16,8 +16,10 @@ from tess_sim.commands.report import write_report
 from tess_sim.cost_models import cost_report, load_models, parse_cli_spec
 from tess_sim.outputs import NOT_APPLICABLE, check_finite, check_run_folder, result_tables, staged_folder
 from tess_sim.densities import dense_bound, density_table
+from tess_sim.simulator.neurobench import neurobench_metrics, neurobench_table
 from tess_sim.reports.complexity import plot_complexity
 from tess_sim.reports.densities import dense_bound_text, density_text
+from tess_sim.reports.neurobench import neurobench_text
 from tess_sim.reports.energy import energy_text
 from tess_sim.reports.summary import schedule_text, summary_text
 from tess_sim.simulator.activity import write_activity_csv
@@ -55,7 +57,8 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
     """Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy
     per sample under each cost model; write summary.csv, ledger.csv, energy.csv,
     energy_breakdown.csv, results.json, activity.csv (reusable as `activity: {source: file}`),
-    complexity.png and, with the SimPy engine, timing.csv and placement.csv.
+    neurobench.csv (NeuroBench's metrics of the forward pass), complexity.png and, with the SimPy
+    engine, timing.csv and placement.csv.
 
     With measured (or recorded) activity also densities.csv (per layer: spike rate and the
     learning operands' densities, when measured) and energy_dense_bound.csv (each rule's energy
@@ -79,7 +82,8 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
                  "energy.csv": costs.summary.to_csv(index=False),
                  "energy_breakdown.csv": costs.breakdown.to_csv(index=False),
                  "results.json": json.dumps({**res.to_dict(), **costs.to_dict()}, indent=2, default=str),
-                 "activity.csv": write_activity_csv(res.activity, res.net)}
+                 "activity.csv": write_activity_csv(res.activity, res.net),
+                 "neurobench.csv": neurobench_table(res.net, res.activity, list(wl.rules.enabled())).to_csv(index=False)}
         if densities is not None:
             files["densities.csv"] = densities.to_csv(index=False)
         if bound is not None:
@@ -111,6 +115,7 @@ def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cos
                    + f"; all {sum(neurons.values()):,} neurons {mean:.4g}")
     if densities is not None:
         click.echo(density_text(densities, wl.hardware.pe.zero))
+    click.echo(neurobench_text(neurobench_metrics(res.net, res.activity)))
     click.echo("per sample; MB = 2^20 bytes; full memory at the hardware's bit widths "
                f"({wl.hardware.name}); (×) = ratio to BPTT")
     click.echo(summary_text(res.summary))

@@ -167,3 +167,32 @@ def test_forward_counts_equal_measure_activity(measured):
     for name, counts in fwd.items():
         for k, v in counts.items():
             np.testing.assert_array_equal(got[name][k], v)
+
+
+def test_membrane_updates_by_an_explicit_lif_loop(measured):
+    """NeuroBench's MembraneUpdates: every neuron at t = 0, then the neurons whose post-reset
+    membrane changed; recomputed from the block currents (brute conv) with an explicit LIF loop."""
+    from .brute import conv2d
+
+    wl, net, w, x, labels, params, got, silent = measured
+    records, _ = forward(net, w, x)
+    for b, rec in zip(net.blocks, records):
+        xin = rec.x.astype(np.float64)
+        T, B = xin.shape[:2]
+        if b.kind == "conv":
+            cur = np.stack([conv2d(xin[t], w[b.name].astype(np.float64), b.stride, b.padding) for t in range(T)])
+        else:
+            cur = xin.reshape(T, B, -1) @ w[b.name].astype(np.float64).T
+        if b.bias:
+            cur = cur + w[b.name + ".bias"].astype(np.float64).reshape((1, 1, -1) + (1,) * (cur.ndim - 3))
+        p = b.neuron
+        prev = np.zeros(cur.shape[1:])
+        want = np.zeros(T)
+        for t in range(T):
+            u = p.beta * prev + cur[t]
+            o = u > p.theta
+            new = np.where(o, u - p.theta if p.reset == "subtract" and p.v_reset is None else
+                           (u - p.v_reset if p.reset == "subtract" else 0.0), u)
+            want[t] = new.size / B if t == 0 else np.count_nonzero(np.abs(new - prev) > 1e-9) / B
+            prev = new
+        np.testing.assert_array_equal(got[b.name]["membrane_updates"], want, err_msg=b.name)

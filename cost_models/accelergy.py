@@ -42,7 +42,9 @@ import numpy as np
 
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.workload import RF, Hardware, Memory, rf_memory
+from tess_sim.simulator.yaml_io import read_yaml
 
+from tess_sim.cost_models.price import access_ledger
 from tess_sim.cost_models.table import check_params
 
 VERSION = "0.4"
@@ -141,8 +143,6 @@ def architecture(hw: Hardware, op_bits: dict[str, int], arithmetic: str = "int",
 def action_rows(ledger, hw: Hardware):
     """The ``full`` ledger's ops and accesses of every rule as ``(rule, component, action, bits,
     count)`` rows (a DataFrame), summed over layers, phases and terms; zero counts dropped."""
-    from tess_sim.cost_models.price import access_ledger
-
     acc = access_ledger(ledger)
     names = component_names(hw)
     is_op = acc["unit"] == "pe"
@@ -241,8 +241,6 @@ def _read_ert(path: Path) -> dict[tuple[str, str], dict[int, float]]:
     """``{(base name, action): {bits: pJ}}`` of an ERT file; a malformed file is a UserError
     naming the field. Entries without a ``bits`` argument are kept out (they price a word, or
     an action with other arguments: docs/accelergy.md)."""
-    from tess_sim.simulator.yaml_io import read_yaml
-
     where = str(path)
     doc = read_yaml(path)
     ert = doc.get("ERT")

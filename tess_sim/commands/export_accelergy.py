@@ -7,8 +7,17 @@ import json
 from pathlib import Path
 
 import click
+import pandas as pd
+import yaml
+from pydantic import ValidationError
 
+from tess_sim.cost_models import accelergy as acc
+from tess_sim.cost_models.registry import load_cost_model, parse_cli_spec
+from tess_sim.outputs import check_folder, staged_folder
+from tess_sim.simulator.atomic import write_text
 from tess_sim.simulator.errors import UserError, exit_2_on_user_error
+from tess_sim.simulator.ledger import COLUMNS
+from tess_sim.simulator.workload import Hardware, validation_error
 
 #: the files an export writes: at its top (ERT) and in each rule's folder
 TOP_FILES = ("ERT.yaml", "ERT_summary.yaml")
@@ -18,12 +27,6 @@ RULE_FILES = ("architecture.yaml", "action_counts.yaml", "energy_estimation.yaml
 def read_run(run_dir: str):
     """``(hardware, ledger, energy table or None)`` of the run folder ``run_dir`` (its
     results.json and ledger.csv); a UserError naming the folder when it is not a finished run."""
-    import pandas as pd
-    from pydantic import ValidationError
-
-    from tess_sim.simulator.ledger import COLUMNS
-    from tess_sim.simulator.workload import Hardware, validation_error
-
     folder = Path(run_dir)
     if not folder.exists():
         raise UserError(run_dir, "", "run folder not found")
@@ -68,8 +71,6 @@ def _check_out(out: Path, rules: list[str]) -> None:
 
 
 def _dump(doc: dict) -> str:
-    import yaml
-
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=120)
 
 
@@ -101,11 +102,6 @@ def accelergy(run_dir, out, rules, ert, arithmetic, technology):
       tess-sim export accelergy out/dvs --ert horowitz45
       tess-sim run workloads/dvs.yaml --cost-model accelergy-ert,file=out/dvs/accelergy/ERT.yaml
     """
-    from tess_sim.cost_models import accelergy as acc
-    from tess_sim.cost_models.registry import load_cost_model, parse_cli_spec
-    from tess_sim.outputs import check_folder, staged_folder
-    from tess_sim.simulator.atomic import write_text
-
     out_path = Path(out) if out is not None else Path(run_dir) / "accelergy"
     hw, ledger, energy = read_run(run_dir)
     model = load_cost_model(parse_cli_spec(ert), None, "--ert", ert) if ert else None
@@ -153,12 +149,10 @@ def accelergy(run_dir, out, rules, ert, arithmetic, technology):
 
 def _print_totals(rows, entries, rules, energy, name: str) -> None:
     """Each rule's Σ counts × ERT energy beside the run's own dynamic energy under the same model."""
-    from tess_sim.cost_models.accelergy import energy_estimation
-
     click.echo("energy_estimation Total (Σ counts × ERT energy, pJ per sample)"
                + (f" vs the run's energy.csv, model {name}, dynamic:" if energy is not None else ":"))
     for rule in rules:
-        total = energy_estimation(rows[rows["rule"] == rule], entries)["energy_estimation"]["Total"]
+        total = acc.energy_estimation(rows[rows["rule"] == rule], entries)["energy_estimation"]["Total"]
         line = f"  {rule:6s} {total:,.6g}"
         if energy is not None:
             hit = energy[(energy["model"] == name) & (energy["rule"] == rule)]

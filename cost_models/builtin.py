@@ -1,5 +1,6 @@
 """The built-in cost models: ``counts``, ``horowitz45`` and ``cacti28`` (numbers and sources in
-``docs/energy.md``; every one is repeated in :meth:`describe` of each result).
+``docs/energy.md``; every one is repeated in :meth:`describe` of each result), and
+``accelergy-ert`` (an Accelergy ERT file, :mod:`cost_models.accelergy`).
 
 Scaling rules (tested in ``tests/test_cost_models.py``):
 
@@ -157,4 +158,6 @@ class Counts:
                 "sources": {"all": "counts from the ledger, one per op or element access"}}
 
 
-BUILTINS = {"counts": Counts, "horowitz45": Horowitz45, "cacti28": Cacti28}
+from tess_sim.cost_models.accelergy import AccelergyERT  # noqa: E402 (it needs nothing of this module)
+
+BUILTINS = {"counts": Counts, "horowitz45": Horowitz45, "cacti28": Cacti28, "accelergy-ert": AccelergyERT}

@@ -19,7 +19,8 @@ bits)``                            :class:`simulator.workload.Memory`: kind, cap
 
 A spec names a model as (tried in this order):
 
-1. a built-in name: ``counts``, ``horowitz45``, ``cacti28``;
+1. a built-in name: ``counts``, ``horowitz45``, ``cacti28``, ``accelergy-ert`` (its ``file``
+   parameter is relative to the workload file, like a table);
 2. a YAML table file (ends in ``.yaml`` / ``.yml``; relative to the workload file), schema in
    :mod:`cost_models.table`;
 3. ``module:Class``: an importable *class* that is a cost model (a :class:`TableModel` subclass
@@ -199,7 +200,12 @@ def load_cost_model(spec: str | dict, base: str | Path | None = None, where: str
     else:
         raise UserError(where, field, f"expected a cost model name or mapping, got {spec!r}")
     if name in BUILTINS:
-        return _instantiate(BUILTINS[name], name, params, where, field)
+        factory = BUILTINS[name]
+        for key in getattr(factory, "PATH_PARAMS", ()):  # file parameters: from the workload's folder
+            value = params.get(key)
+            if isinstance(value, str) and base is not None and not Path(value).is_absolute():
+                params = {**params, key: str(Path(base) / value)}
+        return _instantiate(factory, name, params, where, field)
     if name.endswith((".yaml", ".yml")):
         path = Path(name)
         if not path.is_absolute() and base is not None:

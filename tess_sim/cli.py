@@ -29,6 +29,8 @@ COMMANDS: Table = {
     "data": ("tess_sim.commands.data:data",
              "Event-camera data: inspect recordings and dataset folders (info), write synthetic datasets "
              "(synth), and write a workload's W.npz / D.npz for `tess-sim grad` (npz)."),
+    "export": ("tess_sim.commands.export:export",
+               "A finished run in other tools' formats: Accelergy / Timeloop (accelergy)."),
     "grad": ("tess_sim.commands.grad:grad_cmd",
              "Golden model: the weight gradients of one mini-batch (float64), exactly as docs/math.md — BPTT "
              "the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of the "

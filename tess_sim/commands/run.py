@@ -50,7 +50,8 @@ def complexity_png(wl, activity) -> bytes:
 @set_option
 @click.option("--cost-model", "cost_models", multiple=True, metavar="SPEC",
               help="Price the ledger with this cost model (repeatable; overrides the workload's "
-                   "cost_models): counts, horowitz45, cacti28, a table .yaml, module:Class or an "
+                   "cost_models): counts, horowitz45, cacti28, accelergy-ert,file=ERT.yaml, a table .yaml, "
+                   "module:Class or an "
                    "entry-point name, with parameters as NAME,key=value,...")
 @user_errors
 def run_cmd(workload, out_dir, engine, granularity, hardware, no_plot, sets, cost_models):

@@ -46,8 +46,8 @@ COMMANDS: Table = {
     "run": ("tess_sim.commands.run:run_cmd",
             "Simulate WORKLOAD: print the summary, the timing headline (SimPy engine) and the energy per "
             "sample under each cost model; write summary.csv, ledger.csv, energy.csv, energy_breakdown.csv, "
-            "results.json, activity.csv (reusable as `activity: {source: file}`), complexity.png and, with "
-            "the SimPy engine, timing.csv and placement.csv."),
+            "results.json, activity.csv (reusable as `activity: {source: file}`), neurobench.csv (NeuroBench's "
+            "metrics of the forward pass), complexity.png and, with the SimPy engine, timing.csv and placement.csv."),
     "schema": ("tess_sim.commands.schema:schema_cmd", "Print the workload JSON Schema."),
     "sweep": ("tess_sim.commands.sweep:sweep_cmd",
               "Run WORKLOAD over the grid of --set values (and its sweep: section); store each point as it "

@@ -14,13 +14,15 @@ import pytest
 from click.testing import CliRunner
 
 from tess_sim.cli import COMMANDS, main
+from tess_sim.commands.activity import ACTIVITY, activity
 from tess_sim.commands.data import DATA, data
 from tess_sim.commands.export import EXPORT, export
 from tess_sim.commands.lazy import load_command
 
 #: what loading the CLI must not import (each costs a noticeable part of a second)
 HEAVY = ("numpy", "pandas", "pydantic", "simpy", "matplotlib", "yaml", "scipy")
-GROUPS = [("tess-sim", main, COMMANDS), ("data", data, DATA), ("export", export, EXPORT)]
+GROUPS = [("tess-sim", main, COMMANDS), ("data", data, DATA), ("export", export, EXPORT),
+          ("activity", activity, ACTIVITY)]
 
 
 def imported_after(code: str) -> set[str]:

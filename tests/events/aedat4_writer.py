@@ -37,9 +37,13 @@ def _pad(b: bytes, align: int) -> bytes:
     return b + b"\0" * (-len(b) % align)
 
 
-def description(streams: dict[int, tuple[int, int]]) -> str:
-    """The infoNode XML declaring one ``EVTS`` stream per ``id -> (width, height)``."""
-    nodes = "".join(
+def description(streams: dict[int, tuple[int, int]], triggers=()) -> str:
+    """The infoNode XML declaring one ``EVTS`` stream per ``id -> (width, height)`` and one
+    ``TRIG`` stream per id in ``triggers``."""
+    trig = "".join(f'<node name="{sid}" path="/mainloop/Recorder/outInfo/{sid}/">'
+                   '<attr key="typeIdentifier" type="string">TRIG</attr></node>'
+                   for sid in sorted(triggers))
+    nodes = trig + "".join(
         f'<node name="{sid}" path="/mainloop/Recorder/outInfo/{sid}/">'
         '<attr key="compression" type="string">NONE</attr>'
         '<attr key="originalOutputName" type="string">events</attr>'
@@ -65,6 +69,14 @@ def io_header(xml: str, data_table_position: int, compression: int = 0) -> bytes
     table = struct.pack("<iiIq", 20 - 8, compression, 40 - 28, data_table_position)
     string = _pad(struct.pack("<I", len(text)) + text + b"\0", 8)
     return struct.pack("<I", 20) + b"IOHE" + vtable + table + string
+
+
+def empty_trigger_packet() -> bytes:
+    """A size-prefixed TriggerPacket FlatBuffer with no triggers (the layout of
+    :func:`event_packet` with identifier "TRIG" and an empty vector)."""
+    body = (struct.pack("<I", 16) + b"TRIG" + struct.pack("<3H", 6, 8, 4) + b"\0\0"
+            + struct.pack("<iII", 8, 4, 0))
+    return struct.pack("<I", len(body)) + body
 
 
 def event_packet(events: np.ndarray) -> bytes:
@@ -116,18 +128,23 @@ def data_table(entries) -> bytes:
 
 
 def write(path, packets, sizes: dict[int, tuple[int, int]] | None = None,
-          data_table_position: bool = True) -> Path:
+          data_table_position: bool = True, triggers=()) -> Path:
     """Write ``packets`` (a list of ``(stream id, events)``, events a structured array with
-    fields t, x, y and on or p) to ``path``; ``sizes``: stream id -> (width, height), default
-    128x128 for every id used. ``data_table_position=False`` writes -1 and no table (as a
-    recording cut off by a crash)."""
-    ids = sorted({sid for sid, _ in packets})
+    fields t, x, y and on or p; ``None`` for an empty trigger packet) to ``path``; ``sizes``:
+    event stream id -> (width, height), default 128x128 for every event stream used;
+    ``triggers``: ids of trigger streams. ``data_table_position=False`` writes -1 and no table
+    (as a recording cut off by a crash)."""
+    ids = sorted({sid for sid, _ in packets} - set(triggers))
     sizes = sizes or {sid: (128, 128) for sid in ids}
-    xml = description(sizes)
+    xml = description(sizes, triggers)
     start = len(MAGIC) + 4 + len(io_header(xml, -1))
     body, entries, pos = [], [], start
     for sid, ev in packets:
-        payload = event_packet(ev)
+        if ev is None:
+            ev = np.zeros(0, dtype=EVENT)
+            payload = empty_trigger_packet()
+        else:
+            payload = event_packet(ev)
         body.append(struct.pack("<iI", sid, len(payload)) + payload)
         t = np.asarray(ev["t"], dtype=np.int64)
         entries.append((pos, sid, len(payload), len(ev), int(t.min()) if len(t) else 0,

@@ -158,11 +158,13 @@ def scan(path) -> Layout:
                             f"byte {table} (the file ends there)")
         if table != -1 and compression == 0:
             prefix = os.pread(fd, 4, table)
-            want = struct.unpack("<I", prefix)[0] if len(prefix) == 4 else -1
-            if table + 4 + want != size:
+            want = struct.unpack("<I", prefix)[0] if len(prefix) == 4 else None
+            if want is None or table + 4 + want != size:
                 raise UserError(str(path), f"byte {table}", f"truncated or corrupt AEDAT 4 file: "
-                                f"the data table at byte {table} declares {want} bytes, the file "
-                                f"holds {size - table - 4} after its size")
+                                f"the data table at byte {table} "
+                                + (f"declares {want} bytes, the file holds {size - table - 4} "
+                                   "after its size" if want is not None else
+                                   f"is cut inside its 4-byte size (file of {size} bytes)"))
     return Layout(COMPRESSIONS[compression], table, packets)
 
 

@@ -46,20 +46,61 @@ def make_events(t, x, y, p) -> np.ndarray:
     return ev
 
 
+#: the spellings of each event field that structured arrays may use, ours first: Tonic and
+#: Metavision (``t, x, y, p``), the ``aedat`` decoder and ``event_stream`` (``t, x, y, on``),
+#: dv-processing's ``EventStore.numpy()`` (``timestamp, x, y, polarity``), others (``ts``, ``pol``).
+FIELD_ALIASES = {"t": ("t", "timestamp", "ts"), "x": ("x",), "y": ("y",),
+                 "p": ("p", "on", "polarity", "pol")}
+
+
+def event_fields(names, where: str, field: str = "dtype") -> dict[str, str]:
+    """Map our field names ``t, x, y, p`` to the names a structured dtype uses for them.
+
+    ``names`` are the dtype's field names (``dtype.names``; titles are not names). Exactly one
+    spelling of :data:`FIELD_ALIASES` must be present for each field; otherwise a
+    :class:`UserError` at ``where`` / ``field`` naming the fields found.
+    """
+    names = tuple(names or ())
+    found, missing = {}, []
+    for ours, spellings in FIELD_ALIASES.items():
+        hits = [s for s in spellings if s in names]
+        if len(hits) > 1:
+            raise UserError(where, field, f"event array has fields {' and '.join(hits)}, which "
+                            f"both spell {ours!r}; keep one (has {list(names)})")
+        if hits:
+            found[ours] = hits[0]
+        else:
+            missing.append(ours)
+    if missing:
+        need = "; ".join(f"{k}: {' / '.join(v)}" for k, v in FIELD_ALIASES.items())
+        raise UserError(where, field, f"event array lacks field(s) {', '.join(missing)}; need a "
+                        f"structured array with fields t, x, y, p, spelled {need} "
+                        f"(has {list(names)})")
+    return found
+
+
+def event_view_dtype(dtype: np.dtype, where: str, field: str = "dtype") -> np.dtype:
+    """``dtype`` seen through our names: a dtype of the same itemsize holding only the fields
+    ``t, x, y, p`` at the offsets of the fields :func:`event_fields` finds (so
+    ``arr.view(event_view_dtype(arr.dtype, ...))`` renames without copying)."""
+    f = event_fields(dtype.names, where, field)
+    return np.dtype({"names": list(f), "formats": [dtype.fields[v][0] for v in f.values()],
+                     "offsets": [dtype.fields[v][1] for v in f.values()],
+                     "itemsize": dtype.itemsize})
+
+
 def as_events(events, where: str = "events") -> np.ndarray:
     """Return ``events`` as an :data:`EVENT_DTYPE` array (copying only if the dtype differs).
 
-    Accepts any structured array with fields ``t, x, y, p``; raises :class:`UserError` otherwise.
+    Accepts any structured array with fields ``t, x, y, p`` under any spelling of
+    :data:`FIELD_ALIASES` (e.g. the ``aedat`` decoder's ``t, x, y, on``); raises
+    :class:`UserError` otherwise.
     """
     arr = np.asarray(events)
     if arr.dtype == EVENT_DTYPE:
         return arr.reshape(-1)
-    names = arr.dtype.names or ()
-    missing = [f for f in ("t", "x", "y", "p") if f not in names]
-    if missing:
-        raise UserError(where, "dtype", f"event array lacks field(s) {', '.join(missing)}; "
-                        f"need a structured array with fields t, x, y, p (has {list(names)})")
     arr = arr.reshape(-1)
+    arr = arr.view(event_view_dtype(arr.dtype, where))
     return make_events(arr["t"], arr["x"], arr["y"], arr["p"])
 
 

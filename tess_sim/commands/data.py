@@ -12,7 +12,7 @@ from tess_sim.simulator.errors import UserError
 #: subcommand -> (its click command, the first paragraph of its help)
 DATA: Table = {
     "info": ("tess_sim.commands.data_info:info",
-             "Describe PATH: a recording (.aedat AEDAT 3.1 / AER-DAT 2.0, .npy) or a dataset folder — events, "
+             "Describe PATH: a recording (.aedat AEDAT 3.1 / AER-DAT 2.0, .npy, .aedat4 AEDAT 4) or a dataset folder — events, "
              "duration, event rate, pixel range, classes."),
     "npz": ("tess_sim.commands.data_npz:npz",
             "Write W.npz and/or D.npz for WORKLOAD in the formats `tess-sim grad --weights/--data` (and "

@@ -12,6 +12,6 @@ from tess_sim.simulator.events.info import describe
 @click.argument("path", type=click.Path())
 @exit_2_on_user_error
 def info(path):
-    """Describe PATH: a recording (.aedat AEDAT 3.1 / AER-DAT 2.0, .npy) or a dataset folder —
+    """Describe PATH: a recording (.aedat AEDAT 3.1 / AER-DAT 2.0, .npy, .aedat4 AEDAT 4) or a dataset folder —
     events, duration, event rate, pixel range, classes."""
     click.echo(describe(path))

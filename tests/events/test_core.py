@@ -129,7 +129,8 @@ def test_missing_fields_are_named():
     with pytest.raises(UserError) as ei:
         frame_events(bad, 1, where="my.npy")
     assert ei.value.line() == ("my.npy: dtype: event array lacks field(s) y, p; need a structured "
-                               "array with fields t, x, y, p (has ['t', 'x'])")
+                               "array with fields t, x, y, p, spelled t: t / timestamp / ts; "
+                               "x: x; y: y; p: p / on / polarity / pol (has ['t', 'x'])")
     with pytest.raises(UserError, match=r"lacks field\(s\) t, x, y, p.*has \[\]"):
         as_events(np.arange(3))
 

@@ -1,7 +1,9 @@
 """``.npy`` structured event arrays (fields ``x, y, p, t``), as Tonic and similar libraries save.
 
-Any field order and integer widths are accepted; ``t`` must be integer microseconds in
-``[0, 2**62 - 1]`` (AEDAT 3.1's range), ``x, y`` in ``[0, 32767]``, ``p`` bool, 0/1 or -1/+1
+Any field order and integer widths are accepted, and every field spelling of
+:data:`~tess_sim.simulator.events.core.FIELD_ALIASES` (``on``, ``polarity``, ``timestamp`` …);
+``t`` must be integer microseconds in ``[0, 2**62 - 1]`` (AEDAT 3.1's range), ``x, y`` in
+``[0, 32767]``, ``p`` bool, 0/1 or -1/+1
 (-1 is read as OFF = 0). The header is parsed here (a literal, never code) and checked before
 anything is mapped: every corruption, a negative or non-1-D shape, a file shorter than its
 header promises, or an out-of-range value is a :class:`UserError` naming the byte offset (of
@@ -20,7 +22,8 @@ import numpy as np
 
 from tess_sim.simulator.errors import UserError
 from tess_sim.simulator.atomic import atomic_output
-from tess_sim.simulator.events.core import EVENT_DTYPE, as_events, file_size
+from tess_sim.simulator.events.core import EVENT_DTYPE, as_events, event_view_dtype, \
+    file_size
 
 
 MAGIC = b"\x93NUMPY"
@@ -102,18 +105,21 @@ def _header(path, size: int):
         dtype = np.lib.format.descr_to_dtype(d["descr"])
     except Exception as exc:                    # noqa: BLE001 - any malformed descr
         raise bad(start, f"descr {short(d['descr'])} is not a dtype ({type(exc).__name__})") from None
-    _check_dtype(dtype, path, start)
-    return shape, dtype, start + hlen
+    return shape, _check_dtype(dtype, path, start), start + hlen
 
 
-def _check_dtype(dtype: np.dtype, path, off: int) -> None:
-    names = dtype.names or ()
-    missing = [f for f in ("t", "x", "y", "p") if f not in names]
-    bad = [f for f in _FIELD_KINDS if f in names and (dtype[f].shape != () or
-                                                       dtype[f].kind not in _FIELD_KINDS[f])]
-    if missing or dtype.hasobject or bad or dtype.itemsize == 0:
+def _check_dtype(dtype: np.dtype, path, off: int) -> np.dtype:
+    """The dtype to map the data with: ``dtype`` with its event fields under our names
+    (:func:`~tess_sim.simulator.events.core.event_view_dtype`: ``on``, ``timestamp`` … are
+    read as ``p``, ``t`` …), after checking that they are scalar integers (``p`` also bool)."""
+    if dtype.hasobject or dtype.itemsize == 0 or not dtype.names:
         raise UserError(str(path), f"byte {off}", "need a structured array with integer fields "
                         f"t, x, y and an integer or bool field p; found dtype {str(dtype)[:120]}")
+    view = event_view_dtype(dtype, str(path), f"byte {off}")
+    if any(view[f].shape != () or view[f].kind not in _FIELD_KINDS[f] for f in _FIELD_KINDS):
+        raise UserError(str(path), f"byte {off}", "need a structured array with integer fields "
+                        f"t, x, y and an integer or bool field p; found dtype {str(dtype)[:120]}")
+    return view
 
 
 def _open(path):

@@ -148,3 +148,26 @@ def test_bad_neurobench_columns(tmp_path, header, row, field, reason):
     with pytest.raises(UserError) as e:
         read_activity_csv(_csv(tmp_path, header, [row]), net)
     assert e.value.field == field and reason in e.value.reason
+
+
+def test_a_dense_rerun_replaces_a_measured_runs_files(tmp_path):
+    """densities.csv and energy_dense_bound.csv belong to a measured run: a dense run into the same
+    folder removes them (the report would otherwise show a stale density table)."""
+    import yaml
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "D.npz", x=(rng.random((T, 2, 2, 8, 8)) < 0.4).astype(np.float32), labels=np.array([0, 3]))
+    d = two_block("max")
+    (tmp_path / "dense.yaml").write_text(yaml.safe_dump(d))
+    d["activity"] = {"source": "measured", "samples": 2, "data": "D.npz"}
+    (tmp_path / "measured.yaml").write_text(yaml.safe_dump(d))
+    out = tmp_path / "o"
+    (out / "mine.txt").parent.mkdir()
+    (out / "mine.txt").write_text("a user's file")
+    for name, files in (("measured", True), ("dense", False)):
+        res = CliRunner().invoke(main, ["run", str(tmp_path / f"{name}.yaml"), "--engine", "analytical",
+                                        "--out", str(out), "--no-plot"])
+        assert res.exit_code == 0, res.output
+        assert (out / "densities.csv").exists() is files and (out / "energy_dense_bound.csv").exists() is files
+        assert (out / "neurobench.csv").exists() and (out / "mine.txt").exists()
+    assert "Spike rates and learning-operand densities" not in (out / "report.md").read_text()

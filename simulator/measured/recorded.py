@@ -99,10 +99,11 @@ def load_recording(path, net: Net) -> tuple[np.ndarray, dict, dict]:
         for key in sorted(keys):
             h = npz.header(key)
             if key != "input":
-                n = blocks[key.removesuffix(MEMBRANE)].N_pre
-                if h.shape[:2] != hx.shape[:2] or int(np.prod(h.shape[2:])) != n:
-                    raise UserError(where, key, f"has shape {list(h.shape)}, expected [{hx.shape[0]}, {hx.shape[1]}, "
-                                    f"...] with {n} neurons per step and sample (as the input's T and batch)")
+                b = blocks[key.removesuffix(MEMBRANE)]
+                if h.shape[:2] != hx.shape[:2] or int(np.prod(h.shape[2:])) != b.N_pre:
+                    raise UserError(where, key, f"has shape {list(h.shape)}, expected "
+                                    f"{[hx.shape[0], hx.shape[1], *b.pre_shape]} (the input's T and batch; the "
+                                    f"workload's {b.name} has {b.N_pre} neurons)")
             npz.check_size(key, h)
             a = npz.read(key, h).astype(np.float64)
             if not np.isfinite(a).all():

@@ -95,12 +95,17 @@ def event_samples(wl: Workload, n: int, seed: int):
 
 
 def load_or_init_weights(wl: Workload, net: Net, path: str | None, seed: int) -> tuple[dict, str]:
-    """Weights of ``net`` from a W.npz, or the seeded initialisation of ``training.init``; and which."""
+    """Weights of ``net`` from a W.npz, else the NIR graph's of ``network.nir`` (docs/nir.md),
+    else the seeded initialisation of ``training.init``; and which."""
     if path:
         p = resolve(wl, path)
         if not p.exists():
             raise UserError(wl.source or "<workload>", "activity.weights", f"weights file '{path}' not found (looked at {p})")
         return load_weights(p, net), f"weights {p}"
+    if wl.network.nir is not None:
+        from tess_sim.simulator.nir_graph import graph_weights
+
+        return graph_weights(wl.network.nir, wl.network.dt, net), f"weights of the NIR graph {wl.network.nir}"
     return init_scheme(net, seed, wl.training.init), f"{wl.training.init} initialisation, seed {seed}"
 
 

@@ -254,11 +254,6 @@ def chain(graph, where: str) -> list[str]:
             elif not state.get(nxt):
                 state[nxt] = 1
                 stack.append((nxt, iter(outs[nxt])))
-    inputs = [n for n, node in nodes.items() if type(node).__name__ == "Input"]
-    outputs = [n for n, node in nodes.items() if type(node).__name__ == "Output"]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise UserError(where, "", f"the graph has {len(inputs)} Input and {len(outputs)} Output nodes; "
-                        "tess-sim needs exactly one of each")
     for n in nodes:
         if len(outs[n]) > 1:
             raise UserError(where, _label(n, nodes[n]), f"a branch ({len(outs[n])} outgoing edges: "
@@ -266,6 +261,11 @@ def chain(graph, where: str) -> list[str]:
         if len(ins[n]) > 1:
             raise UserError(where, _label(n, nodes[n]), f"a merge ({len(ins[n])} incoming edges: "
                             f"{', '.join(ins[n])}): tess-sim networks are a chain")
+    inputs = [n for n, node in nodes.items() if type(node).__name__ == "Input"]
+    outputs = [n for n, node in nodes.items() if type(node).__name__ == "Output"]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise UserError(where, "", f"the graph has {len(inputs)} Input and {len(outputs)} Output nodes; "
+                        "tess-sim needs exactly one of each")
     order, n = [inputs[0]], inputs[0]
     while outs[n]:
         n = outs[n][0]

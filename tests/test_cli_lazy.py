@@ -15,11 +15,14 @@ from click.testing import CliRunner
 
 from tess_sim.cli import COMMANDS, main
 from tess_sim.commands.data import DATA, data
+from tess_sim.commands.export import EXPORT, export_group
+from tess_sim.commands.imports import IMPORT, import_group
 from tess_sim.commands.lazy import load_command
 
 #: what loading the CLI must not import (each costs a noticeable part of a second)
 HEAVY = ("numpy", "pandas", "pydantic", "simpy", "matplotlib", "yaml", "scipy")
-GROUPS = [("tess-sim", main, COMMANDS), ("data", data, DATA)]
+GROUPS = [("tess-sim", main, COMMANDS), ("data", data, DATA), ("export", export_group, EXPORT),
+          ("import", import_group, IMPORT)]
 
 
 def imported_after(code: str) -> set[str]:

@@ -21,14 +21,13 @@ from tess_sim.simulator.network import Net
 from tess_sim.simulator.nir_graph import nir_neuron_arrays, require_nir
 
 
-def network_to_graph(net: Net, weights: dict, dt: float, where: str,
+def network_to_graph(net: Net, eff: dict, dt: float, where: str,
                      approximate_reset: bool = False) -> tuple[object, list[str]]:
-    """``(nir.NIRGraph, notes)`` of ``net`` with ``weights`` (the W.npz keys); ``notes`` say what
-    was approximated or transformed. UserError naming the first layer NIR cannot express."""
+    """``(nir.NIRGraph, notes)`` of ``net`` with the weights it computes with, ``eff`` (W.npz keys;
+    a weight-standardised layer's W_eff: :func:`~simulator.functional.standardise.effective_weights`);
+    ``notes`` say what was approximated or transformed. UserError naming the first layer NIR
+    cannot express."""
     nir = require_nir(where)
-    from tess_sim.simulator.functional.standardise import effective_weights
-
-    eff, _ = effective_weights(net, weights, np.float64)
     notes: list[str] = []
     nodes: dict = {"input": nir.Input(input_type={"input": np.array(net.input_shape)})}
     chain = ["input"]

@@ -498,16 +498,3 @@ def layers_with_overrides(imp: Imported, base) -> list[dict]:
         out.append(layer)
     return out
 
-
-def graph_weights(path: str | Path, dt: float, net) -> dict[str, np.ndarray]:
-    """The weights of the NIR graph ``path`` for ``net`` (the network the workload built from
-    it), float64, keyed and shaped as :func:`~simulator.functional.network.weight_shapes`."""
-    from tess_sim.simulator.functional.network import weight_shapes
-
-    imp = graph_to_network(read_graph(path), dt, str(path))
-    shapes = weight_shapes(net)
-    if set(shapes) != set(imp.weights) or any(imp.weights[k].shape != tuple(s) for k, s in shapes.items()):
-        raise UserError(str(path), "", "the graph's weights do not fit the workload's network (keys "
-                        f"{sorted(imp.weights)}, the network needs {sorted(shapes)}); with network.nir, "
-                        "weight_standardisation and width_multiplier must stay off")
-    return imp.weights

@@ -23,6 +23,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from tess_sim.simulator import limits as L
 from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.nir_graph import dt_hint, graph_to_network, layers_with_overrides, read_graph
 from tess_sim.simulator.yaml_io import read_yaml
 from tess_sim.simulator.vocab import BUFFER_KINDS, OP_KINDS, RULE_NAMES
 
@@ -851,8 +852,6 @@ def _resolve_nir(data: dict, base: Path | None, where: str) -> dict:
     if path is None:
         looked = " and ".join(dict.fromkeys(str(b / ref) for b in ([base] if base is not None else []) + [Path.cwd()]))
         raise UserError(where, "network.nir", f"NIR file '{ref}' not found (looked at {looked})")
-    from tess_sim.simulator.nir_graph import dt_hint, graph_to_network, layers_with_overrides, read_graph
-
     dt = net.get("dt")
     if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0:
         if dt is not None:

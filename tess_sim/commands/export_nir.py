@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 
+from tess_sim.api import load
 from tess_sim.commands.options import overrides, set_option
 from tess_sim.outputs import checked_output
-from tess_sim.simulator.errors import exit_2_on_user_error
+from tess_sim.simulator.atomic import write_bytes
+from tess_sim.simulator.errors import UserError, exit_2_on_user_error
+from tess_sim.simulator.functional.golden import load_weights
+from tess_sim.simulator.functional.standardise import effective_weights
+from tess_sim.simulator.measured.inputs import make_weights
+from tess_sim.simulator.network import build_network
+from tess_sim.simulator.nir_export import graph_bytes, network_to_graph
+from tess_sim.simulator.nir_graph import CONVENTION_EXPORT
 
 
 @click.command("nir")
@@ -34,15 +43,6 @@ def export_nir(workload, out_path, weights_path, dt, approximate_reset, sets):
       tess-sim export nir workloads/small.yaml --out small.nir --set neuron.reset=zero
       tess-sim export nir my.yaml --out trained.nir --weights out/my/weights_tess.npz --dt 1e-3
     """
-    from tess_sim.api import load
-    from tess_sim.simulator.atomic import write_bytes
-    from tess_sim.simulator.errors import UserError
-    from tess_sim.simulator.functional.golden import load_weights
-    from tess_sim.simulator.measured.inputs import make_weights
-    from tess_sim.simulator.network import build_network
-    from tess_sim.simulator.nir_export import graph_bytes, network_to_graph
-    from tess_sim.simulator.nir_graph import CONVENTION_EXPORT
-
     if not (dt > 0 and dt < float("inf")):
         raise UserError("--dt", "", f"must be a positive number of seconds, got {dt}")
     wl = load(workload, None, overrides(sets))
@@ -52,7 +52,8 @@ def export_nir(workload, out_path, weights_path, dt, approximate_reset, sets):
         weights, desc = load_weights(weights_path, net), f"weights {weights_path}"
     else:
         weights, desc = make_weights(wl)
-    graph, notes = network_to_graph(net, weights, dt, where, approximate_reset)
+    eff, _ = effective_weights(net, weights, np.float64)  # what each layer computes with (W_eff if standardised)
+    graph, notes = network_to_graph(net, eff, dt, where, approximate_reset)
     data = graph_bytes(graph, where)
     click.echo(f"neurons: {CONVENTION_EXPORT.format(dt=dt)}")
     click.echo(f"weights: {desc}")

@@ -6,9 +6,15 @@ import re
 from pathlib import Path
 
 import click
+import yaml
 
+from tess_sim.api import check
 from tess_sim.outputs import check_file, checked_output
+from tess_sim.simulator.atomic import write_text
 from tess_sim.simulator.errors import UserError, exit_2_on_user_error
+from tess_sim.simulator.measured.inputs import save_checked
+from tess_sim.simulator.nir_graph import CONVENTION, graph_to_network, layers_with_overrides, read_graph
+from tess_sim.simulator.workload import Neuron, workload_from_dict
 
 def _name(out: str) -> str:
     """A workload name from the output file's stem (only the characters a name may hold)."""
@@ -20,9 +26,6 @@ def imported_workload(imp, model: str, dt: float, T: int, name: str, encoding: s
                       weights_ref: str | None) -> dict:
     """The workload mapping of an imported graph: the first spiking layer's neuron as the
     workload's ``neuron``, overrides on the layers that differ, all three rules, dense activity."""
-    from tess_sim.simulator.nir_graph import layers_with_overrides
-    from tess_sim.simulator.workload import Neuron
-
     first = next(iter(imp.neurons.values()))
     neuron = Neuron(beta=first.beta, theta=first.theta, reset="zero")
     desc = f"imported from the NIR graph {model} with dt = {dt:g} s (docs/nir.md)"
@@ -65,13 +68,6 @@ def import_nir(model, out_path, weights_path, dt, T, classes, name, encoding):
     Everything is made and checked before anything is written; each file is written atomically.
     A workload can also name the graph itself: network: {nir: model.nir, dt: 1e-4}.
     """
-    from tess_sim.api import check
-    from tess_sim.simulator.atomic import write_text
-    from tess_sim.simulator.measured.inputs import save_checked
-    from tess_sim.simulator.nir_graph import CONVENTION, graph_to_network, read_graph
-    from tess_sim.simulator.workload import workload_from_dict
-    import yaml
-
     if weights_path is not None:
         check_file(weights_path)
     graph = read_graph(model)

@@ -9,6 +9,7 @@ import click
 import yaml
 
 from tess_sim.api import check
+from tess_sim.commands.data import in_range
 from tess_sim.outputs import check_file, checked_output
 from tess_sim.simulator.atomic import write_text
 from tess_sim.simulator.errors import UserError, exit_2_on_user_error
@@ -68,6 +69,7 @@ def import_nir(model, out_path, weights_path, dt, T, classes, name, encoding):
     Everything is made and checked before anything is written; each file is written atomically.
     A workload can also name the graph itself: network: {nir: model.nir, dt: 1e-4}.
     """
+    in_range("--T", T, 1)
     if weights_path is not None:
         check_file(weights_path)
     graph = read_graph(model)

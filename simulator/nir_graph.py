@@ -69,10 +69,8 @@ def require_nir(where: str):
     """The ``nir`` module, or a UserError naming the extra to install."""
     try:
         import nir
-    except ImportError:
+    except ImportError:  # also when sys.modules['nir'] is None (how the tests simulate its absence)
         raise UserError(where, "", INSTALL_HINT) from None
-    if nir is None:  # sys.modules['nir'] = None also raises ImportError; kept for clarity
-        raise UserError(where, "", INSTALL_HINT)
     return nir
 
 

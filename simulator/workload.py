@@ -23,6 +23,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from tess_sim.simulator import limits as L
 from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.nir_graph import dt_hint, graph_to_network, layers_with_overrides, read_graph
 from tess_sim.simulator.yaml_io import read_yaml
 from tess_sim.simulator.vocab import BUFFER_KINDS, OP_KINDS, RULE_NAMES
 
@@ -169,7 +170,14 @@ class Network(Strict):
     MAX_LAYER_WEIGHTS, of the network MAX_TOTAL_WEIGHTS.
     """
 
-    layers: Annotated[list[Layer], Field(min_length=1)]
+    layers: Annotated[list[Layer], Field(min_length=1)] | None = None
+    #: a NIR graph file (docs/nir.md), relative to the workload: the loader makes ``layers`` of it
+    nir: Annotated[str | None, Field(description=(
+        "a NIR graph (.nir, relative to the workload file) instead of layers: its layers, neuron parameters "
+        "and weights (docs/nir.md); needs dt"))] = None
+    dt: Annotated[float | None, Field(gt=0, le=1e6, description=(
+        "seconds per time step of the NIR graph's neurons: beta = 1 - dt/tau, theta = v_threshold·tau/(r·dt) "
+        "(docs/nir.md)"))] = None
     weight_standardisation: Annotated[Standardisation, Field(description=(
         "scaled: every conv and linear spiking layer trains W_eff = gain·(W − mean)/sqrt(var·fan_in + 1e-4) "
         "per output channel, as the TESS reference code (--wn); a layer's own setting overrides it; "
@@ -180,6 +188,25 @@ class Network(Strict):
         "the OTTT code's Scale(2.74) after each spiking layer"))] = 1.0
     width_multiplier: Annotated[float, Field(gt=0, le=L.MAX_CHANNELS, description=(
         f"scales every conv/linear width; each scaled width must stay <= {L.MAX_CHANNELS}"))] = 1.0
+
+    @model_validator(mode="after")
+    def _layers_or_nir(self) -> "Network":
+        if self.layers is None:
+            raise ValueError("layers: required field is missing" if self.nir is None else
+                             "nir: a NIR graph is read when the workload is loaded (load_workload / "
+                             "workload_from_dict), not by the schema alone")
+        if self.dt is not None and self.nir is None:
+            raise ValueError("dt is the time step of a NIR graph: give it with network.nir only")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _derived_layers(self, handler):
+        """With ``nir``, ``layers`` is derived from the graph: a dump leaves it out, so that a
+        dumped workload reloads (and reads the graph again) without a contradiction."""
+        out = handler(self)
+        if self.nir is not None and isinstance(out, dict):
+            out.pop("layers", None)
+        return out
 
 
 # --------------------------------------------------------------------------- input, rules, activity
@@ -808,6 +835,47 @@ def _resolve_hardware(data: dict, base: Path | None, where: str) -> dict:
     return data
 
 
+def _resolve_nir(data: dict, base: Path | None, where: str) -> dict:
+    """Replace ``network: {nir: FILE, dt: DT}`` by the graph's layer list (docs/nir.md): each
+    spiking layer gets a ``neuron`` override where its parameters differ from the workload's
+    ``neuron``; ``input.shape`` / ``input.classes`` come from the graph when not given, and must
+    agree with it when given. ``nir`` becomes the file's absolute path (a dump reloads anywhere)."""
+    net = data.get("network")
+    if not isinstance(net, dict) or net.get("nir") is None:
+        return data
+    ref = net["nir"]
+    if not isinstance(ref, str):
+        return data  # the schema reports the type
+    if net.get("layers") is not None:
+        raise UserError(where, "network", "give either layers or nir (a NIR graph), not both")
+    path = _file_ref(ref, base)
+    if path is None:
+        looked = " and ".join(dict.fromkeys(str(b / ref) for b in ([base] if base is not None else []) + [Path.cwd()]))
+        raise UserError(where, "network.nir", f"NIR file '{ref}' not found (looked at {looked})")
+    dt = net.get("dt")
+    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not dt > 0:
+        if dt is not None:
+            return data  # the schema reports the type or the range
+    graph = read_graph(path)
+    if dt is None:
+        raise UserError(where, "network.dt", "required with network.nir: the seconds per time step of the "
+                        "graph's neurons (docs/nir.md)" + dt_hint(graph))
+    imp = graph_to_network(graph, float(dt), str(path))
+    try:
+        base_neuron = Neuron.model_validate(data.get("neuron") or {})
+    except ValidationError:
+        return data  # the schema reports the neuron section (before the network)
+    inp = dict(data.get("input") or {})
+    for key, value in (("shape", list(imp.input_shape)), ("classes", imp.classes)):
+        given = inp.get(key)
+        if given is None:
+            inp[key] = value
+        elif given != value:
+            raise UserError(where, f"input.{key}", f"is {given}, the NIR graph '{ref}' has {value}")
+    net = dict(net, nir=str(path.resolve()), layers=layers_with_overrides(imp, base_neuron))
+    return dict(data, network=net, input=inp)
+
+
 def _base_of(path: str | Path, source: str | None) -> Path | None:
     """The folder relative paths of a workload resolve against (None when built in memory)."""
     for p in (source, path):
@@ -838,6 +906,7 @@ def workload_from_dict(data: dict, path: str | Path = "<workload>", source: str 
     FILE`` is read (relative to ``source`` or ``path``, else the current folder). ``source``: the
     file it came from (relative paths inside resolve against it)."""
     data = _resolve_hardware(data, _base_of(path, source), str(path))
+    data = _resolve_nir(data, _base_of(path, source), str(path))
     try:
         wl = Workload.model_validate(data)
     except ValidationError as exc:

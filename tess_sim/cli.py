@@ -30,12 +30,15 @@ COMMANDS: Table = {
              "Event-camera data: inspect recordings and dataset folders (info), write synthetic datasets "
              "(synth), and write a workload's W.npz / D.npz for `tess-sim grad` (npz)."),
     "export": ("tess_sim.commands.export:export",
-               "A finished run in other tools' formats: Accelergy / Timeloop (accelergy)."),
+               "Take a workload or a finished run elsewhere: its network and weights as a NIR graph (nir); a run's "
+               "architecture and action counts in Accelergy / Timeloop's formats (accelergy)."),
     "grad": ("tess_sim.commands.grad:grad_cmd",
              "Golden model: the weight gradients of one mini-batch (float64), exactly as docs/math.md — BPTT "
              "the gradient of CE(softmax(Σ_t y[t])); S-TLLR / TESS the sum over the learning window of the "
              "per-step local gradients, readout included — plus spikes [n_blocks, T]. To make a W.npz and a "
              "D.npz for WORKLOAD: tess-sim data npz WORKLOAD --weights W.npz --data D.npz."),
+    "import": ("tess_sim.commands.imports:import_group",
+               "Bring a network made elsewhere in as a workload: a NIR graph (nir)."),
     "plot": ("tess_sim.commands.plot:plot_cmd",
              "Draw the plots of a finished sweep FOLDER (cost versus each swept key, heatmaps, energy)."),
     "reckon": ("tess_sim.commands.reckon:reckon_cmd",

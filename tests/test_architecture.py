@@ -27,8 +27,8 @@ K = "tess_sim.simulator."
 LAYERS = [
     ("vocabulary", ["tess_sim", "tess_sim.version", "tess_sim.simulator", K + "vocab", K + "errors", K + "limits",
                     K + "ledger", K + "atomic", K + "shapes", K + "yaml_io", K + "summary"]),
-    ("schema", [K + "workload", K + "hardware"]),
-    ("model", [K + "network", K + "activity", K + "placement", K + "mapping", K + "spills", K + "timing",
+    ("schema", [K + "workload", K + "hardware", K + "nir_graph"]),
+    ("model", [K + "network", K + "nir_export", K + "activity", K + "placement", K + "mapping", K + "spills", K + "timing",
                K + "dataflow.*"]),
     ("rules", [K + "rules.*"]),
     ("engines", [K + "engines.*"]),

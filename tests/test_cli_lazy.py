@@ -17,12 +17,13 @@ from tess_sim.cli import COMMANDS, main
 from tess_sim.commands.activity import ACTIVITY, activity
 from tess_sim.commands.data import DATA, data
 from tess_sim.commands.export import EXPORT, export
+from tess_sim.commands.imports import IMPORT, import_group
 from tess_sim.commands.lazy import load_command
 
 #: what loading the CLI must not import (each costs a noticeable part of a second)
 HEAVY = ("numpy", "pandas", "pydantic", "simpy", "matplotlib", "yaml", "scipy")
 GROUPS = [("tess-sim", main, COMMANDS), ("data", data, DATA), ("export", export, EXPORT),
-          ("activity", activity, ACTIVITY)]
+          ("activity", activity, ACTIVITY), ("import", import_group, IMPORT)]
 
 
 def imported_after(code: str) -> set[str]:

@@ -14,10 +14,11 @@ from tess_sim.simulator.events.loader import load_frames
 from tess_sim.simulator.functional.activity import measure_activity
 from tess_sim.simulator.functional.data import load_digits_spikes
 from tess_sim.simulator.functional.golden import load_data, load_weights
-from tess_sim.simulator.functional.network import init_scheme
+from tess_sim.simulator.functional.network import init_scheme, weight_shapes
 from tess_sim.simulator.functional.operands import OPERAND_RULES, measure_operands
 from tess_sim.simulator.functional.rules import RuleParams
 from tess_sim.simulator.network import Net, build_network
+from tess_sim.simulator.nir_graph import graph_to_network, read_graph
 from tess_sim.simulator.workload import MeasuredActivity, Workload
 
 
@@ -95,13 +96,28 @@ def event_samples(wl: Workload, n: int, seed: int):
 
 
 def load_or_init_weights(wl: Workload, net: Net, path: str | None, seed: int) -> tuple[dict, str]:
-    """Weights of ``net`` from a W.npz, or the seeded initialisation of ``training.init``; and which."""
+    """Weights of ``net`` from a W.npz, else the NIR graph's of ``network.nir`` (docs/nir.md),
+    else the seeded initialisation of ``training.init``; and which."""
     if path:
         p = resolve(wl, path)
         if not p.exists():
             raise UserError(wl.source or "<workload>", "activity.weights", f"weights file '{path}' not found (looked at {p})")
         return load_weights(p, net), f"weights {p}"
+    if wl.network.nir is not None:
+        return nir_weights(wl.network.nir, wl.network.dt, net), f"weights of the NIR graph {wl.network.nir}"
     return init_scheme(net, seed, wl.training.init), f"{wl.training.init} initialisation, seed {seed}"
+
+
+def nir_weights(path: str, dt: float, net: Net) -> dict[str, np.ndarray]:
+    """The weights of the NIR graph ``path`` (docs/nir.md) for ``net``, the network a workload's
+    ``network.nir`` made of it: float64, keyed and shaped as :func:`weight_shapes`."""
+    imp = graph_to_network(read_graph(path), dt, str(path))
+    shapes = weight_shapes(net)
+    if set(shapes) != set(imp.weights) or any(imp.weights[k].shape != tuple(s) for k, s in shapes.items()):
+        raise UserError(str(path), "", "the graph's weights do not fit the workload's network (keys "
+                        f"{sorted(imp.weights)}, the network needs {sorted(shapes)}); with network.nir, "
+                        "weight_standardisation and width_multiplier must stay off")
+    return imp.weights
 
 
 def measured_profile(wl: Workload, net: Net, spec: MeasuredActivity, batch: int = 64) -> ActivityProfile:

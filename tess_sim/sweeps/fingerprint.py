@@ -87,7 +87,7 @@ def input_files(config: dict) -> list[str]:
     """The files a resolved workload configuration reads at run time (paths as written in it):
     cost-model tables, ``activity.path`` (file), ``activity.weights`` / ``activity.data`` and, when
     measured activity reads the ``data`` section, ``data.path`` / ``data.root``; a hardware file
-    still given by reference."""
+    still given by reference; a NIR graph (``network.nir``)."""
     out: list[str] = []
     for spec in config.get("cost_models") or []:
         model = spec.get("model") if isinstance(spec, dict) else spec
@@ -103,6 +103,9 @@ def input_files(config: dict) -> list[str]:
             out += [data.get("path"), data.get("root")]
     if isinstance(config.get("hardware"), str):
         out.append(config["hardware"])
+    net = config.get("network") or {}
+    if isinstance(net, dict):
+        out.append(net.get("nir"))  # a NIR graph: its layers and, by default, the measured weights
     return [p for p in out if isinstance(p, str) and p]
 
 

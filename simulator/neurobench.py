@@ -1,5 +1,5 @@
 """NeuroBench's workload and static metrics of a run's forward pass, under NeuroBench's names and
-definitions (neurobench 1.x, ``neurobench.metrics``; docs/neurobench.md), per sample.
+definitions (neurobench 2.3.0, ``neurobench.metrics``; docs/neurobench.md), per sample.
 
 From an :class:`~simulator.activity.ActivityProfile` (each layer's counts per step, per sample):
 
@@ -15,8 +15,9 @@ From an :class:`~simulator.activity.ActivityProfile` (each layer's counts per st
                          first step, then the neurons whose post-reset membrane changed); None when
                          the profile does not know them (rates; a file without the column)
 ``ParameterCount``       weights, biases and standardisation gains
-``Footprint``            bytes of those parameters as float32 tensors (4 bytes each), NeuroBench's
-                         parameters-plus-buffers count of a PyTorch model of this network
+``Footprint``            bytes of those parameters as float32 tensors (4 bytes each); NeuroBench
+                         also counts a PyTorch model's buffers (snnTorch: 20 bytes per neuron
+                         layer, more after a run; docs/neurobench.md)
 =======================  ==========================================================================
 
 NeuroBench counts ops against non-zero *weights* too; our profiles carry no weight sparsity, so

@@ -12,6 +12,7 @@ rule's trained network).
 
     python benchmarks/trained_table.py --train A/training.csv --train B/training.csv \\
         --runs RUNS --hardware edge --hardware sata
+    python benchmarks/trained_table.py --log 0=out/long-tess-s0 --log 0=out/long-ctl-s0 ...   # per seed
 """
 
 from __future__ import annotations
@@ -33,6 +34,23 @@ def accuracy(trainings: list[Path]) -> str:
             r = df.loc[rule]
             rows.append(f"| {LABELS[rule]} | {r['epochs']:.0f} | {r['train_acc']:.3f} | {r['test_acc']:.3f} | "
                         f"{r['seconds']:,.0f} |")
+    return "\n".join(rows)
+
+
+def seeds(logs: list[str]) -> str:
+    """Per training run (``SEED=FOLDER``, the ``--out`` of one ``tess-sim train --seed SEED``):
+    test accuracy at the last epoch, its mean over the last five epochs (the test accuracy of
+    these short runs swings by several samples from epoch to epoch), and the best epoch's."""
+    rows = ["| rule | seed | epochs | test accuracy, last epoch | mean of the last 5 epochs | best epoch (accuracy) |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for item in logs:
+        seed, folder = item.split("=", 1)
+        log = pd.read_csv(Path(folder) / "training_log.csv")
+        for rule, r in log.groupby("rule", sort=False):
+            r = r.sort_values("epoch")
+            best = r.loc[r["test_acc"].idxmax()]
+            rows.append(f"| {LABELS[rule]} | {seed} | {int(r['epoch'].max())} | {r['test_acc'].iloc[-1]:.3f} | "
+                        f"{r['test_acc'].tail(5).mean():.3f} | {int(best['epoch'])} ({best['test_acc']:.3f}) |")
     return "\n".join(rows)
 
 
@@ -73,10 +91,17 @@ def costs(runs: Path, hardware: list[str]) -> str:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", action="append", type=Path, required=True, help="a training.csv (repeatable)")
-    ap.add_argument("--runs", type=Path, required=True, help="folder of the <rule>_<hardware> run folders")
-    ap.add_argument("--hardware", action="append", required=True, help="hardware name (repeatable)")
+    ap.add_argument("--train", action="append", type=Path, help="a training.csv (repeatable)")
+    ap.add_argument("--runs", type=Path, help="folder of the <rule>_<hardware> run folders")
+    ap.add_argument("--hardware", action="append", help="hardware name (repeatable)")
+    ap.add_argument("--log", action="append", metavar="SEED=FOLDER",
+                    help="a training run's --out folder and its seed (repeatable): only the per-seed accuracy table")
     a = ap.parse_args(argv)
+    if a.log:
+        print(seeds(a.log))
+        return
+    if not (a.train and a.runs and a.hardware):
+        ap.error("--train, --runs and --hardware are required without --log")
     print(accuracy(a.train), end="\n\n")
     print(rates(a.runs, a.hardware[0]), end="\n\n")
     print(costs(a.runs, a.hardware))

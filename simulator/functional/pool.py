@@ -10,7 +10,7 @@ ties are the rule).
 Layout: inputs of any memory layout; outputs are stored channels-last (NCHW-indexed views of
 ``[N, H, W, C]`` arrays, as :mod:`~simulator.functional.conv` returns its maps), so a block's
 maps keep one layout from the convolution to the learning signal.  The only loops are over the
-kh*kw offsets of a window.
+kh*kw offsets of a window; max pooling splits its samples among threads (:mod:`.parallel`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from tess_sim.simulator.functional.conv import channels_first, channels_last
+from tess_sim.simulator.functional.parallel import parts, run_parts
 from tess_sim.simulator.shapes import pool_out_hw, pool_window
 
 
@@ -35,13 +36,19 @@ def pool_forward(x: np.ndarray, kind: str, size: int) -> tuple[np.ndarray, tuple
     kh, kw = pool_window(kind, size, h, w)
     v = _windows(channels_last(x), kh, kw, *pool_out_hw(kind, size, h, w))
     if kind == "max":
-        out = v[:, :, 0, :, 0].copy()
+        out = np.empty(v[:, :, 0, :, 0].shape, dtype=v.dtype)
         idx = np.zeros(out.shape, dtype=np.min_scalar_type(kh * kw - 1))
-        for q in range(1, kh * kw):  # strictly greater: the first maximum in row-major order wins
-            cand = v[:, :, q // kw, :, q % kw]
-            better = cand > out
-            np.copyto(out, cand, where=better)
-            idx[better] = q
+
+        def samples(r: slice) -> None:
+            o, i = out[r], idx[r]
+            np.copyto(o, v[r, :, 0, :, 0])
+            for q in range(1, kh * kw):  # strictly greater: the first maximum in row-major order wins
+                cand = v[r, :, q // kw, :, q % kw]
+                better = cand > o
+                np.copyto(o, cand, where=better)
+                np.copyto(i, q, where=better)
+
+        run_parts(samples, parts(out.shape[0], x[0].size))
         return channels_first(out), (kind, x.shape, kh, kw, idx)
     return channels_first(v.mean(axis=(2, 4))), (kind, x.shape, kh, kw, None)
 
@@ -57,8 +64,12 @@ def pool_backward(g: np.ndarray, cache: tuple) -> np.ndarray:
     v = _windows(out, kh, kw, ho, wo)
     if kind == "max":
         zero = np.zeros((), dtype=g.dtype)
-        for q in range(kh * kw):
-            np.copyto(v[:, :, q // kw, :, q % kw], np.where(idx == q, gl, zero))
+
+        def samples(r: slice) -> None:
+            for q in range(kh * kw):
+                np.copyto(v[r, :, q // kw, :, q % kw], np.where(idx[r] == q, gl[r], zero))
+
+        run_parts(samples, parts(n, h * w * c))
     else:
         v[...] = (gl / (kh * kw))[:, :, None, :, None]
     return channels_first(out)

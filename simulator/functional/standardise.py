@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tess_sim.simulator.functional.parallel import parts, run_parts
 from tess_sim.simulator.network import Net
 
 #: the reference's epsilon inside the square root
@@ -47,34 +48,47 @@ class Standardised:
 def standardise(w: np.ndarray, gain: np.ndarray, gamma: float = 1.0,
                 eps: float = WS_EPS) -> tuple[np.ndarray, Standardised]:
     """(W_eff, cache) of raw weights ``w [C_out, …]``, ``gain [C_out]`` and the fixed ``gamma``,
-    in w's dtype."""
-    flat = w.reshape(w.shape[0], -1)
-    n = flat.shape[1]
+    in w's dtype. Output channels are independent: large layers are split among threads by rows
+    (:mod:`~simulator.functional.parallel`), each row computed as on one thread."""
+    flat = np.ascontiguousarray(w.reshape(w.shape[0], -1))
+    k, n = flat.shape
     if n < 2:
         raise ValueError(f"weight standardisation needs a fan-in of at least 2, got {n}")
-    wc = flat - flat.mean(axis=1, keepdims=True)
-    var = _row_dot(wc, wc) / (n - 1)
-    s = np.sqrt(var * n + eps)
     g = np.asarray(gain, dtype=w.dtype).reshape(-1, 1)
-    what = wc / s
-    eff = (gamma * g) * what
+    wc, what, eff = np.empty_like(flat), np.empty_like(flat), np.empty_like(flat)
+    s = np.empty((k, 1), dtype=np.result_type(flat.dtype, np.float32))
+
+    def rows(r: slice) -> None:
+        np.subtract(flat[r], flat[r].mean(axis=1, keepdims=True), out=wc[r])
+        var = _row_dot(wc[r], wc[r]) / (n - 1)
+        s[r] = np.sqrt(var * n + eps)
+        np.divide(wc[r], s[r], out=what[r])
+        np.multiply(gamma * g[r], what[r], out=eff[r])
+
+    run_parts(rows, parts(k, n))
     return (eff.reshape(w.shape).astype(w.dtype, copy=False),
             Standardised(wc, s, g, float(gamma), w.shape, what))
 
 
 def standardise_grad(g_eff: np.ndarray, cache: Standardised) -> tuple[np.ndarray, np.ndarray]:
     """(dL/dW ``[C_out, …]``, dL/dgain ``[C_out]``) from ``g_eff = dL/dW_eff`` (any layout);
-    the arithmetic of the module docstring, in place on two buffers."""
+    the arithmetic of the module docstring, in place on one buffer, split by rows as
+    :func:`standardise`."""
     wc, s, gain = cache.wc, cache.s, cache.gain
-    n = wc.shape[1]
+    k, n = wc.shape
     G = np.multiply(cache.gamma, g_eff.reshape(cache.shape), order="C").reshape(wc.shape)
-    dgain = _row_dot(G, cache.what)[:, 0]
-    H = np.multiply(gain, G, out=G)
-    coef = _row_dot(H, wc) * n / ((n - 1) * s ** 3)
-    dwc = np.divide(H, s, out=H)
-    dwc -= wc * coef
-    dwc -= dwc.mean(axis=1, keepdims=True)
-    return dwc.reshape(cache.shape), dgain
+    dgain = np.empty(k, dtype=G.dtype)
+
+    def rows(r: slice) -> None:
+        dgain[r] = _row_dot(G[r], cache.what[r])[:, 0]
+        H = np.multiply(gain[r], G[r], out=G[r])
+        coef = _row_dot(H, wc[r]) * n / ((n - 1) * s[r] ** 3)
+        dwc = np.divide(H, s[r], out=H)
+        dwc -= wc[r] * coef
+        dwc -= dwc.mean(axis=1, keepdims=True)
+
+    run_parts(rows, parts(k, n))
+    return G.reshape(cache.shape), dgain
 
 
 def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:

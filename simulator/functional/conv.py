@@ -118,16 +118,20 @@ def conv2d_transpose(e: np.ndarray, w: np.ndarray, in_hw: tuple[int, int], strid
                      padding: int = 0) -> np.ndarray:
     """Transposed conv (gradient of ``sum(e * conv2d(x, w))`` w.r.t. x):
     ``[N, C_out, Ho, Wo] -> [N, C_in, H, W]`` (stored channels-last).  One GEMM, then col2im
-    over the k*k offsets."""
+    over the k*k offsets, split by sample among threads."""
     n, co, ho, wo = e.shape
     _, ci, k, _ = w.shape
     h, wd = in_hw
     dcols = gemm(_rows(e), kernel_matrix(w)).reshape(n, ho, wo, k, k, ci)
     dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, ci), dtype=dcols.dtype)
-    for i in range(k):
-        for j in range(k):
-            dxp[:, i: i + stride * (ho - 1) + 1: stride,
-                j: j + stride * (wo - 1) + 1: stride] += dcols[:, :, :, i, j]
+
+    def samples(r: slice) -> None:  # col2im; the samples are independent (split among threads)
+        for i in range(k):
+            for j in range(k):
+                dxp[r, i: i + stride * (ho - 1) + 1: stride,
+                    j: j + stride * (wo - 1) + 1: stride] += dcols[r, :, :, i, j]
+
+    run_parts(samples, parts(n, dxp[0].size))
     return channels_first(dxp[:, padding: padding + h, padding: padding + wd])
 
 

@@ -22,8 +22,8 @@ def test_run_defaults_to_simpy_and_writes_timing(tmp_path):
     assert "engine simpy" in r.output and "cycles =" in r.output and "spills: everything on chip" in r.output
     assert "history fits on chip up to T = " in r.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["activity.csv", "energy.csv", "energy_breakdown.csv", "ledger.csv", "placement.csv",
-                     "report.html", "report.md", "results.json", "summary.csv", "timing.csv"]
+    assert names == ["activity.csv", "energy.csv", "energy_breakdown.csv", "ledger.csv", "neurobench.csv",
+                     "placement.csv", "report.html", "report.md", "results.json", "summary.csv", "timing.csv"]
     timing = pd.read_csv(out / "timing.csv")
     assert list(timing.columns) == ["rule", "scope", "name", "metric", "value"]
     ledger = pd.read_csv(out / "ledger.csv", keep_default_na=False)

@@ -45,7 +45,7 @@ def recorded_counts(net: Net, x: np.ndarray, spikes: dict[str, np.ndarray],
         o = _shaped(spikes[b.name], (T, B) + b.pre_shape, where, b.name)
         if not np.isin(o, (0, 1)).all():
             bad = o[~np.isin(o, (0, 1))].flat[0]
-            raise UserError(where, b.name, f"spikes must be 0 or 1, found {bad!r}")
+            raise UserError(where, b.name, f"spikes must be 0 or 1, found {bad.item():g}")
         u = membranes.get(b.name)
         u = None if u is None else _shaped(u, o.shape, where, b.name + MEMBRANE)
         if b.kind == "linear":

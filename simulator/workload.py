@@ -924,7 +924,8 @@ def load_workload(path: str | Path, hardware: str | Path | None = None,
     Relative paths inside the workload (``hardware: hw/edge.yaml``) are relative to the file.
     ``hardware``: a hardware YAML file that replaces the workload's hardware. ``overrides``:
     dotted keys set after loading (``{"activity.source": "measured"}``, ``T`` = ``input.T``,
-    ``hardware: hw/odin.yaml`` relative to the workload's folder or the current one).
+    ``hardware: hw/odin.yaml`` and the file keys of :data:`PATH_KEYS` relative to the workload's
+    folder, else to the current one).
     """
     path = find_workload(path)
     data = read_yaml(path)
@@ -934,8 +935,31 @@ def load_workload(path: str | Path, hardware: str | Path | None = None,
         data = dict(data, hardware=str(Path(hardware).resolve()))
     base = _base_of(path, None)
     for key, value in (overrides or {}).items():
+        value = override_path(key, value, base)
         data = set_dotted(_resolve_hardware(data, base, str(path)), key, value)
     return workload_from_dict(data, path, source=str(path))
+
+
+#: workload keys naming a file (or, for ``data.root``, a folder)
+PATH_KEYS = ("activity.weights", "activity.data", "activity.path", "data.path", "data.root")
+
+
+def override_path(key: str, value: Any, base: Path | None) -> Any:
+    """A ``--set`` path (:data:`PATH_KEYS`) as given on the command line: relative to the
+    workload's folder when it is there, else to the current folder (as ``hardware``); the
+    current folder's becomes absolute, so the workload resolves it as the user meant. A file
+    found in neither is an error naming both (a ``data.root`` may be a folder still to write)."""
+    if key not in PATH_KEYS or not isinstance(value, str) or not value or Path(value).is_absolute():
+        return value
+    if base is not None and (base / value).exists():
+        return value
+    here = Path.cwd() / Path(value).expanduser()
+    if here.exists():
+        return str(here.resolve())
+    if key == "data.root":
+        return value
+    looked = " and ".join(str(p) for p in ([base / value] if base is not None else []) + [here])
+    raise UserError("--set", key, f"file '{value}' not found (looked at {looked})")
 
 
 # --------------------------------------------------------------------------- --set
@@ -1021,5 +1045,5 @@ def set_dotted(data: dict, key: str, value: Any, where: str = "--set") -> dict:
     return data
 
 
-__all__ = ["Workload", "Hardware", "load_workload", "workload_from_dict", "set_dotted", "find_workload",
+__all__ = ["Workload", "Hardware", "load_workload", "workload_from_dict", "set_dotted", "override_path", "find_workload",
            "shipped_names", "layer_names", "validation_error", "LAYER_TYPES"]

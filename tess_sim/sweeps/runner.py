@@ -27,7 +27,7 @@ import pandas as pd
 from tess_sim.api import ENGINES, from_dict, load
 from tess_sim.simulator.atomic import write_bytes, write_text
 from tess_sim.simulator.errors import UserError
-from tess_sim.simulator.workload import Workload, set_dotted
+from tess_sim.simulator.workload import Workload, override_path, set_dotted
 from tess_sim.sweeps import fingerprint
 from tess_sim.sweeps.executors import execute
 from tess_sim.sweeps.grid import build_grid, check_key, parse_set, parse_values
@@ -135,11 +135,12 @@ def plan_sweep(workload: str | Path | Workload, sets: list[str] | dict[str, Any]
     where = wl.source or "<workload>"
     settings = _settings(wl, where, sets)
     base = resolved(wl)
+    folder = Path(wl.source).resolve().parent if wl.source else None
     points, seen = [], set()
     for values in build_grid(settings):
         data = base
         for key, v in values.items():
-            data = set_dotted(data, key, v, where="--set")
+            data = set_dotted(data, key, override_path(key, v, folder), where="--set")
         try:
             pwl = from_dict(data, where)
         except UserError as exc:

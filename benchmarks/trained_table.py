@@ -54,14 +54,22 @@ def seeds(logs: list[str]) -> str:
     return "\n".join(rows)
 
 
+def present(runs: Path, hw: str) -> list[str]:
+    """The rules with a run folder ``<rule>_<hw>`` under ``runs`` (in table order)."""
+    found = [r for r in RULES if (runs / f"{r}_{hw}").is_dir()]
+    if not found:
+        raise SystemExit(f"{runs}: no run folders <rule>_{hw}")
+    return found
+
+
 def rates(runs: Path, hw: str) -> str:
     """Per layer: spike rate, Psi ≠ 0 and the rule's own signal density, of each rule's network."""
     cols, frames = [], {}
-    for rule in RULES:
+    for rule in present(runs, hw):
         d = pd.read_csv(runs / f"{rule}_{hw}" / "densities.csv").set_index("layer")
         frames[rule] = d
         cols.append(rule)
-    layers = list(frames[RULES[0]].index)
+    layers = list(frames[cols[0]].index)
     head = "| layer | " + " | ".join(f"{LABELS[r]}: rate / Psi≠0 / signal≠0" for r in cols) + " |"
     rows = [head, "|---|" + "---:|" * len(cols)]
     for layer in layers:
@@ -77,7 +85,7 @@ def costs(runs: Path, hardware: list[str]) -> str:
     rows = ["| hardware | rule | cycles | energy, measured (µJ) | energy, dense bound (µJ) | measured / dense | "
             "learning ops, zeros skipped / executed |", "|---|---|---:|---:|---:|---:|---:|"]
     for hw in hardware:
-        for rule in RULES:
+        for rule in present(runs, hw):
             run = runs / f"{rule}_{hw}"
             s = pd.read_csv(run / "summary.csv").set_index("rule").loc[rule]
             e = pd.read_csv(run / "energy_dense_bound.csv")
@@ -100,9 +108,10 @@ def main(argv=None) -> None:
     if a.log:
         print(seeds(a.log))
         return
-    if not (a.train and a.runs and a.hardware):
-        ap.error("--train, --runs and --hardware are required without --log")
-    print(accuracy(a.train), end="\n\n")
+    if not (a.runs and a.hardware):
+        ap.error("--runs and --hardware are required without --log")
+    if a.train:
+        print(accuracy(a.train), end="\n\n")
     print(rates(a.runs, a.hardware[0]), end="\n\n")
     print(costs(a.runs, a.hardware))
 

@@ -1045,5 +1045,5 @@ def set_dotted(data: dict, key: str, value: Any, where: str = "--set") -> dict:
     return data
 
 
-__all__ = ["Workload", "Hardware", "load_workload", "workload_from_dict", "set_dotted", "override_path", "find_workload",
-           "shipped_names", "layer_names", "validation_error", "LAYER_TYPES"]
+__all__ = ["Workload", "Hardware", "load_workload", "workload_from_dict", "set_dotted", "override_path",
+           "find_workload", "shipped_names", "layer_names", "validation_error", "LAYER_TYPES"]

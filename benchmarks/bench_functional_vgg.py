@@ -72,14 +72,14 @@ def matmul_ceiling(n: int = 2048, reps: int = 2) -> float:
     return 2 * n ** 3 / best / 1e9
 
 
-def _torch_steps(net, w, params):
+def _torch_steps(net, w, params, float64: bool = False):
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         return None
     from torch_vgg import TorchSteps  # benchmarks/ is the script's folder
 
-    return TorchSteps(net, w, lsg_sizes(net, params), params)
+    return TorchSteps(net, w, lsg_sizes(net, params), params, torch.float64 if float64 else torch.float32)
 
 
 def _rel_diff(ours: dict, theirs: dict) -> float:
@@ -102,7 +102,7 @@ def bench_width(wm: float, rules: list[str], args) -> None:
     cases = list(rules) + ([] if ts is None else ["torch tess", "torch bptt"])
     rng = np.random.default_rng(0)
     times = {c: [] for c in cases}
-    ceilings, spikes, check = [], None, {}
+    ceilings, spikes, check, first = [], None, {}, None
     warm = 1  # the first call pays page faults for fresh large buffers
     for i in range(args.samples + warm):
         x = (rng.random((T, 1) + tuple(net.input_shape)) < args.density).astype(np.float32)
@@ -122,7 +122,7 @@ def bench_width(wm: float, rules: list[str], args) -> None:
             if i >= warm:
                 times[c].append(dt)
             if i == 0:
-                check[c] = out
+                check[c], first = out, (x, y)
         if i >= warm:
             ceilings.append(ceiling)
     ceil = np.array(ceilings)
@@ -148,10 +148,17 @@ def bench_width(wm: float, rules: list[str], args) -> None:
         print("  torch not found (pip install torch to time plain PyTorch steps beside ours)"
               if not args.no_torch else "  torch steps skipped (--no-torch)")
     else:
+        # float32 differs by threshold crossings that flip in deep layers (summation orders);
+        # in float64 none flip and both must agree to rounding
+        w64 = {k: v.astype(np.float64) for k, v in w.items()}
+        ts64 = _torch_steps(net, w64, tparams, float64=True)
+        x64 = first[0].astype(np.float64)
         for rule in ("tess", "bptt"):
             if rule in check:
+                ours64, _ = gradients(net, rule, params[rule], w64, x64, first[1], np.float64)
                 print(f"  torch {rule} gradients vs ours (first sample): max relative difference "
-                      f"{_rel_diff(check[rule], check['torch ' + rule]):.1e}")
+                      f"{_rel_diff(check[rule], check['torch ' + rule]):.1e} in float32, "
+                      f"{_rel_diff(ours64, getattr(ts64, rule)(x64, first[1])):.1e} in float64")
 
 
 def main() -> None:

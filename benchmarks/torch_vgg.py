@@ -55,17 +55,18 @@ def _pools(z: torch.Tensor, pools) -> torch.Tensor:
 
 
 class TorchSteps:
-    """The network's parameters as torch leaves (raw W, gains) and the two steps."""
+    """The network's parameters as torch leaves (raw W, gains) and the two steps, in ``dtype``
+    (float32 for the benchmark; float64 to check that float32 differences are threshold flips)."""
 
-    def __init__(self, net: Net, weights: dict, lsg_sizes: list, rule_params):
-        self.net, self.sizes, self.rp = net, lsg_sizes, rule_params
-        self.w = {k: torch.tensor(v, dtype=torch.float32, requires_grad=True)
+    def __init__(self, net: Net, weights: dict, lsg_sizes: list, rule_params, dtype=torch.float32):
+        self.net, self.sizes, self.rp, self.dtype = net, lsg_sizes, rule_params, dtype
+        self.w = {k: torch.tensor(v, dtype=dtype, requires_grad=True)
                   for k, v in weights.items()}
         n_cls = net.readout.weight_shape[0]
         self.lsg = {}
         for b, s in zip(net.blocks, lsg_sizes):
             dim = b.pre_shape[0] * s * s if s is not None else b.pre_shape[0]
-            self.lsg[b.name] = torch.tensor(lsg_matrix(n_cls, dim, np.float32))
+            self.lsg[b.name] = torch.tensor(lsg_matrix(n_cls, dim, np.float64)).to(dtype)
 
     def _effective(self) -> dict:
         return {b.name: (_standardise(self.w[b.name], self.w[gain_key(b.name)], b.ws_gamma)
@@ -88,7 +89,7 @@ class TorchSteps:
             v.grad = None
         eff = self._effective()
         lab = torch.tensor(labels, dtype=torch.long)
-        h = torch.tensor(x, dtype=torch.float32)
+        h = torch.tensor(x, dtype=self.dtype)
         d_eff = {}
         for b in self.net.blocks:
             B = h.shape[1]
@@ -137,7 +138,7 @@ class TorchSteps:
         for v in self.w.values():
             v.grad = None
         eff = self._effective()
-        h = torch.tensor(x, dtype=torch.float32)
+        h = torch.tensor(x, dtype=self.dtype)
         for b in self.net.blocks:
             B = h.shape[1]
             cur = F.conv2d(h.reshape((T * B,) + h.shape[2:]), eff[b.name], stride=b.stride,

@@ -809,12 +809,16 @@ def find_workload(path: str | Path) -> Path:
                     f"(shipped: {', '.join(shipped_names())})")
 
 
-def _file_ref(ref: str, base: Path | None) -> Path | None:
-    """A referenced file: relative to ``base`` (the workload's folder), else to the current
-    folder; None when neither exists."""
+def _candidates(ref: str, base: Path | None) -> list[Path]:
+    """Where a referenced path may be: itself when absolute, else relative to ``base`` (the
+    workload's folder), then to the current folder."""
     p = Path(ref).expanduser()
-    candidates = [p] if p.is_absolute() else ([base / p] if base is not None else []) + [Path.cwd() / p]
-    return next((c for c in candidates if c.is_file()), None)
+    return [p] if p.is_absolute() else ([base / p] if base is not None else []) + [Path.cwd() / p]
+
+
+def _file_ref(ref: str, base: Path | None) -> Path | None:
+    """A referenced file (:func:`_candidates`, the first that is a file); None when none is."""
+    return next((c for c in _candidates(ref, base) if c.is_file()), None)
 
 
 def _resolve_hardware(data: dict, base: Path | None, where: str) -> dict:
@@ -946,19 +950,19 @@ PATH_KEYS = ("activity.weights", "activity.data", "activity.path", "data.path", 
 
 def override_path(key: str, value: Any, base: Path | None) -> Any:
     """A ``--set`` path (:data:`PATH_KEYS`) as given on the command line: relative to the
-    workload's folder when it is there, else to the current folder (as ``hardware``); the
-    current folder's becomes absolute, so the workload resolves it as the user meant. A file
-    found in neither is an error naming both (a ``data.root`` may be a folder still to write)."""
-    if key not in PATH_KEYS or not isinstance(value, str) or not value or Path(value).is_absolute():
+    workload's folder when it is there, else to the current folder (:func:`_candidates`, as
+    ``hardware``); the current folder's becomes absolute, so the workload resolves it as the user
+    meant. A path found in neither is an error naming both (a ``data.root`` may be a folder still
+    to write); what is found is checked later (a folder where a file is due, say)."""
+    if key not in PATH_KEYS or not isinstance(value, str) or not value:
         return value
-    if base is not None and (base / value).exists():
-        return value
-    here = Path.cwd() / Path(value).expanduser()
-    if here.exists():
-        return str(here.resolve())
+    places = _candidates(value, base)
+    found = next((p for p in places if p.exists()), None)
+    if found is not None:
+        return value if found == places[0] else str(found.resolve())
     if key == "data.root":
         return value
-    looked = " and ".join(str(p) for p in ([base / value] if base is not None else []) + [here])
+    looked = " and ".join(map(str, places))
     raise UserError("--set", key, f"file '{value}' not found (looked at {looked})")
 
 

@@ -13,7 +13,7 @@ from tess_sim.cli import main
 from .conftest import WORKLOADS
 
 
-def _activity_csv(tmp_path, name: str, scale: float):
+def _activity_csv(tmp_path, scale: float):
     """An activity CSV of small.yaml (a dense run's activity.csv with every count times ``scale``)."""
     out = tmp_path / "dense"
     if not out.exists():
@@ -40,7 +40,7 @@ def _run(*args):
 
 def test_a_set_path_is_found_in_the_current_folder(tmp_path, monkeypatch):
     wl = _workload_copy(tmp_path)
-    a, _ = _activity_csv(tmp_path, "here", 0.5)
+    a, _ = _activity_csv(tmp_path, 0.5)
     here = tmp_path / "cwd"
     here.mkdir()
     a.to_csv(here / "act.csv", index=False)
@@ -52,7 +52,7 @@ def test_a_set_path_is_found_in_the_current_folder(tmp_path, monkeypatch):
 
 def test_the_workload_folder_comes_first(tmp_path, monkeypatch):
     wl = _workload_copy(tmp_path)
-    a, num = _activity_csv(tmp_path, "x", 0.5)
+    a, num = _activity_csv(tmp_path, 0.5)
     a.to_csv(wl.parent / "act.csv", index=False)
     here = tmp_path / "cwd"
     here.mkdir()
@@ -80,7 +80,7 @@ def test_a_set_path_in_neither_place_names_both(tmp_path, monkeypatch):
 
 def test_sweep_values_are_found_in_the_current_folder(tmp_path, monkeypatch):
     wl = _workload_copy(tmp_path)
-    a, num = _activity_csv(tmp_path, "x", 1.0)
+    a, num = _activity_csv(tmp_path, 1.0)
     a.to_csv(tmp_path / "full.csv", index=False)
     a[num] = a[num] * 0.5
     a.to_csv(tmp_path / "half.csv", index=False)

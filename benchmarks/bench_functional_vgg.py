@@ -17,6 +17,11 @@ the standardisation ignored, < 0.5 %):
   first, F - F_1).
 * bptt: F + one correlation + the transposed convs = 3F - F_1.
 
+The engine runs as training does: conv kernels held in its HWIO layout
+(``standardise.engine_layout``), freed memory kept for the next step
+(``memory.keep_freed_memory``, process-wide: the torch steps get it too), the compiled kernels
+where they are built (``--numpy`` adds each rule on the numpy path, ``numpy <rule>`` rows).
+
 Ceiling: a 2048^3 float32 numpy matmul (best of 2), measured right before each round; a round
 times every rule once (and the torch steps), each after a short rest, so all see the same
 machine.  ``ratio`` = counted
@@ -24,7 +29,7 @@ FLOP / time / ceiling, the median over rounds of each round's ratio.  With torch
 TESS step and BPTT step (benchmarks/torch_vgg.py) on the same weights and inputs, and our time
 as a fraction of theirs (> 1: we are slower).  BLAS threads as shipped.
 
-    python benchmarks/bench_functional_vgg.py [--samples 3] [--widths 0.25,1] [--rules bptt,stllr,tess]
+    python benchmarks/bench_functional_vgg.py [--samples 3] [--widths 0.25,1] [--rules bptt,stllr,tess] [--numpy]
 """
 
 from __future__ import annotations
@@ -32,10 +37,14 @@ from __future__ import annotations
 import argparse
 import time
 
+import tess_sim  # noqa: F401  (first: its BLAS thread setting must precede numpy's OpenBLAS)
 import numpy as np
 
+from tess_sim.simulator.functional import kernels
+from tess_sim.simulator.functional.memory import keep_freed_memory
 from tess_sim.simulator.functional.network import init_weights
 from tess_sim.simulator.functional.rules import gradients, lsg_sizes
+from tess_sim.simulator.functional.standardise import engine_layout
 from tess_sim.simulator.measured.bridge import rule_params
 from tess_sim.simulator.network import Net, build_network
 from tess_sim.simulator.workload import load_workload
@@ -96,10 +105,13 @@ def bench_width(wm: float, rules: list[str], args) -> None:
     T = wl.input.T
     # He init (a = 0), as the benchmark always used; standardisation makes the scale moot
     w = init_weights(net, 0, np.float32, negative_slope=0.0)
+    we = engine_layout(w)  # as a training loop holds them (conv kernels HWIO)
     params = {r: rule_params(wl, r) for r in rules}
     tparams = rule_params(wl, "tess")
     ts = None if args.no_torch else _torch_steps(net, w, tparams)
-    cases = list(rules) + ([] if ts is None else ["torch tess", "torch bptt"])
+    compiled = kernels.get(np.float32) is not None
+    cases = (list(rules) + ([f"numpy {r}" for r in rules] if args.numpy and compiled else [])
+             + ([] if ts is None else ["torch tess", "torch bptt"]))
     rng = np.random.default_rng(0)
     times = {c: [] for c in cases}
     ceilings, spikes, check, first = [], None, {}, None
@@ -115,8 +127,11 @@ def bench_width(wm: float, rules: list[str], args) -> None:
                 out = ts.tess(x, y)
             elif c == "torch bptt":
                 out = ts.bptt(x, y)
+            elif c.startswith("numpy"):
+                with kernels.disabled():
+                    out, _ = gradients(net, c.split()[1], params[c.split()[1]], we, x, y, np.float32)
             else:
-                out, info = gradients(net, c, params[c], w, x, y, np.float32)
+                out, info = gradients(net, c, params[c], we, x, y, np.float32)
                 spikes = info["spikes"].sum(axis=1)
             dt = time.perf_counter() - t0
             if i >= warm:
@@ -127,7 +142,8 @@ def bench_width(wm: float, rules: list[str], args) -> None:
             ceilings.append(ceiling)
     ceil = np.array(ceilings)
     print(f"width {wm:g}: VGG-9, T={T}, batch 1, float32, standardisation scaled (γ {WS_GAMMA}), "
-          f"input density {args.density}; {args.samples} rounds after {warm} warm-up; "
+          f"input density {args.density}; engine kernels {'compiled' if compiled else 'numpy'}; "
+          f"{args.samples} rounds after {warm} warm-up; "
           f"ceiling median {np.median(ceil):.1f} GFLOP/s (min {ceil.min():.1f}, max {ceil.max():.1f})")
     print(f"  forward conv MACs per step {conv_macs(net)[0] / 1e6:.1f} M; spikes per block "
           f"(one sample) {spikes.astype(int).tolist()}")
@@ -139,7 +155,7 @@ def bench_width(wm: float, rules: list[str], args) -> None:
         flop = 2 * counted_macs(net, rule, T)
         ratio = np.median(flop / t / 1e9 / ceil)
         vs = ""
-        if ts is not None and not c.startswith("torch"):
+        if ts is not None and not c.startswith(("torch", "numpy")):
             ref = f"torch {rule}" if f"torch {rule}" in times else "torch tess"
             vs = f"{np.median(t / np.array(times[ref])):.2f}"
         print(f"  {c:<11}{np.median(t):>10.3f}{t.min():>8.3f}{t.max():>8.3f}{flop / 1e9:>8.1f}"
@@ -155,7 +171,8 @@ def bench_width(wm: float, rules: list[str], args) -> None:
         x64 = first[0].astype(np.float64)
         for rule in ("tess", "bptt"):
             if rule in check:
-                ours64, _ = gradients(net, rule, params[rule], w64, x64, first[1], np.float64)
+                ours64, _ = gradients(net, rule, params[rule], engine_layout(w64), x64, first[1],
+                                      np.float64)
                 print(f"  torch {rule} gradients vs ours (first sample): max relative difference "
                       f"{_rel_diff(check[rule], check['torch ' + rule]):.1e} in float32, "
                       f"{_rel_diff(ours64, getattr(ts64, rule)(x64, first[1])):.1e} in float64")
@@ -168,7 +185,10 @@ def main() -> None:
     ap.add_argument("--rules", default="bptt,stllr,tess")
     ap.add_argument("--density", type=float, default=0.1, help="input event density")
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch steps")
+    ap.add_argument("--numpy", action="store_true",
+                    help="also time each rule on the numpy path (compiled kernels off)")
     args = ap.parse_args()
+    keep_freed_memory()  # as training does: the steps reuse their arrays' pages
     rules = args.rules.split(",")
     for wm in (float(v) for v in args.widths.split(",")):
         bench_width(wm, rules, args)

@@ -11,6 +11,15 @@ out"). It is kept light: Python imports it before any of its subpackages.
 >>> res.summary[["paper_mac_M", "paper_memory_MB"]]
 """
 
-from tess_sim.version import __version__
+import os as _os
+
+# OpenBLAS's worker threads spin-wait 2^28 cycles (~0.1 s) after each GEMM before they sleep; on
+# a 2-core machine they take a core from the functional engine's own threads, which run the
+# elementwise work between the GEMMs, and make it about 2x slower (docs/functional.md, "Speed").
+# 2^4 cycles: they sleep at once.  A default only, and read only if numpy has not loaded
+# OpenBLAS yet (the CLI imports this first).
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+from tess_sim.version import __version__  # noqa: E402
 
 __all__ = ["__version__"]

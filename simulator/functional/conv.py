@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from tess_sim.simulator.functional import kernels
 from tess_sim.simulator.functional.parallel import parts, run_parts
 from tess_sim.simulator.shapes import conv_out_hw
 
@@ -35,8 +36,9 @@ def channels_first(a: np.ndarray) -> np.ndarray:
 
 def kernel_matrix(w: np.ndarray) -> np.ndarray:
     """``w [C_out, C_in, k, k]`` -> ``[C_out, k*k*C_in]``, columns in (i, j, c) order: the im2col
-    column order of :func:`im2col` (a copy of the small kernel)."""
-    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+    column order of :func:`im2col` (a view of kernels stored HWIO, the engine's layout, else a
+    copy)."""
+    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
 def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -61,9 +63,14 @@ def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> tuple[np.ndarray
     in (i, j, c) order, matching :func:`kernel_matrix`), plus Ho, Wo.
 
     Channels-last, the k*C_in values of one kernel row i of one receptive field are contiguous
-    in the (padded) map, so the gather is k strided copies of runs of k*C_in values."""
+    in the (padded) map, so the gather is k strided copies of runs of k*C_in values (one pass
+    of the compiled kernel where it is built, :mod:`.kernels`)."""
     n, c, h, w = x.shape
     ho, wo = conv_out_hw(h, w, k, stride, padding)
+    ker = kernels.get(x.dtype)
+    if ker is not None:
+        return kernels.im2col(ker, np.ascontiguousarray(channels_last(x)), k, stride, padding,
+                              ho, wo), ho, wo
     hp, wp = h + 2 * padding, w + 2 * padding
     xp = np.zeros((n, hp, wp, c), dtype=x.dtype) if padding else None
     cols = np.empty((n, ho, wo, k, k * c), dtype=x.dtype)

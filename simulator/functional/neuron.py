@@ -12,8 +12,11 @@ linear layer).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from tess_sim.simulator.functional import kernels
 from tess_sim.simulator.functional.parallel import parts, run_parts, step_columns
 from tess_sim.simulator.workload import Neuron
 
@@ -78,7 +81,8 @@ def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
     and ``psi(u)`` as a third result with ``with_psi`` (each step's Psi made while its u is in
     cache).  Same arithmetic as lif_step, written in place into the outputs, which keep the layout
     of I; ``in_place``: u overwrites I (the caller no longer needs the currents).  The neurons
-    are independent: large maps are split among threads (:mod:`~simulator.functional.parallel`)."""
+    are independent: large maps are split among threads (:mod:`~simulator.functional.parallel`),
+    each part one call of the compiled kernel where it is built (:mod:`.kernels`)."""
     o = np.empty_like(current)
     u = current if in_place else np.empty_like(current)
     ps = np.empty_like(current) if with_psi else None
@@ -88,8 +92,10 @@ def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
         cols, cut = arrays, [slice(None)]
     else:
         cut = parts(cols[0].shape[1], current.shape[0])
-    run_parts(lambda part: _lif_loop(*(c[:, part] for c in cols[:3]),
-                                     cols[3][:, part] if with_psi else None, p), cut)
+    k = kernels.get(current.dtype) if cols is not arrays else None
+    loop = _lif_loop if k is None else partial(kernels.lif, k, reset=reset_value(p))
+    run_parts(lambda part: loop(*(c[:, part] for c in cols[:3]),
+                                cols[3][:, part] if with_psi else None, p), cut)
     return (o, u, ps) if with_psi else (o, u)
 
 

@@ -10,13 +10,15 @@ ties are the rule).
 Layout: inputs of any memory layout; outputs are stored channels-last (NCHW-indexed views of
 ``[N, H, W, C]`` arrays, as :mod:`~simulator.functional.conv` returns its maps), so a block's
 maps keep one layout from the convolution to the learning signal.  The only loops are over the
-kh*kw offsets of a window; max pooling splits its samples among threads (:mod:`.parallel`).
+kh*kw offsets of a window; max pooling splits its samples among threads (:mod:`.parallel`),
+each part one call of the compiled kernel where it is built (:mod:`.kernels`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from tess_sim.simulator.functional import kernels
 from tess_sim.simulator.functional.conv import channels_first, channels_last
 from tess_sim.simulator.functional.parallel import parts, run_parts
 from tess_sim.simulator.shapes import pool_out_hw, pool_window
@@ -34,7 +36,12 @@ def pool_forward(x: np.ndarray, kind: str, size: int) -> tuple[np.ndarray, tuple
     window offset of each output's first maximum, ``[N,Ho,Wo,C]`` unsigned ints)."""
     h, w = x.shape[2], x.shape[3]
     kh, kw = pool_window(kind, size, h, w)
-    v = _windows(channels_last(x), kh, kw, *pool_out_hw(kind, size, h, w))
+    ho, wo = pool_out_hw(kind, size, h, w)
+    k = _kernel(kind, channels_last(x), kh, kw)
+    if k is not None:
+        out, idx = kernels.maxpool(k, channels_last(x), kh, kw, ho, wo)
+        return channels_first(out), (kind, x.shape, kh, kw, idx)
+    v = _windows(channels_last(x), kh, kw, ho, wo)
     if kind == "max":
         out = np.empty(v[:, :, 0, :, 0].shape, dtype=v.dtype)
         idx = np.zeros(out.shape, dtype=np.min_scalar_type(kh * kw - 1))
@@ -59,6 +66,9 @@ def pool_backward(g: np.ndarray, cache: tuple) -> np.ndarray:
     n, c, h, w = shape
     ho, wo = g.shape[2], g.shape[3]
     gl = channels_last(g)
+    k = _kernel(kind, gl, kh, kw, idx)
+    if k is not None:
+        return channels_first(kernels.maxpool_grad(k, gl, idx, h, w, kh, kw))
     full = ho * kh == h and wo * kw == w
     out = (np.empty if full else np.zeros)((n, h, w, c), dtype=g.dtype)
     v = _windows(out, kh, kw, ho, wo)
@@ -73,6 +83,17 @@ def pool_backward(g: np.ndarray, cache: tuple) -> np.ndarray:
     else:
         v[...] = (gl / (kh * kw))[:, :, None, :, None]
     return channels_first(out)
+
+
+def _kernel(kind: str, a: np.ndarray, kh: int, kw: int, idx: np.ndarray | None = None):
+    """The compiled max-pool kernels for ``a`` (channels-last; ``idx`` the offsets, backward),
+    or None: another pool kind, a layout they do not take, windows over 256 elements (uint8
+    offsets) or not built."""
+    if kind != "max" or kh * kw > 256 or not a.flags.c_contiguous:
+        return None
+    if idx is not None and (idx.dtype != np.uint8 or not idx.flags.c_contiguous):
+        return None
+    return kernels.get(a.dtype)
 
 
 def pools_forward(x: np.ndarray, pools) -> tuple[np.ndarray, list]:

@@ -16,10 +16,12 @@ input whose pre-trace is tr_1[t] = sum_{k<=t} lambda_pre^k; for BPTT the exact g
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from tess_sim.simulator.errors import UserError
+from tess_sim.simulator.functional import kernels
 from tess_sim.simulator.functional.lsg import lsg_signal, onehot, softmax
 from tess_sim.simulator.functional.network import (block_corr, block_transpose, forward,
                                                    forward_effective, readout_input, spike_counts)
@@ -228,7 +230,8 @@ def _eligibility_error(m: np.ndarray, ps: np.ndarray, w0: int, params: RuleParam
     ``m [W, B, *neuron]`` over the window, ``ps`` over all T.  Returns (e in the maps' layout,
     tr_Psi or None when α_post = 0, and with ``bias`` the per-step channel sums of e1
     ``[W, C]`` and the total channel sums of e2 ``[C]``, else None, None).  The neurons are
-    independent: without bias, large maps are split among threads."""
+    independent: without bias, large maps are split among threads, each part one call of the
+    compiled kernel where it is built (:mod:`.kernels`)."""
     e = np.empty_like(ps)
     tr_psi = np.empty_like(ps) if params.alpha_post != 0 else None
     cols = None if bias else step_columns(ps, e, *([tr_psi] if tr_psi is not None else []))
@@ -239,14 +242,15 @@ def _eligibility_error(m: np.ndarray, ps: np.ndarray, w0: int, params: RuleParam
         _eligibility_loop(m, ps, e, tr_psi, w0, params, sums)
         return (e, tr_psi) + (sums if bias else (None, None))
     m_cols = mcols[1]
-    run_parts(lambda part: _eligibility_loop(m_cols[:, part], cols[0][:, part], cols[1][:, part],
-                                             cols[2][:, part] if tr_psi is not None else None,
-                                             w0, params, None),
+    k = kernels.get(ps.dtype)
+    loop = _eligibility_loop if k is None else partial(kernels.eligibility, k)
+    run_parts(lambda part: loop(m_cols[:, part], cols[0][:, part], cols[1][:, part],
+                                cols[2][:, part] if tr_psi is not None else None, w0, params),
               parts(cols[0].shape[1], ps.shape[0]))
     return e, tr_psi, None, None
 
 
-def _eligibility_loop(m, ps, e, tr_psi, w0: int, params: RuleParams, sums) -> None:
+def _eligibility_loop(m, ps, e, tr_psi, w0: int, params: RuleParams, sums=None) -> None:
     """:func:`_eligibility_error` on one part of the neurons (views, written in place): the
     forward trace of Psi, then one reverse pass over t, each step's operands in cache.  ``sums``
     (e1 per step, e2 total; channel axis 1 of a step) are accumulated when given."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tess_sim.simulator.functional import kernels
 from tess_sim.simulator.functional.parallel import parts, run_parts
 from tess_sim.simulator.network import Net
 
@@ -101,16 +102,71 @@ def gain_key(name: str) -> str:
     return name + ".gain"
 
 
-def effective_weights(net: Net, weights: dict, dtype=None) -> tuple[dict, dict[str, Standardised]]:
+@dataclass(frozen=True)
+class CompiledStandardised:
+    """What the compiled backward needs of one conv standardisation: the raw kernels in HWIO
+    ``wt [kh*kw*C_in, C_out]`` (C-contiguous), per output channel ``mean``, ``s`` and ``gain``
+    ``[C_out]``, γ, the weights' shape and whether they came stored OIHW (their gradient is
+    returned in the layout they came in)."""
+
+    wt: np.ndarray
+    mean: np.ndarray
+    s: np.ndarray
+    gain: np.ndarray
+    gamma: float
+    shape: tuple[int, ...]
+    oihw: bool
+
+
+def hwio(w: np.ndarray) -> np.ndarray | None:
+    """The ``[kh*kw*C_in, C_out]`` C-contiguous matrix behind conv kernels ``w`` indexed
+    ``[C_out, C_in, kh, kw]`` when they are stored HWIO (:func:`engine_layout`), else None."""
+    t = w.transpose(2, 3, 1, 0)
+    return t.reshape(-1, w.shape[0]) if t.flags.c_contiguous else None
+
+
+def from_matrix(wt: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The ``[C_out, C_in, kh, kw]``-indexed view of an HWIO matrix ``wt [kh*kw*C_in, C_out]``."""
+    co, ci, kh, kw = shape
+    return wt.reshape(kh, kw, ci, co).transpose(3, 2, 0, 1)
+
+
+def engine_layout(weights: dict) -> dict:
+    """``weights`` with every conv kernel stored HWIO (the same values, indexed as before
+    ``[C_out, C_in, kh, kw]``): the layout of the engine's GEMMs, in which the compiled
+    standardisation streams and returns its gradient without a transpose.  A training loop
+    keeps its weights so (elementwise updates keep the layout); W.npz is written OIHW."""
+    out = dict(weights)
+    for name, w in weights.items():
+        if getattr(w, "ndim", 0) == 4 and hwio(w) is None:
+            out[name] = from_matrix(np.ascontiguousarray(w.transpose(2, 3, 1, 0))
+                                    .reshape(-1, w.shape[0]), w.shape)
+    return out
+
+
+def effective_weights(net: Net, weights: dict, dtype=None) -> tuple[dict, dict]:
     """``weights`` with every standardised block's W replaced by W_eff (in ``dtype``, default the
     weights' own), and the caches per block name for :func:`raw_gradients`. Unstandardised
-    entries are the same arrays (no copy)."""
+    entries are the same arrays (no copy).  Conv kernels go through the compiled kernels where
+    they are built (:mod:`.kernels`: W_eff made in HWIO, the GEMM's operand; kernels stored
+    OIHW are transposed to it first), else through :func:`standardise`."""
     out, caches = dict(weights), {}
     for b in net.blocks:
         if b.standardised:
             w = weights[b.name] if dtype is None else weights[b.name].astype(dtype, copy=False)
-            eff, caches[b.name] = standardise(_kernel_order(w), weights[gain_key(b.name)],
-                                              b.ws_gamma)
+            gain = np.asarray(weights[gain_key(b.name)], dtype=w.dtype)
+            k = kernels.get(w.dtype) if w.ndim == 4 else None
+            if k is not None:
+                wt = hwio(w)
+                oihw = wt is None
+                if oihw:
+                    wt = kernels.to_hwio(k, np.ascontiguousarray(w))
+                eff, mean, s = kernels.standardise(k, wt, gain, b.ws_gamma, WS_EPS)
+                caches[b.name] = CompiledStandardised(wt, mean, s, gain, float(b.ws_gamma),
+                                                      w.shape, oihw)
+                out[b.name] = from_matrix(eff, w.shape)
+                continue
+            eff, caches[b.name] = standardise(_kernel_order(w), gain, b.ws_gamma)
             out[b.name] = _kernel_order(eff, back=True)
     return out, caches
 
@@ -132,7 +188,18 @@ def raw_gradients(grads: dict, caches: dict[str, Standardised]) -> dict:
     a block the rule does not train, as under ``readout``, stays without one)."""
     out = dict(grads)
     for name, cache in caches.items():
-        if name in grads:
-            dw, out[gain_key(name)] = standardise_grad(_kernel_order(grads[name]), cache)
-            out[name] = np.ascontiguousarray(_kernel_order(dw, back=True))
+        if name not in grads:
+            continue
+        if isinstance(cache, CompiledStandardised):
+            k = kernels.typed(cache.wt.dtype)
+            # the weight-gradient GEMM's HWIO result (a copy only if it is not)
+            G = np.ascontiguousarray(grads[name].transpose(2, 3, 1, 0),
+                                     dtype=cache.wt.dtype).reshape(cache.wt.shape)
+            dwt, out[gain_key(name)] = kernels.standardise_grad(
+                k, G, cache.wt, cache.gain, cache.mean, cache.s, cache.gamma)
+            out[name] = (kernels.from_hwio(k, dwt, cache.shape) if cache.oihw
+                         else from_matrix(dwt, cache.shape))
+            continue
+        dw, out[gain_key(name)] = standardise_grad(_kernel_order(grads[name]), cache)
+        out[name] = np.ascontiguousarray(_kernel_order(dw, back=True))
     return out

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tess_sim.simulator.functional.memory import keep_freed_memory
 from tess_sim.simulator.functional.network import forward, init_weights, samples_per_chunk, weight_shapes
 from tess_sim.simulator.functional.optim import make_optimizer
 from tess_sim.simulator.functional.rules import ALIASES, RuleParams, cross_entropy, gradients
+from tess_sim.simulator.functional.standardise import engine_layout
 from tess_sim.simulator.network import Net
 
 
@@ -100,6 +102,7 @@ def train(net: Net, rule: str, params: RuleParams, data, epochs: int, batch: int
                 return train(net, rule, params, data, epochs, batch, lr, optimizer, seed, dtype,
                              weights, None, on_epoch, resume, on_checkpoint, on_batch)
     rule = ALIASES.get(rule, rule)
+    keep_freed_memory()  # every step makes the same large arrays: reuse their pages
     t0 = time.perf_counter()
     opts = [make_optimizer(optimizer, g, lr) for g in _groups(net, rule)]
     rng = np.random.default_rng(seed + 1)
@@ -114,6 +117,7 @@ def train(net: Net, rule: str, params: RuleParams, data, epochs: int, batch: int
         rng.bit_generator.state = resume.rng
         hist = resume.history
         t0 -= sum(hist.epoch_seconds)
+    w = engine_layout(w)  # conv kernels HWIO, the GEMMs' layout; the optimisers keep it
     x_test = data.test_spikes(dtype)
     n = len(data.y_train)
     neurons = np.array([b.N_pre for b in net.blocks], dtype=float)

@@ -1,10 +1,11 @@
 """The threaded parts of the engine (simulator/functional/parallel.py) give the one-thread
-results bit for bit: every element is computed by the same operations whichever thread runs it."""
+results bit for bit, on the compiled kernels and on the numpy path: every element is computed
+by the same operations whichever thread runs it."""
 
 import numpy as np
 import pytest
 
-from tess_sim.simulator.functional import parallel
+from tess_sim.simulator.functional import kernels, parallel
 from tess_sim.simulator.functional.network import init_weights
 from tess_sim.simulator.functional.rules import RuleParams, gradients
 from tests.functional.nets import conv, net_of, pool, readout
@@ -16,8 +17,13 @@ def _net():
                   classes=3, standardisation="scaled")
 
 
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
 @pytest.mark.parametrize("rule", ["bptt", "stllr", "tess"])
-def test_split_equals_one_thread(rule, monkeypatch):
+def test_split_equals_one_thread(rule, path, monkeypatch):
+    if path == "numpy":
+        monkeypatch.setenv("TESS_SIM_KERNELS", "numpy")
+    else:
+        assert kernels.built()
     net = _net()
     w = init_weights(net, 1, np.float32, negative_slope=0.0)
     x = (np.random.default_rng(2).random((6, 3, 2, 8, 8)) < 0.4).astype(np.float32)

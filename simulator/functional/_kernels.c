@@ -51,7 +51,7 @@ static struct PyModuleDef kernels_module = {PyModuleDef_HEAD_INIT, "_kernels",
 PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&kernels_module); }
 
 /* the kernels' interface version (kernels.py refuses a library built from another source) */
-long tess_kernels_version(void) { return 2; }
+long tess_kernels_version(void) { return 4; }
 
 #else /* ---- template: one copy per element type KT ---- */
 
@@ -75,9 +75,10 @@ static inline KT KS(psi_of)(KT u, KT theta, int kind, KT a, KT gamma) {
 /* LIF recurrence of neuron._lif_loop over [steps, n] step columns (row stride ld):
  *   u[t] = beta*u+[t-1] + I[t];  o[t] = u[t] > theta;
  *   u+[t] = u[t] - reset*o[t] ("subtract") or u[t]*(1 - o[t]) ("zero");  ps[t] = Psi(u[t]).
- * u may be cur itself (in place); ps may be NULL.  Returns 0, or -1 when out of memory. */
-int KS(lif)(const KT *cur, KT *u, KT *o, KT *ps, long steps, long n, long ld, KT beta,
-            KT theta, KT reset, int zero_reset, int psi_kind, KT psi_a, KT gamma) {
+ * u may be cur itself (in place); ps may be NULL; counts (NULL or [steps]) gets each step's
+ * number of spikes added.  Returns 0, or -1 when out of memory. */
+int KS(lif)(const KT *cur, KT *u, KT *o, KT *ps, long *counts, long steps, long n, long ld,
+            KT beta, KT theta, KT reset, int zero_reset, int psi_kind, KT psi_a, KT gamma) {
     KT *state = malloc(BLOCK * sizeof(KT));
     if (!state) return -1;
     for (long j0 = 0; j0 < n; j0 += BLOCK) {
@@ -86,14 +87,17 @@ int KS(lif)(const KT *cur, KT *u, KT *o, KT *ps, long steps, long n, long ld, KT
         for (long t = 0; t < steps; t++) {
             const KT *c = cur + t * ld + j0;
             KT *ut = u + t * ld + j0, *ot = o + t * ld + j0;
+            long fired = 0;
             for (long j = 0; j < m; j++) {
                 KT s = beta * state[j];
                 KT v = s + c[j];
                 KT spike = v > theta ? (KT)1 : (KT)0;
                 ut[j] = v;
                 ot[j] = spike;
+                fired += v > theta;
                 state[j] = zero_reset ? v * ((KT)1 - spike) : v - reset * spike;
             }
+            if (counts) counts[t] += fired;
             if (ps) {
                 KT *pt = ps + t * ld + j0;
                 for (long j = 0; j < m; j++) pt[j] = KS(psi_of)(ut[j], theta, psi_kind, psi_a, gamma);
@@ -224,6 +228,31 @@ void KS(im2col)(const KT *x, KT *cols, long n0, long n1, long h, long w, long c,
             }
 }
 
+/* col2im of conv.conv2d_transpose on samples [n0, n1): dx [N, h, w, c] (channels-last, the
+ * unpadded map) = the sum over kernel offsets (i, j) of dcols [N, ho, wo, k, k, c] placed at
+ * (a*stride + i - pad, b*stride + j - pad); what falls into the padding is dropped.  Added in
+ * numpy's order: offsets (i, j) outermost, from zero. */
+void KS(col2im)(const KT *dcols, KT *dx, long n0, long n1, long h, long w, long c, long k,
+                long stride, long pad, long ho, long wo) {
+    for (long s = n0; s < n1; s++) {
+        KT *out = dx + s * h * w * c;
+        memset(out, 0, h * w * c * sizeof(KT));
+        for (long i = 0; i < k; i++)
+            for (long j = 0; j < k; j++)
+                for (long a = 0; a < ho; a++) {
+                    long row = a * stride + i - pad;
+                    if (row < 0 || row >= h) continue;
+                    for (long b = 0; b < wo; b++) {
+                        long col = b * stride + j - pad;
+                        if (col < 0 || col >= w) continue;
+                        const KT *src = dcols + ((((s * ho + a) * wo + b) * k + i) * k + j) * c;
+                        KT *dst = out + (row * w + col) * c;
+                        for (long q = 0; q < c; q++) dst[q] += src[q];
+                    }
+                }
+    }
+}
+
 /* Conv kernels between the stored layout OIHW, w [co, ci, kk] (C-contiguous), and the
  * engine's HWIO, wt [kk, ci, co] = the GEMM operand [kk*ci, co] whose columns are the output
  * channels; channels [k0, k1) of every (j, c), by 16x16 tiles of (c, k) per kernel offset j. */
@@ -253,29 +282,31 @@ void KS(from_hwio)(const KT *wt, KT *w, long k0, long k1, long ci, long kk, long
  * HWIO kernels wt [n, co] (n = kk*ci, the fan-in):
  *   mean[k], s[k] = sqrt(var[k]*n + eps) (unbiased var; sums in double),
  *   eff[i, k] = (gamma*gain[k]) * ((wt[i, k] - mean[k]) / s[k]),
- * eff [n, co] in wt's layout.  Three passes down the rows, each over runs of k1 - k0
- * contiguous values (one running sum per channel).  Returns 0, or -1 when out of memory. */
+ * eff [n, co] in wt's layout.  Two passes down the rows (statistics, then W_eff), each over
+ * runs of k1 - k0 contiguous values (running sums per channel).  Returns 0, or -1 when out of
+ * memory. */
 int KS(standardise)(const KT *wt, const KT *gain, KT *eff, KT *mean, KT *s, long k0, long k1,
                     long n, long co, KT gamma, double eps) {
     long m = k1 - k0;
-    double *acc = calloc(m, sizeof(double));
+    double *acc = calloc(2 * m, sizeof(double)), *sq = acc + m;
     if (!acc) return -1;
+    /* one pass: sums of (w - w[0]) and its squares per channel (shifted by a sample of the
+     * channel, so that a mean far from zero loses no precision to cancellation) */
+    const KT *first = wt + k0;
     for (long i = 0; i < n; i++) {
         const KT *row = wt + i * co + k0;
-        for (long b = 0; b < m; b++) acc[b] += row[b];
-    }
-    for (long b = 0; b < m; b++) {
-        mean[k0 + b] = (KT)(acc[b] / n);
-        acc[b] = 0;
-    }
-    for (long i = 0; i < n; i++) {
-        const KT *row = wt + i * co + k0, *mu = mean + k0;
         for (long b = 0; b < m; b++) {
-            double d = (double)(row[b] - mu[b]);
-            acc[b] += d * d;
+            double d = (double)row[b] - (double)first[b];
+            acc[b] += d;
+            sq[b] += d * d;
         }
     }
-    for (long b = 0; b < m; b++) s[k0 + b] = (KT)sqrt(acc[b] / (n - 1) * n + eps);
+    for (long b = 0; b < m; b++) {
+        double d = acc[b] / n;
+        mean[k0 + b] = (KT)(first[b] + d);
+        /* unbiased variance: (sum(d^2) - n*mean(d)^2) / (n - 1) */
+        s[k0 + b] = (KT)sqrt((sq[b] - n * d * d) / (n - 1) * n + eps);
+    }
     KT *gg = (KT *)acc; /* acc is no longer needed: gamma*gain per channel */
     for (long b = 0; b < m; b++) gg[b] = gamma * gain[k0 + b];
     for (long i = 0; i < n; i++) {

@@ -41,16 +41,6 @@ def kernel_matrix(w: np.ndarray) -> np.ndarray:
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
-def gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` (2-D) as a C-contiguous array, run with the larger output dimension as the GEMM's
-    rows: OpenBLAS's sgemm is several times slower on the same work when the output has few
-    rows and many columns (e.g. 320 x 512 at K = 4608, or 128 x 576 at K = 20480;
-    benchmarks/README.md), so such a product is computed as ``(bᵀ aᵀ)ᵀ``."""
-    if a.shape[0] >= b.shape[1]:
-        return a @ b
-    return np.ascontiguousarray((b.T @ a.T).T)
-
-
 def _rows(e: np.ndarray) -> np.ndarray:
     """``e [N, C, H, W]`` -> ``[N*H*W, C]`` (rows in (n, h, w) order); no copy when e is stored
     channels-last."""
@@ -102,7 +92,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0,
         cols, ho, wo = im2col(x, k, stride, padding)
     else:
         ho, wo = conv_out_hw(x.shape[2], x.shape[3], k, stride, padding)
-    out = gemm(cols, kernel_matrix(w).T)  # [N*Ho*Wo, C_out]: the map, channels-last
+    out = cols @ kernel_matrix(w).T  # [N*Ho*Wo, C_out]: the map, channels-last
     if bias is not None:
         out += bias
     return channels_first(out.reshape(n, ho, wo, co))
@@ -117,7 +107,7 @@ def conv2d_weight_grad(x: np.ndarray, e: np.ndarray, k: int, stride: int = 1,
     if cols is None:
         cols, _, _ = im2col(x, k, stride, padding)
     co, ci = e.shape[1], x.shape[1]
-    g = gemm(cols.T, _rows(e))  # [k*k*C_in, C_out]
+    g = cols.T @ _rows(e)  # [k*k*C_in, C_out]
     return g.reshape(k, k, ci, co).transpose(3, 2, 0, 1)
 
 
@@ -125,11 +115,15 @@ def conv2d_transpose(e: np.ndarray, w: np.ndarray, in_hw: tuple[int, int], strid
                      padding: int = 0) -> np.ndarray:
     """Transposed conv (gradient of ``sum(e * conv2d(x, w))`` w.r.t. x):
     ``[N, C_out, Ho, Wo] -> [N, C_in, H, W]`` (stored channels-last).  One GEMM, then col2im
-    over the k*k offsets, split by sample among threads."""
+    over the k*k offsets (one pass of the compiled kernel where it is built), split by sample
+    among threads."""
     n, co, ho, wo = e.shape
     _, ci, k, _ = w.shape
     h, wd = in_hw
-    dcols = gemm(_rows(e), kernel_matrix(w)).reshape(n, ho, wo, k, k, ci)
+    dcols = (_rows(e) @ kernel_matrix(w)).reshape(n, ho, wo, k, k, ci)
+    ker = kernels.get(dcols.dtype)
+    if ker is not None:
+        return channels_first(kernels.col2im(ker, dcols, h, wd, stride, padding))
     dxp = np.zeros((n, h + 2 * padding, wd + 2 * padding, ci), dtype=dcols.dtype)
 
     def samples(r: slice) -> None:  # col2im; the samples are independent (split among threads)

@@ -24,7 +24,7 @@ import numpy as np
 from tess_sim.simulator.functional.parallel import parts, run_parts
 
 #: the interface version this module binds (``tess_kernels_version`` of the library)
-VERSION = 2
+VERSION = 4
 
 _P = ctypes.c_void_p
 _L = ctypes.c_long
@@ -39,11 +39,12 @@ _off = 0  # nesting depth of disabled()
 def _signatures(t) -> dict[str, tuple]:
     """argtypes per kernel name for element type ``t`` (ctypes.c_float / c_double)."""
     return {
-        "lif": (_P, _P, _P, _P, _L, _L, _L, t, t, t, _I, _I, t, t),
+        "lif": (_P, _P, _P, _P, _P, _L, _L, _L, t, t, t, _I, _I, t, t),
         "eligibility": (_P, _P, _P, _P, _L, _L, _L, _L, _L, t, t, t, t),
         "maxpool": (_P, _P, _P, _L, _L, _L, _L, _L, _L, _L, _L, _L),
         "maxpool_grad": (_P, _P, _P, _L, _L, _L, _L, _L, _L, _L, _L, _L),
         "im2col": (_P, _P, _L, _L, _L, _L, _L, _L, _L, _L, _L, _L),
+        "col2im": (_P, _P, _L, _L, _L, _L, _L, _L, _L, _L, _L, _L),
         "to_hwio": (_P, _P, _L, _L, _L, _L, _L),
         "from_hwio": (_P, _P, _L, _L, _L, _L, _L),
         "standardise": (_P, _P, _P, _P, _P, _L, _L, _L, _L, t, _D),
@@ -147,15 +148,19 @@ def step_kernel_ready(*arrays: np.ndarray) -> bool:
     return all(a is None or _row_stride(a) is not None for a in arrays)
 
 
-def lif(k: _Typed, cur, o, u, ps, p, reset: float) -> None:
+def lif(k: _Typed, cur, o, u, ps, p, counts=None, *, reset: float) -> None:
     """:func:`~simulator.functional.neuron._lif_loop` (same arguments, and what a spike
     subtracts, ``neuron.reset_value(p)``) on ``[T, n]`` step columns, written in place; ``u``
-    may be ``cur``; ``ps`` None: no Psi."""
+    may be ``cur``; ``ps`` None: no Psi; ``counts`` None or int64 ``[T]``: each step's spikes
+    are added to it."""
+    if counts is not None and (counts.dtype != np.int64 or not counts.flags.c_contiguous):
+        raise ValueError("lif kernel: counts must be a contiguous int64 array")
     ld = _row_stride(cur)
     if not all(_row_stride(a) == ld for a in (u, o) + ((ps,) if ps is not None else ())):
         raise ValueError("lif kernel: the step columns must share one row stride")
     tri = p.psi.shape == "triangle"
-    k.lif(_ptr(cur), _ptr(u), _ptr(o), None if ps is None else _ptr(ps), cur.shape[0],
+    k.lif(_ptr(cur), _ptr(u), _ptr(o), None if ps is None else _ptr(ps),
+          None if counts is None else _ptr(counts), cur.shape[0],
           cur.shape[1], ld, p.beta, p.theta, reset, int(p.reset != "subtract"),
           0 if tri else 1, p.psi.width if tri else p.psi.slope, p.psi.gamma if tri else 1.0)
 
@@ -199,6 +204,17 @@ def im2col(k: _Typed, x: np.ndarray, kernel: int, stride: int, padding: int, ho:
     run_parts(lambda r: k.im2col(_ptr(x), _ptr(cols), r.start, r.stop, h, w, c, kernel, stride,
                                  padding, ho, wo), parts(n, ho * wo * kernel * kernel * c))
     return cols.reshape(n * ho * wo, kernel * kernel * c)
+
+
+def col2im(k: _Typed, dcols: np.ndarray, h: int, w: int, stride: int, padding: int):
+    """The transposed conv's scatter: C-contiguous ``dcols [N, Ho, Wo, k, k, C]`` -> the
+    C-contiguous channels-last map ``[N, H, W, C]`` (:func:`~simulator.functional.conv.
+    conv2d_transpose`), split by sample among threads."""
+    n, ho, wo, kernel, _, c = dcols.shape
+    dx = np.empty((n, h, w, c), dtype=dcols.dtype)
+    run_parts(lambda r: k.col2im(_ptr(dcols), _ptr(dx), r.start, r.stop, h, w, c, kernel, stride,
+                                 padding, ho, wo), parts(n, h * w * c))
+    return dx
 
 
 def to_hwio(k: _Typed, w: np.ndarray) -> np.ndarray:

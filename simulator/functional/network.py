@@ -140,7 +140,9 @@ class BlockRecord:
 
     ``x`` input, ``u`` pre-reset membrane, ``o`` Heaviside spikes (pre-pool), ``s`` emitted
     spikes (= o unless smooth_forward), ``psi`` surrogate, ``z`` output after pools,
-    ``pool_caches`` for the pool backward, ``cols`` im2col of x (conv, if kept)."""
+    ``pool_caches`` for the pool backward, ``cols`` im2col of x (conv, if kept), ``fired``
+    the pre-pool spikes of each step over the batch ``int64 [T]`` (when the forward counted
+    them)."""
 
     x: np.ndarray
     u: np.ndarray
@@ -150,6 +152,7 @@ class BlockRecord:
     z: np.ndarray
     pool_caches: list = field(default_factory=list)
     cols: np.ndarray | None = None
+    fired: np.ndarray | None = None
 
 
 def forward(net: Net, weights: dict, x: np.ndarray, dtype=np.float32,
@@ -183,12 +186,12 @@ def forward_effective(net: Net, eff: dict, x: np.ndarray, dtype=np.float32,
         bias = eff[b.name + ".bias"].astype(dtype, copy=False) if b.bias else None
         cols = block_cols(b, h)
         cur = block_current(b, w, bias, h, cols=cols)
-        o, u, ps = lif_sequence(cur, b.neuron, with_psi=True, in_place=True)
+        o, u, ps, fired = lif_sequence(cur, b.neuron, with_psi=True, in_place=True, counts=True)
         s = psi_integral(u, b.neuron) if smooth_forward else o
         t = s.shape[0]
         z, caches = pools_forward(_fold(s), b.pools)
         z = _unfold(z, t)
-        records.append(BlockRecord(h, u, o, s, ps, z, caches, cols if keep_cols else None))
+        records.append(BlockRecord(h, u, o, s, ps, z, caches, cols if keep_cols else None, fired))
         h = z
     r = net.readout
     hf = h.reshape(h.shape[0], h.shape[1], -1)
@@ -277,5 +280,6 @@ def readout_input(records: list[BlockRecord]) -> np.ndarray:
 def spike_counts(records: list[BlockRecord]) -> np.ndarray:
     """Total pre-pool spikes per block per step over the batch: ``[n_blocks, T]``."""
     # o is 0/1: counting is exact at any batch (a float32 sum would round past 2^24)
-    return np.stack([np.count_nonzero(r.o, axis=tuple(range(1, r.o.ndim))).astype(r.o.dtype)
+    return np.stack([(r.fired if r.fired is not None
+                      else np.count_nonzero(r.o, axis=tuple(range(1, r.o.ndim)))).astype(r.o.dtype)
                      for r in records])

@@ -76,12 +76,13 @@ def lif_step(u_plus: np.ndarray, current: np.ndarray, p: Neuron):
 
 
 def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
-                 in_place: bool = False) -> tuple[np.ndarray, ...]:
+                 in_place: bool = False, counts: bool = False) -> tuple[np.ndarray, ...]:
     """:func:`lif_step` over the leading time axis: ``I [T, ...] -> (o [T, ...], u [T, ...])``,
-    and ``psi(u)`` as a third result with ``with_psi`` (each step's Psi made while its u is in
-    cache).  Same arithmetic as lif_step, written in place into the outputs, which keep the layout
-    of I; ``in_place``: u overwrites I (the caller no longer needs the currents).  The neurons
-    are independent: large maps are split among threads (:mod:`~simulator.functional.parallel`),
+    and ``psi(u)`` with ``with_psi`` (each step's Psi made while its u is in cache), then with
+    ``counts`` the spikes of each step ``int64 [T]`` (counted as they are made).  Same
+    arithmetic as lif_step, written in place into the outputs, which keep the layout of I;
+    ``in_place``: u overwrites I (the caller no longer needs the currents).  The neurons are
+    independent: large maps are split among threads (:mod:`~simulator.functional.parallel`),
     each part one call of the compiled kernel where it is built (:mod:`.kernels`)."""
     o = np.empty_like(current)
     u = current if in_place else np.empty_like(current)
@@ -94,19 +95,24 @@ def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
         cut = parts(cols[0].shape[1], current.shape[0])
     k = kernels.get(current.dtype) if cols is not arrays else None
     loop = _lif_loop if k is None else partial(kernels.lif, k, reset=reset_value(p))
-    run_parts(lambda part: loop(*(c[:, part] for c in cols[:3]),
-                                cols[3][:, part] if with_psi else None, p), cut)
-    return (o, u, ps) if with_psi else (o, u)
+    fired = np.zeros((len(cut), current.shape[0]), dtype=np.int64)
+    run_parts(lambda i: loop(*(c[:, cut[i]] for c in cols[:3]),
+                             cols[3][:, cut[i]] if with_psi else None, p, fired[i]),
+              range(len(cut)))
+    return (o, u) + ((ps,) if with_psi else ()) + ((fired.sum(axis=0),) if counts else ())
 
 
-def _lif_loop(current, o, u, ps, p: Neuron) -> None:
-    """The recurrence of :func:`lif_sequence` on one part of the neurons (views, written in place)."""
+def _lif_loop(current, o, u, ps, p: Neuron, counts=None) -> None:
+    """The recurrence of :func:`lif_sequence` on one part of the neurons (views, written in
+    place); ``counts [T]`` (int64) gets each step's spikes added when given."""
     state = np.zeros_like(current[0])
     reset = reset_value(p)
     for t in range(current.shape[0]):
         np.multiply(p.beta, state, out=state)
         np.add(state, current[t], out=u[t])  # u[t] = beta*u+[t-1] + I[t]
         np.greater(u[t], p.theta, out=o[t])
+        if counts is not None:
+            counts[t] += np.count_nonzero(o[t])
         if p.reset == "subtract":
             np.multiply(reset, o[t], out=state)
             np.subtract(u[t], state, out=state)

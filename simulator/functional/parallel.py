@@ -37,8 +37,10 @@ def parts(n: int, elements_per_index: int = 1) -> list[slice]:
     return [slice(bounds[i], bounds[i + 1]) for i in range(k)]
 
 
-def run_parts(fn, slices: list[slice]) -> list:
-    """``[fn(s) for s in slices]``, in threads when there is more than one slice."""
+def run_parts(fn, slices) -> list:
+    """``[fn(s) for s in slices]`` (slices, or any items, e.g. the parts' indices), in threads
+    when there is more than one."""
+    slices = list(slices)
     if len(slices) == 1:
         return [fn(slices[0])]
     global _pool, _pool_pid

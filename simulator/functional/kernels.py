@@ -142,12 +142,6 @@ def _row_stride(a: np.ndarray) -> int | None:
     return a.strides[0] // a.itemsize
 
 
-def step_kernel_ready(*arrays: np.ndarray) -> bool:
-    """Whether 2-D step-column views (:func:`~simulator.functional.parallel.step_columns` parts)
-    can go to the recurrence kernels: contiguous rows, one dtype, one row stride each."""
-    return all(a is None or _row_stride(a) is not None for a in arrays)
-
-
 def lif(k: _Typed, cur, o, u, ps, p, counts=None, *, reset: float) -> None:
     """:func:`~simulator.functional.neuron._lif_loop` (same arguments, and what a spike
     subtracts, ``neuron.reset_value(p)``) on ``[T, n]`` step columns, written in place; ``u``

@@ -97,7 +97,8 @@ def lif_sequence(current: np.ndarray, p: Neuron, with_psi: bool = False,
     loop = _lif_loop if k is None else partial(kernels.lif, k, reset=reset_value(p))
     fired = np.zeros((len(cut), current.shape[0]), dtype=np.int64)
     run_parts(lambda i: loop(*(c[:, cut[i]] for c in cols[:3]),
-                             cols[3][:, cut[i]] if with_psi else None, p, fired[i]),
+                             cols[3][:, cut[i]] if with_psi else None, p,
+                             fired[i] if counts else None),
               range(len(cut)))
     return (o, u) + ((ps,) if with_psi else ()) + ((fired.sum(axis=0),) if counts else ())
 
